@@ -1,0 +1,1 @@
+//! The CCV SalesPOS REST API simulator (being built).

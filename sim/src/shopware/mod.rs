@@ -1,0 +1,1 @@
+//! The Shopware 6 Admin API simulator (being built).
