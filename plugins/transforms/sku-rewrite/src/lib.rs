@@ -85,10 +85,10 @@ impl Rewriter {
             Some((pattern, replace)) => pattern.replace(sku, replace.as_str()).into_owned(),
             None => sku.to_string(),
         };
-        if let Some(strip) = &self.settings.strip_prefix {
-            if let Some(rest) = out.strip_prefix(strip.as_str()) {
-                out = rest.to_string();
-            }
+        if let Some(strip) = &self.settings.strip_prefix
+            && let Some(rest) = out.strip_prefix(strip.as_str())
+        {
+            out = rest.to_string();
         }
         out = format!(
             "{}{out}{}",

@@ -1,0 +1,98 @@
+//! The `tillbridge` command line.
+
+mod plugins;
+mod transform;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::builtin;
+use crate::config::{Config, ProcessEnv};
+
+/// Keeps a Shopware 6 webshop and a CCV SalesPOS point of sale in sync, with sandboxed WASM
+/// connectors and transforms.
+#[derive(Debug, Parser)]
+#[command(name = "tillbridge", version, about, propagate_version = true)]
+pub struct Cli {
+    /// More log lines (-v: debug, -vv: trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Checks flows.toml and loads every plugin it names; says what is wrong, line by line.
+    Validate(ConfigArg),
+    /// Lists the plugins of flows.toml: world, WIT version, capabilities and grants.
+    Plugins(plugins::Args),
+    /// Runs a transform plugin over records from a JSON file and prints what it did to each.
+    Transform(transform::Args),
+}
+
+/// Where flows.toml is.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConfigArg {
+    /// The configuration file.
+    #[arg(
+        long,
+        short = 'c',
+        default_value = "flows.toml",
+        env = "TILLBRIDGE_CONFIG"
+    )]
+    pub config: PathBuf,
+}
+
+impl ConfigArg {
+    /// Reads and checks the file, with `${VAR}` from the environment.
+    pub fn load(&self) -> anyhow::Result<Config> {
+        Ok(Config::load(&self.config, &ProcessEnv, &builtin::names())?)
+    }
+}
+
+/// Runs the command line; the exit code is 0 on success, 1 on failure (with the reason on
+/// stderr).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match cli.verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Validate(args) => validate::run(&args),
+            Command::Plugins(args) => plugins::run(&args),
+            Command::Transform(args) => transform::run(&args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Every kind of mistake a merchant makes in flows.toml is named with its line, key and fix.
+
+use std::path::Path;
+
+use super::*;
+
+const GOOD: &str = r#"
+[plugins.shopware]
+file = "builtin:shopware"
+
+[plugins.ccv]
+file = "builtin:ccv-salespos"
+
+[plugins.payment-map]
+file = "builtin:payment-map"
+settings = { map = { PayPal = "2" } }
+
+[connections.shop]
+plugin = "shopware"
+url = "${SHOP_URL:-http://127.0.0.1:8801}"
+secrets = { client_id = "${SHOP_ID}", client_secret = "${SHOP_SECRET}" }
+
+[connections.pos]
+plugin = "ccv"
+url = "http://127.0.0.1:8802"
+
+[flows.orders]
+kind = "orders"
+source = "shop"
+target = "pos"
+schedule = "*/5 * * * *"
+transforms = ["payment-map"]
+settings = { payment_states = ["paid"], start_date = "2026-01-01", batch_size = 50 }
+
+[flows.stock]
+kind = "stock"
+source = "pos"
+target = "shop"
+settings = { calculation = "physical", buffer = 2 }
+"#;
+
+const BUILTINS: &[&str] = &["shopware", "ccv-salespos", "payment-map", "sku-rewrite"];
+
+fn vars(name: &str) -> Option<String> {
+    match name {
+        "SHOP_ID" => Some("SWIA123".into()),
+        "SHOP_SECRET" => Some("s3cret".into()),
+        _ => None,
+    }
+}
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(Path::new("flows.toml"), text, &vars, BUILTINS)
+}
+
+/// The only problem of a config that must fail.
+fn problem(text: &str) -> Problem {
+    let err = parse(text).expect_err("this configuration must be refused");
+    assert_eq!(err.problems.len(), 1, "{err}");
+    err.problems[0].clone()
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle in text")
+        + 1
+}
+
+#[test]
+fn a_good_file_reads_with_defaults_and_secrets_resolved() {
+    let config = parse(GOOD).unwrap();
+    assert_eq!(config.connections["shop"].url, "http://127.0.0.1:8801");
+    assert_eq!(
+        config.connections["shop"].secrets["client_secret"],
+        "s3cret"
+    );
+    let orders = &config.flows["orders"];
+    let FlowSettings::Orders(settings) = &orders.settings else {
+        panic!("orders settings")
+    };
+    assert_eq!(settings.batch_size, 50);
+    assert_eq!(
+        settings.start().unwrap().to_rfc3339(),
+        "2026-01-01T00:00:00+00:00"
+    );
+    let FlowSettings::Stock(stock) = &config.flows["stock"].settings else {
+        panic!("stock settings")
+    };
+    assert_eq!(stock.calculation, StockCalculation::Physical);
+    assert!(stock.floor_at_zero, "floor at zero by default");
+    assert_eq!(
+        config.flows["stock"].schedule.expression, "*/5 * * * *",
+        "every five minutes by default"
+    );
+}
+
+#[test]
+fn a_bad_cron_expression_names_its_line() {
+    let text = GOOD.replace("schedule = \"*/5 * * * *\"", "schedule = \"*/5 * *\"");
+    let p = problem(&text);
+    assert_eq!(p.key(), "flows.orders.schedule");
+    assert_eq!(p.position.unwrap().0, line_of(&text, "schedule ="));
+    assert!(p.message.contains("3 fields"), "{}", p.message);
+    assert!(p.hint.unwrap().contains("*/5 * * * *"));
+
+    let text = GOOD.replace("schedule = \"*/5 * * * *\"", "schedule = \"61 * * * *\"");
+    let p = problem(&text);
+    assert_eq!(p.key(), "flows.orders.schedule");
+    assert!(
+        p.message.contains("not a valid cron expression"),
+        "{}",
+        p.message
+    );
+}
+
+#[test]
+fn an_unknown_flow_kind_lists_the_kinds() {
+    let text = GOOD.replace("kind = \"stock\"", "kind = \"invoices\"");
+    let p = problem(&text);
+    assert_eq!(p.key(), "flows.stock.kind");
+    assert_eq!(p.position.unwrap().0, line_of(&text, "kind = \"invoices\""));
+    let hint = p.hint.unwrap();
+    assert!(
+        hint.contains("orders") && hint.contains("categories"),
+        "{hint}"
+    );
+}
+
+#[test]
+fn a_missing_plugin_file_is_named() {
+    let text = GOOD.replace(
+        "file = \"builtin:payment-map\"",
+        "file = \"plugins/nowhere.wasm\"",
+    );
+    let p = problem(&text);
+    assert_eq!(p.key(), "plugins.payment-map.file");
+    assert_eq!(p.position.unwrap().0, line_of(&text, "nowhere.wasm"));
+    assert!(p.message.contains("nowhere.wasm"));
+
+    let text = GOOD.replace("builtin:payment-map", "builtin:payment-mapper");
+    let p = problem(&text);
+    assert!(
+        p.hint.unwrap().contains("payment-map"),
+        "lists the built-ins"
+    );
+}
+
+#[test]
+fn a_secret_from_an_unset_variable_is_named() {
+    let text = GOOD.replace("${SHOP_SECRET}", "${SHOP_SECRET_TYPO}");
+    let p = problem(&text);
+    assert_eq!(p.key(), "connections.shop.secrets.client_secret");
+    assert_eq!(p.position.unwrap().0, line_of(&text, "SHOP_SECRET_TYPO"));
+    assert!(p.message.contains("SHOP_SECRET_TYPO"));
+    assert!(p.hint.unwrap().contains("export SHOP_SECRET_TYPO"));
+}
+
+#[test]
+fn unknown_keys_are_refused_everywhere() {
+    let text = GOOD.replace("schedule = \"*/5 * * * *\"", "schedul = \"*/5 * * * *\"");
+    let p = problem(&text);
+    assert_eq!(p.key(), "flows.orders.schedul");
+    assert_eq!(p.position.unwrap().0, line_of(&text, "schedul ="));
+    assert!(
+        p.hint.unwrap().contains("schedule"),
+        "suggests the allowed keys"
+    );
+
+    let text = GOOD.replace("buffer = 2", "bufer = 2");
+    let p = problem(&text);
+    assert_eq!(p.key(), "flows.stock.settings.bufer");
+    assert_eq!(p.position.unwrap().0, line_of(&text, "bufer"));
+
+    let text = format!("{GOOD}\n[hosts]\nstate = \"x\"\n");
+    assert_eq!(problem(&text).key(), "hosts");
+}
+
+#[test]
+fn wrong_names_and_types_are_explained() {
+    let text = GOOD.replace("target = \"pos\"", "target = \"till\"");
+    let p = problem(&text);
+    assert_eq!(p.key(), "flows.orders.target");
+    assert!(p.hint.unwrap().contains("pos"), "lists the connections");
+
+    let text = GOOD.replace("batch_size = 50", "batch_size = \"fifty\"");
+    let p = problem(&text);
+    assert_eq!(p.key(), "flows.orders.settings.batch_size");
+    assert!(p.message.contains("invalid type"), "{}", p.message);
+}
+
+#[test]
+fn several_problems_are_reported_together_in_file_order() {
+    let text = GOOD
+        .replace("${SHOP_SECRET}", "${NOPE}")
+        .replace("${SHOP_ID}", "${NADA}");
+    let err = parse(&text).unwrap_err();
+    assert_eq!(err.problems.len(), 2);
+    let shown = err.to_string();
+    assert!(shown.starts_with("flows.toml:"), "{shown}");
+    assert!(shown.contains("NADA") && shown.contains("NOPE"));
+}
+
+#[test]
+fn syntax_errors_have_a_position() {
+    let err = parse("[flows.orders\nkind = 1").unwrap_err();
+    assert!(err.problems[0].position.is_some(), "{err}");
+}

@@ -1,0 +1,215 @@
+//! An integration: a checked configuration with its plugins loaded, each checked against the
+//! role the configuration gives it (a connection needs a connector that exports what its flows
+//! need; a flow's transforms must be transforms), and the grants each use of a plugin gets.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::builtin;
+use crate::config::{Config, ConfigError, FlowKind, FlowSettings, Problem};
+use crate::egress::AllowList;
+use crate::runtime::{Capability, Grants, Kv, Limits, Plugin, Runtime, World};
+
+/// A configuration with its plugins loaded.
+pub struct Integration {
+    /// The configuration.
+    pub config: Config,
+    /// The runtime the plugins are loaded in.
+    pub runtime: Runtime,
+    /// The loaded plugins by name.
+    pub plugins: BTreeMap<String, Plugin>,
+}
+
+impl Integration {
+    /// Loads every plugin of `config` and checks it against its roles. Problems are reported
+    /// together, each at its key in the file.
+    pub fn open(config: Config) -> Result<Integration> {
+        let runtime = Runtime::new(&config.resolve_path(&config.host.cache_dir))?;
+        let mut plugins = BTreeMap::new();
+        let mut problems = Vec::new();
+        for (name, plugin) in &config.plugins {
+            let at = ["plugins", name, "file"];
+            let bytes = match plugin_bytes(&config, &plugin.file) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    problems.push(Problem::at(&at, format!("{e:#}")));
+                    continue;
+                }
+            };
+            match runtime.load(name, &bytes) {
+                Ok(loaded) => {
+                    plugins.insert(name.clone(), loaded);
+                }
+                Err(e) => problems.push(Problem::at(&at, e.to_string())),
+            }
+        }
+        problems.extend(role_problems(&config, &plugins));
+        if !problems.is_empty() {
+            return Err(config.error(problems).into());
+        }
+        Ok(Integration {
+            config,
+            runtime,
+            plugins,
+        })
+    }
+
+    /// What the connector of `connection` is granted: its settings (with `url`), its secrets,
+    /// the host of its URL plus any allowed hosts, its limits, and its storage.
+    pub fn connection_grants(&self, connection: &str, kv: Kv) -> Grants {
+        let conn = &self.config.connections[connection];
+        let plugin = &self.config.plugins[&conn.plugin];
+        let mut settings = table_to_json(&plugin.settings);
+        if let serde_json::Value::Object(map) = &mut settings {
+            for (key, value) in table_to_json(&conn.settings)
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                map.insert(key.clone(), value.clone());
+            }
+            map.insert("url".into(), conn.url.trim_end_matches('/').into());
+        }
+        let mut hosts = if conn.allowed_hosts.is_empty() {
+            AllowList::entry_for(&conn.url).into_iter().collect()
+        } else {
+            conn.allowed_hosts.clone()
+        };
+        hosts.extend(plugin.allowed_hosts.iter().cloned());
+        let mut secrets = plugin.secrets.clone();
+        secrets.extend(conn.secrets.clone());
+        Grants {
+            caller: format!("{}@{connection}", conn.plugin),
+            settings,
+            secrets,
+            allowed_hosts: AllowList::new(&hosts),
+            http_timeout: Duration::from_secs(30),
+            limits: Limits::CONNECTOR.with_overrides(
+                plugin.memory_mb,
+                plugin.cpu_budget_ms,
+                plugin.call_timeout_secs,
+            ),
+            kv,
+        }
+    }
+
+    /// What a transform plugin is granted: its settings and secrets, no hosts, no storage.
+    pub fn transform_grants(&self, name: &str) -> Grants {
+        let plugin = &self.config.plugins[name];
+        let mut grants = Grants::minimal(
+            name,
+            Limits::TRANSFORM.with_overrides(
+                plugin.memory_mb,
+                plugin.cpu_budget_ms,
+                plugin.call_timeout_secs,
+            ),
+        )
+        .with_settings(table_to_json(&plugin.settings));
+        grants.secrets = plugin.secrets.clone();
+        grants
+    }
+
+    /// The error for problems found while running, placed in the configuration.
+    pub fn config_error(&self, problems: Vec<Problem>) -> ConfigError {
+        self.config.error(problems)
+    }
+}
+
+/// The component bytes of a plugin: built in, or read from its file.
+pub fn plugin_bytes(config: &Config, file: &str) -> Result<Cow<'static, [u8]>> {
+    if let Some(name) = file.strip_prefix("builtin:") {
+        return builtin::get(name)
+            .map(|b| Cow::Borrowed(b.bytes))
+            .ok_or_else(|| anyhow::anyhow!("there is no built-in plugin {name:?}"));
+    }
+    let path = config.resolve_path(file.as_ref());
+    std::fs::read(&path)
+        .map(Cow::Owned)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+}
+
+/// Settings from TOML as the JSON object plugins read.
+pub fn table_to_json(table: &toml::Table) -> serde_json::Value {
+    serde_json::to_value(table).unwrap_or_else(|_| serde_json::json!({}))
+}
+
+/// What a flow of `kind` needs from its source and its target.
+pub fn needs(kind: FlowKind, settings: &FlowSettings) -> (Vec<Capability>, Vec<Capability>) {
+    use Capability::*;
+    match kind {
+        FlowKind::Orders => {
+            let mut target = vec![OrdersSink, ProductsSink];
+            let default_debtor =
+                matches!(settings, FlowSettings::Orders(o) if o.default_debtor.is_some());
+            if !default_debtor {
+                target.push(Customers);
+            }
+            (vec![OrdersSource], target)
+        }
+        FlowKind::Stock => (vec![StockSource], vec![StockSink]),
+        FlowKind::Products => (vec![ProductsSource], vec![ProductsSink]),
+        FlowKind::Categories => (vec![CategoriesSource], vec![CategoriesSink]),
+    }
+}
+
+fn role_problems(config: &Config, plugins: &BTreeMap<String, Plugin>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (name, connection) in &config.connections {
+        if let Some(plugin) = plugins.get(&connection.plugin)
+            && plugin.description().world != World::Connector
+        {
+            problems.push(
+                    Problem::at(&["connections", name, "plugin"], format!("plugin {:?} is a {}, but a connection needs a connector", connection.plugin, plugin.description().world))
+                        .hint("name a connector plugin here, such as builtin:shopware or builtin:ccv-salespos"),
+                );
+        }
+    }
+    for (name, flow) in &config.flows {
+        let (source_needs, target_needs) = needs(flow.kind, &flow.settings);
+        for (key, connection, needed) in [
+            ("source", &flow.source, source_needs),
+            ("target", &flow.target, target_needs),
+        ] {
+            let Some(plugin) = config
+                .connections
+                .get(connection)
+                .and_then(|c| plugins.get(&c.plugin))
+            else {
+                continue;
+            };
+            let has = &plugin.description().capabilities;
+            let lacking: Vec<String> = needed
+                .iter()
+                .filter(|c| !has.contains(c))
+                .map(|c| c.to_string())
+                .collect();
+            if plugin.description().world == World::Connector && !lacking.is_empty() {
+                let has: Vec<String> = has.iter().map(|c| c.to_string()).collect();
+                problems.push(
+                    Problem::at(&["flows", name, key], format!(
+                        "connection {connection:?} (plugin {}) cannot be the {key} of a {} flow: it does not export {}",
+                        plugin.name(), flow.kind, lacking.join(", ")
+                    ))
+                    .hint(format!("its plugin exports: {}", if has.is_empty() { "no capabilities".into() } else { has.join(", ") })),
+                );
+            }
+        }
+        for (i, transform) in flow.transforms.iter().enumerate() {
+            if let Some(plugin) = plugins.get(transform)
+                && plugin.description().world != World::Transform
+            {
+                problems.push(Problem::at(
+                    &["flows", name, "transforms", &i.to_string()],
+                    format!(
+                        "plugin {transform:?} is a {}, not a transform",
+                        plugin.description().world
+                    ),
+                ));
+            }
+        }
+    }
+    problems
+}

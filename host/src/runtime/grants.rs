@@ -1,0 +1,116 @@
+//! What one use of a plugin is granted: its settings, its secrets, where it may send requests,
+//! how much it may use, and its own storage.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::egress::AllowList;
+use crate::runtime::limits::Limits;
+use crate::state::KvSpace;
+
+/// Grants of one plugin for one connection (or one flow, for a transform).
+#[derive(Clone)]
+pub struct Grants {
+    /// Who it is, for log lines and errors: "shopware@shop", "payment-map".
+    pub caller: String,
+    /// Its settings, a JSON object.
+    pub settings: serde_json::Value,
+    /// The secrets it may read, by name.
+    pub secrets: BTreeMap<String, String>,
+    /// Where it may send requests.
+    pub allowed_hosts: AllowList,
+    /// How long a request may take when the plugin does not say.
+    pub http_timeout: Duration,
+    /// Memory and time.
+    pub limits: Limits,
+    /// Its key-value space.
+    pub kv: Kv,
+}
+
+impl Grants {
+    /// Nothing but the given limits: no settings, no secrets, no hosts, storage in memory.
+    pub fn minimal(caller: &str, limits: Limits) -> Self {
+        Grants {
+            caller: caller.to_string(),
+            settings: serde_json::json!({}),
+            secrets: BTreeMap::new(),
+            allowed_hosts: AllowList::default(),
+            http_timeout: Duration::from_secs(30),
+            limits,
+            kv: Kv::memory(),
+        }
+    }
+
+    /// These grants with these settings.
+    pub fn with_settings(mut self, settings: serde_json::Value) -> Self {
+        self.settings = settings;
+        self
+    }
+}
+
+/// Where a plugin's key-value pairs live.
+#[derive(Clone)]
+pub enum Kv {
+    /// In the host's state file, kept between runs.
+    State(KvSpace),
+    /// In memory, for one-off runs and tests.
+    Memory(Arc<Mutex<BTreeMap<String, String>>>),
+}
+
+impl Kv {
+    /// An empty store in memory.
+    pub fn memory() -> Self {
+        Kv::Memory(Arc::default())
+    }
+
+    /// The values of many keys, in order.
+    pub fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+        match self {
+            Kv::State(space) => space.get_many(keys),
+            Kv::Memory(map) => {
+                let map = map.lock().expect("kv lock");
+                Ok(keys.iter().map(|k| map.get(k).cloned()).collect())
+            }
+        }
+    }
+
+    /// Sets many keys.
+    pub fn set_many(&self, entries: &[(String, String)]) -> Result<()> {
+        match self {
+            Kv::State(space) => space.set_many(entries),
+            Kv::Memory(map) => {
+                map.lock().expect("kv lock").extend(entries.iter().cloned());
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes a key.
+    pub fn delete(&self, key: &str) -> Result<()> {
+        match self {
+            Kv::State(space) => space.delete(key),
+            Kv::Memory(map) => {
+                map.lock().expect("kv lock").remove(key);
+                Ok(())
+            }
+        }
+    }
+
+    /// The keys starting with `prefix`, sorted.
+    pub fn keys(&self, prefix: &str) -> Result<Vec<String>> {
+        match self {
+            Kv::State(space) => space.keys(prefix),
+            Kv::Memory(map) => {
+                let map = map.lock().expect("kv lock");
+                Ok(map
+                    .range(prefix.to_string()..)
+                    .take_while(|(k, _)| k.starts_with(prefix))
+                    .map(|(k, _)| k.clone())
+                    .collect())
+            }
+        }
+    }
+}

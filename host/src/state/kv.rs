@@ -1,0 +1,122 @@
+//! The plugins' key-value spaces (the `kv` host import): one table, keys prefixed by namespace,
+//! so that a plugin sees only its own keys for its own connection.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use redb::{Database, ReadableDatabase, TableDefinition, WriteTransaction};
+
+const KV: TableDefinition<&str, &str> = TableDefinition::new("plugin_kv");
+
+/// Separates namespace and key; cannot occur in either (namespaces are config names, and keys
+/// with it are refused).
+const SEP: char = '\u{1f}';
+
+pub(super) fn create(write: &WriteTransaction) -> Result<()> {
+    write.open_table(KV)?;
+    Ok(())
+}
+
+/// One namespace of the key-value store.
+#[derive(Clone)]
+pub struct KvSpace {
+    db: Arc<Database>,
+    prefix: String,
+}
+
+impl KvSpace {
+    pub(super) fn new(db: Arc<Database>, namespace: &str) -> Self {
+        KvSpace {
+            db,
+            prefix: format!("{namespace}{SEP}"),
+        }
+    }
+
+    fn full(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key.replace(SEP, ""))
+    }
+
+    /// The value of a key.
+    pub fn get(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.get_many(&[key.to_string()])?.pop().flatten())
+    }
+
+    /// The values of many keys, in order.
+    pub fn get_many(&self, keys: &[String]) -> Result<Vec<Option<String>>> {
+        let read = self.db.begin_read()?;
+        let table = read.open_table(KV)?;
+        keys.iter()
+            .map(|k| {
+                Ok(table
+                    .get(self.full(k).as_str())?
+                    .map(|v| v.value().to_string()))
+            })
+            .collect()
+    }
+
+    /// Sets many keys in one transaction.
+    pub fn set_many(&self, entries: &[(String, String)]) -> Result<()> {
+        let write = self.db.begin_write()?;
+        {
+            let mut table = write.open_table(KV)?;
+            for (key, value) in entries {
+                table.insert(self.full(key).as_str(), value.as_str())?;
+            }
+        }
+        write.commit()?;
+        Ok(())
+    }
+
+    /// Removes a key.
+    pub fn delete(&self, key: &str) -> Result<()> {
+        let write = self.db.begin_write()?;
+        write.open_table(KV)?.remove(self.full(key).as_str())?;
+        write.commit()?;
+        Ok(())
+    }
+
+    /// The keys starting with `prefix`, sorted.
+    pub fn keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let read = self.db.begin_read()?;
+        let table = read.open_table(KV)?;
+        let start = self.full(prefix);
+        let mut keys = Vec::new();
+        for entry in table.range(start.as_str()..)? {
+            let (key, _) = entry?;
+            let Some(rest) = key.value().strip_prefix(&self.prefix) else {
+                break;
+            };
+            if !rest.starts_with(prefix) {
+                break;
+            }
+            keys.push(rest.to_string());
+        }
+        Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::state::State;
+
+    #[test]
+    fn namespaces_do_not_see_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::open(&dir.path().join("s.redb")).unwrap();
+        let (a, b) = (state.kv("ccv@pos"), state.kv("ccv@pos2"));
+        a.set_many(&[
+            ("email:x@y".into(), "1".into()),
+            ("email:z@y".into(), "2".into()),
+            ("other".into(), "3".into()),
+        ])
+        .unwrap();
+        b.set_many(&[("email:x@y".into(), "9".into())]).unwrap();
+        assert_eq!(a.keys("email:").unwrap(), vec!["email:x@y", "email:z@y"]);
+        assert_eq!(
+            b.get_many(&["email:x@y".into(), "other".into()]).unwrap(),
+            vec![Some("9".into()), None]
+        );
+        a.delete("other").unwrap();
+        assert_eq!(a.get("other").unwrap(), None);
+    }
+}

@@ -1,0 +1,95 @@
+//! The host's state in one redb file: what sync needs to remember between runs.
+//!
+//! The schema is versioned: [`State::open`] creates a new file at the current version and
+//! migrates an older one forward, one step at a time, inside one write transaction.
+
+mod kv;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use redb::{Database, ReadableDatabase, TableDefinition};
+
+pub use kv::KvSpace;
+
+/// Schema version and other facts about the file.
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// The open state file. Cheap to clone; all clones share one database.
+#[derive(Clone)]
+pub struct State {
+    db: Arc<Database>,
+}
+
+impl State {
+    /// Opens (or creates) the state file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<State> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let db = Database::create(path)
+            .with_context(|| format!("cannot open the state file {}", path.display()))?;
+        let state = State { db: Arc::new(db) };
+        state
+            .migrate()
+            .with_context(|| format!("cannot bring {} up to date", path.display()))?;
+        Ok(state)
+    }
+
+    /// The schema version of the file.
+    pub fn schema_version(&self) -> Result<u64> {
+        let read = self.db.begin_read()?;
+        match read.open_table(META) {
+            Ok(table) => Ok(table.get("schema_version")?.map_or(0, |v| v.value())),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let found = self.schema_version()?;
+        if found > SCHEMA_VERSION {
+            bail!(
+                "the file has schema version {found}, newer than this tillbridge ({SCHEMA_VERSION}); use a newer tillbridge"
+            );
+        }
+        if found == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let write = self.db.begin_write()?;
+        // Version 0 → 1: the tables exist. Later versions add a step each.
+        kv::create(&write)?;
+        write
+            .open_table(META)?
+            .insert("schema_version", SCHEMA_VERSION)?;
+        write.commit()?;
+        Ok(())
+    }
+
+    /// The key-value space of one plugin for one connection.
+    pub fn kv(&self, namespace: &str) -> KvSpace {
+        KvSpace::new(self.db.clone(), namespace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_file_is_at_the_current_version_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.redb");
+        let state = State::open(&path).unwrap();
+        assert_eq!(state.schema_version().unwrap(), SCHEMA_VERSION);
+        state.kv("a").set_many(&[("k".into(), "v".into())]).unwrap();
+        drop(state);
+        let state = State::open(&path).unwrap();
+        assert_eq!(state.kv("a").get("k").unwrap().as_deref(), Some("v"));
+    }
+}

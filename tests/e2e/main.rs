@@ -1,0 +1,8 @@
+//! End-to-end tests: the `tillbridge` binary and library with real plugins (built from
+//! `plugins/` and `tests/fixtures/` by host/build.rs) and the simulators.
+
+mod cache;
+mod sandbox;
+mod support;
+mod transforms;
+mod validate;

@@ -1,0 +1,62 @@
+//! Shared helpers: fixture components, a runtime in a temporary folder, the binary, log capture.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tillbridge::runtime::Runtime;
+
+/// The compiled component of a test fixture or built-in plugin, by file stem.
+pub fn component(stem: &str) -> Vec<u8> {
+    let path = PathBuf::from(tillbridge::builtin::PLUGIN_DIR).join(format!("{stem}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A runtime whose compile cache lives in a fresh temporary folder.
+pub fn runtime() -> (Runtime, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    (Runtime::new(&dir.path().join("cache")).unwrap(), dir)
+}
+
+/// The `tillbridge` binary, run in `dir`, without the environment's configuration.
+pub fn tillbridge(dir: &std::path::Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tillbridge"));
+    cmd.current_dir(dir)
+        .env_remove("TILLBRIDGE_CONFIG")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+/// Log lines written while it lives (for tests on a current-thread runtime).
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// Captures every log line of this thread until the guard is dropped.
+    pub fn start() -> (LogCapture, tracing::subscriber::DefaultGuard) {
+        let capture = LogCapture::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (capture, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// Everything captured so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,185 @@
+//! `tillbridge validate` and `tillbridge plugins` on good and bad configurations.
+
+use crate::support::tillbridge;
+
+const GOOD: &str = r#"
+[plugins.payment-map]
+file = "builtin:payment-map"
+settings = { map = { PayPal = "2" } }
+
+[plugins.hostile]
+file = "HOSTILE"
+secrets = { token = "${TB_TEST_TOKEN}" }
+
+[connections.pos]
+plugin = "hostile"
+url = "http://127.0.0.1:8802"
+
+[connections.other]
+plugin = "hostile"
+url = "http://127.0.0.1:8803"
+
+[flows.stock]
+kind = "stock"
+source = "pos"
+target = "other"
+schedule = "0 * * * *"
+"#;
+
+fn setup(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = format!("{}/fixture_hostile.wasm", tillbridge::builtin::PLUGIN_DIR);
+    std::fs::write(
+        dir.path().join("flows.toml"),
+        text.replace("HOSTILE", &hostile),
+    )
+    .unwrap();
+    dir
+}
+
+/// Runs `validate` expecting failure; returns stderr.
+fn refused(text: &str) -> String {
+    let dir = setup(text);
+    let output = tillbridge(dir.path())
+        .arg("validate")
+        .env("TB_TEST_TOKEN", "t")
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "accepted:\n{text}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn a_good_configuration_is_summarised() {
+    let dir = setup(GOOD);
+    let output = tillbridge(dir.path())
+        .arg("validate")
+        .env("TB_TEST_TOKEN", "t")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("flows.toml is valid: 2 connection(s), 2 plugin(s), 1 flow(s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("stock: stock pos → other (\"0 * * * *\", next "),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn each_mistake_names_its_line_and_key() {
+    let cases = [
+        (
+            GOOD.replace("\"0 * * * *\"", "\"0 * * *\""),
+            "0 * * *",
+            "flows.stock.schedule",
+        ),
+        (
+            GOOD.replace("kind = \"stock\"", "kind = \"stocks\""),
+            "kind = \"stocks\"",
+            "flows.stock.kind",
+        ),
+        (
+            GOOD.replace("builtin:payment-map", "plugins/missing.wasm"),
+            "missing.wasm",
+            "plugins.payment-map.file",
+        ),
+        (
+            GOOD.replace("${TB_TEST_TOKEN}", "${TB_TEST_UNSET}"),
+            "TB_TEST_UNSET",
+            "plugins.hostile.secrets.token",
+        ),
+        (
+            GOOD.replace("schedule =", "scedule ="),
+            "scedule",
+            "flows.stock.scedule",
+        ),
+    ];
+    for (text, needle, key) in cases {
+        let stderr = refused(&text);
+        let expected = format!("flows.toml:{}:", line_of(&text, needle));
+        assert!(
+            stderr.contains(&expected),
+            "expected {expected} in:\n{stderr}"
+        );
+        assert!(stderr.contains(key), "expected {key} in:\n{stderr}");
+        assert!(
+            stderr.contains("fix:"),
+            "says what would be right:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn plugins_in_the_wrong_role_are_refused() {
+    // The hostile fixture exports stock-source and stock-sink only: it cannot carry orders.
+    let stderr = refused(&GOOD.replace("kind = \"stock\"", "kind = \"orders\""));
+    assert!(
+        stderr.contains("flows.stock.source") && stderr.contains("does not export orders-source"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("flows.stock.target")
+            && stderr.contains("does not export orders-sink, products-sink, customers"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn plugins_lists_worlds_capabilities_and_grants() {
+    // Without the flow that puts the fixture in a role it cannot fill.
+    let dir = setup(GOOD.split("[flows.stock]").next().unwrap());
+    let output = tillbridge(dir.path())
+        .args(["plugins", "--json"])
+        .env("TB_TEST_TOKEN", "t")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let hostile = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "hostile")
+        .unwrap();
+    assert_eq!(hostile["world"], "connector");
+    assert_eq!(hostile["wit_version"], "0.1.0");
+    assert_eq!(
+        hostile["capabilities"],
+        serde_json::json!(["stock-source", "stock-sink"])
+    );
+    assert_eq!(hostile["uses"][0]["role"], "connection other");
+    assert_eq!(
+        hostile["uses"][0]["allowed_hosts"],
+        serde_json::json!(["127.0.0.1:8803"])
+    );
+    assert_eq!(
+        hostile["uses"][0]["secrets"],
+        serde_json::json!(["token"]),
+        "names only, never values"
+    );
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("\"t\""));
+    let map = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "payment-map")
+        .unwrap();
+    assert_eq!(map["world"], "transform");
+    assert_eq!(map["uses"][0]["allowed_hosts"], serde_json::json!([]));
+}
