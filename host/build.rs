@@ -10,6 +10,8 @@ use std::process::Command;
 
 /// (package, file stem) of every component built here.
 const COMPONENTS: &[(&str, &str)] = &[
+    ("shopware", "shopware"),
+    ("ccv-salespos", "ccv_salespos"),
     ("payment-map", "payment_map"),
     ("sku-rewrite", "sku_rewrite"),
     ("fixture-hostile", "fixture_hostile"),

@@ -17,6 +17,16 @@ pub struct Builtin {
 /// Every built-in plugin.
 pub const BUILTINS: &[Builtin] = &[
     Builtin {
+        name: "shopware",
+        summary: "connector: the Shopware 6 Admin API (6.4 – 6.7)",
+        bytes: include_bytes!(concat!(env!("TILLBRIDGE_PLUGIN_DIR"), "/shopware.wasm")),
+    },
+    Builtin {
+        name: "ccv-salespos",
+        summary: "connector: the CCV SalesPOS REST API v1",
+        bytes: include_bytes!(concat!(env!("TILLBRIDGE_PLUGIN_DIR"), "/ccv_salespos.wasm")),
+    },
+    Builtin {
         name: "payment-map",
         summary: "transform: webshop payment method names → point-of-sale payment method ids",
         bytes: include_bytes!(concat!(env!("TILLBRIDGE_PLUGIN_DIR"), "/payment_map.wasm")),
