@@ -183,3 +183,13 @@ fn plugins_lists_worlds_capabilities_and_grants() {
     assert_eq!(map["world"], "transform");
     assert_eq!(map["uses"][0]["allowed_hosts"], serde_json::json!([]));
 }
+
+#[test]
+fn the_shipped_flows_toml_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../flows.toml");
+    std::fs::copy(shipped, dir.path().join("flows.toml")).unwrap();
+    let output = tillbridge(dir.path()).arg("validate").output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("4 flow(s)"));
+}
