@@ -248,6 +248,7 @@ fn customer(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn order(
     number: &str,
     customer: &str,

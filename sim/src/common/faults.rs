@@ -154,15 +154,14 @@ impl Faults {
             if rule.seen <= rule.fault.skip || rule.fault.times.is_some_and(|t| rule.hit >= t) {
                 continue;
             }
-            if let Some(p) = rule.fault.probability {
-                if !self
+            if let Some(p) = rule.fault.probability
+                && !self
                     .rng
                     .lock()
                     .expect("rng lock")
                     .random_bool(p.clamp(0.0, 1.0))
-                {
-                    continue;
-                }
+            {
+                continue;
             }
             rule.hit += 1;
             return Verdict {

@@ -1,0 +1,310 @@
+//! `orderrows`: the rows of an order, under `/orders/:id/orderrows` (GET, POST one, PUT all) and
+//! `/orderrows/:id` (GET, PATCH while the order is not completed, DELETE). A row is a product (its
+//! data taken from the product, any field sent overriding it; a variant through
+//! `attribute_combination_id`) or a free row, which needs `product_name`, `price` and
+//! `package_id`. Rows changed on a completed sale move stock ([`super::stock`]).
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::collection::list as list_page;
+use super::error::CcvError;
+use super::http::{ApiRequest, Reply};
+use super::model::{Order, OrderRow, Store, tax_rate};
+use super::products::set;
+use super::{combinations, money, stock};
+
+/// An order row as posted (also the body of `POST /orders/:id/orderrows`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(super) struct RowInput {
+    #[serde(deserialize_with = "money::optional")]
+    count: Option<Decimal>,
+    product_id: Option<u64>,
+    attribute_combination_id: Option<u64>,
+    product_name: Option<String>,
+    product_number: Option<String>,
+    #[serde(deserialize_with = "money::optional")]
+    price: Option<Decimal>,
+    #[serde(deserialize_with = "money::optional")]
+    discount: Option<Decimal>,
+    #[serde(deserialize_with = "money::optional")]
+    tax: Option<Decimal>,
+    unit: Option<String>,
+    #[serde(deserialize_with = "money::optional")]
+    weight: Option<Decimal>,
+    memo: Option<String>,
+    package_id: Option<u64>,
+    #[serde(deserialize_with = "money::optional")]
+    product_purchase_price: Option<Decimal>,
+    product_type: Option<String>,
+    /// Accepted; the simulator makes no deposit rows.
+    auto_create_deposit_rows: Option<bool>,
+}
+
+/// The body of `PUT /orders/:id/orderrows`: all rows anew.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RowsInput {
+    orderrows: Vec<RowInput>,
+}
+
+/// Builds a row; its id is handed out only once it is valid.
+pub(super) fn build_row(store: &mut Store, input: RowInput) -> Result<OrderRow, CcvError> {
+    let count = input
+        .count
+        .ok_or_else(|| CcvError::invalid("An order row needs count."))?;
+    if count <= Decimal::ZERO {
+        return Err(CcvError::invalid(
+            "An order row's count must be above zero.",
+        ));
+    }
+    let mut row = match input.product_id {
+        Some(product_id) => product_row(store, product_id, input.attribute_combination_id)?,
+        None => {
+            if input.attribute_combination_id.is_some() {
+                return Err(CcvError::invalid(
+                    "attribute_combination_id needs the product_id it belongs to.",
+                ));
+            }
+            let missing: Vec<&str> = [
+                ("product_name", input.product_name.is_none()),
+                ("price", input.price.is_none()),
+                ("package_id", input.package_id.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(field, absent)| absent.then_some(field))
+            .collect();
+            if !missing.is_empty() {
+                return Err(CcvError::invalid(format!(
+                    "A row without product_id needs {}.",
+                    missing.join(", ")
+                )));
+            }
+            free_row()
+        }
+    };
+    row.count = count;
+    set(&mut row.product_name, input.product_name);
+    set(&mut row.product_number, input.product_number);
+    set(&mut row.price, input.price);
+    set(&mut row.discount, input.discount);
+    set(&mut row.tax, input.tax);
+    set(&mut row.unit, input.unit);
+    set(&mut row.weight, input.weight);
+    set(&mut row.memo, input.memo);
+    set(
+        &mut row.product_purchase_price,
+        input.product_purchase_price,
+    );
+    set(&mut row.product_type, input.product_type);
+    if input.package_id.is_some() {
+        row.package_id = input.package_id;
+    }
+    row.id = store.new_id();
+    Ok(row)
+}
+
+fn free_row() -> OrderRow {
+    OrderRow {
+        id: 0,
+        product_id: None,
+        attribute_combination_id: None,
+        product_type: "default".into(),
+        product_name: String::new(),
+        product_number: String::new(),
+        sub_product_number: None,
+        sub_sku_number: None,
+        sub_ean_number: None,
+        count: Decimal::ONE,
+        price: Decimal::ZERO,
+        discount: Decimal::ZERO,
+        tax: Decimal::from(21),
+        unit: "piece".into(),
+        weight: Decimal::ZERO,
+        memo: String::new(),
+        package_id: None,
+        product_purchase_price: Decimal::ZERO,
+    }
+}
+
+/// A row filled from a product, and for a variant from its combination.
+pub(super) fn product_row(
+    store: &Store,
+    product_id: u64,
+    combination_id: Option<u64>,
+) -> Result<OrderRow, CcvError> {
+    let product = store
+        .products
+        .get(&product_id)
+        .ok_or_else(|| CcvError::invalid(format!("product_id {product_id} is no product.")))?;
+    let combination = match combination_id {
+        Some(id) => Some(
+            store
+                .combinations
+                .get(&id)
+                .filter(|c| c.product_id == product_id)
+                .ok_or_else(|| {
+                    CcvError::invalid(format!(
+                        "attribute_combination_id {id} is no combination of product {product_id}."
+                    ))
+                })?,
+        ),
+        None if combinations::combinations_of(store, product_id)
+            .next()
+            .is_some() =>
+        {
+            return Err(CcvError::invalid(format!(
+                "Product {product_id} has attribute combinations; give attribute_combination_id."
+            )));
+        }
+        None => None,
+    };
+    let extra = combination.map_or(Decimal::ZERO, |c| combinations::extra_price(store, c));
+    let text = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    Ok(OrderRow {
+        product_id: Some(product_id),
+        attribute_combination_id: combination.map(|c| c.id),
+        product_name: product.name.clone(),
+        product_number: product.productnumber.clone(),
+        sub_product_number: combination.and_then(|c| text(&c.product_number)),
+        sub_sku_number: combination.and_then(|c| text(&c.sku_number)),
+        sub_ean_number: combination.and_then(|c| text(&c.ean_number)),
+        price: product.price + extra,
+        discount: product.discount,
+        tax: tax_rate(&product.taxtariff),
+        unit: product.unit.clone(),
+        weight: product.weight,
+        package_id: Some(product.package_id),
+        product_purchase_price: product.purchaseprice,
+        ..free_row()
+    })
+}
+
+/// `GET /orders/:id/orderrows`.
+pub fn list_rows(store: &Store, request: &ApiRequest, id: u64) -> Result<Reply, CcvError> {
+    let order = store
+        .orders
+        .get(&id)
+        .ok_or_else(|| CcvError::not_found("order", id))?;
+    let rows = order.rows.iter().collect();
+    list_page(request, rows, &[("id", |a, b| a.id.cmp(&b.id))], |row| {
+        render_row(request, order.id, row)
+    })
+}
+
+/// `POST /orders/:id/orderrows`: one more row.
+pub fn add_row(store: &mut Store, request: &ApiRequest, id: u64) -> Result<Reply, CcvError> {
+    let input: RowInput = request.input()?;
+    let row = stock::change_order(store, id, |store, order| {
+        let row = build_row(store, input)?;
+        order.rows.push(row.clone());
+        Ok::<_, CcvError>(row)
+    })
+    .ok_or_else(|| CcvError::not_found("order", id))??;
+    Ok(Reply::Created(render_row(request, id, &row)))
+}
+
+/// `PUT /orders/:id/orderrows` with `{"orderrows": [...]}`: replaces every row.
+pub fn replace_rows(store: &mut Store, request: &ApiRequest, id: u64) -> Result<Reply, CcvError> {
+    let input: RowsInput = request.input()?;
+    if input.orderrows.is_empty() {
+        return Err(CcvError::invalid("orderrows may not be empty."));
+    }
+    stock::change_order(store, id, |store, order| {
+        order.rows = input
+            .orderrows
+            .into_iter()
+            .map(|row| build_row(store, row))
+            .collect::<Result<_, _>>()?;
+        Ok::<_, CcvError>(())
+    })
+    .ok_or_else(|| CcvError::not_found("order", id))??;
+    Ok(Reply::NoContent)
+}
+
+/// The order that holds row `id`.
+fn order_of_row(store: &Store, id: u64) -> Result<&Order, CcvError> {
+    store
+        .orders
+        .values()
+        .find(|o| o.rows.iter().any(|r| r.id == id))
+        .ok_or_else(|| CcvError::not_found("order row", id))
+}
+
+pub fn get_row(store: &Store, request: &ApiRequest, id: u64) -> Result<Reply, CcvError> {
+    let order = order_of_row(store, id)?;
+    let row = order.rows.iter().find(|r| r.id == id).expect("found above");
+    Ok(Reply::Ok(render_row(request, order.id, row)))
+}
+
+/// `PATCH /orderrows/:id`: only rows of orders that are not completed, as CCV documents.
+pub fn update_row(store: &mut Store, request: &ApiRequest, id: u64) -> Result<Reply, CcvError> {
+    let input: RowInput = request.input()?;
+    let order = order_of_row(store, id)?;
+    if order.is_completed {
+        return Err(CcvError::invalid(format!(
+            "Order {} is completed; its rows cannot be patched.",
+            order.id
+        )));
+    }
+    if input.product_id.is_some() || input.attribute_combination_id.is_some() {
+        return Err(CcvError::invalid("A row's product cannot be changed."));
+    }
+    let order_id = order.id;
+    let row = store
+        .orders
+        .get_mut(&order_id)
+        .and_then(|o| o.rows.iter_mut().find(|r| r.id == id))
+        .expect("found above");
+    set(&mut row.count, input.count);
+    set(&mut row.product_name, input.product_name);
+    set(&mut row.product_number, input.product_number);
+    set(&mut row.price, input.price);
+    set(&mut row.discount, input.discount);
+    set(&mut row.tax, input.tax);
+    set(&mut row.memo, input.memo);
+    Ok(Reply::NoContent)
+}
+
+/// `DELETE /orderrows/:id`.
+pub fn delete_row(store: &mut Store, id: u64) -> Result<Reply, CcvError> {
+    let order_id = order_of_row(store, id)?.id;
+    stock::change_order(store, order_id, |_, order| {
+        order.rows.retain(|r| r.id != id);
+        Ok::<_, CcvError>(())
+    })
+    .expect("found above")?;
+    Ok(Reply::NoContent)
+}
+
+pub(super) fn render_row(request: &ApiRequest, order_id: u64, r: &OrderRow) -> Value {
+    let selling = r.price - r.discount;
+    json!({
+        "href": request.href(&format!("orderrows/{}", r.id)),
+        "id": r.id,
+        "order_id": order_id,
+        "product_type": r.product_type,
+        "product_name": r.product_name,
+        "product_number": r.product_number,
+        "sub_product_number": r.sub_product_number,
+        "sub_sku_number": r.sub_sku_number,
+        "sub_ean_number": r.sub_ean_number,
+        "product_id": r.product_id,
+        "attribute_combination_id": r.attribute_combination_id,
+        "product_href": r.product_id.map(|p| request.href(&format!("products/{p}"))),
+        "count": money::to_json(r.count),
+        "price": money::to_json(r.price),
+        "product_purchase_price": money::to_json(r.product_purchase_price),
+        "discount": money::to_json(r.discount),
+        "tax": money::to_json(r.tax),
+        "unit": r.unit,
+        "weight": money::to_json(r.weight),
+        "memo": r.memo,
+        "package_id": r.package_id,
+        "selling_price": money::to_json(selling),
+        "total_price": money::to_json(r.total()),
+        "parent": { "id": order_id, "href": request.href(&format!("orders/{order_id}")) },
+    })
+}

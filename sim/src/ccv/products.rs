@@ -1,0 +1,378 @@
+//! `products` (CRUD, filters `productnumber`, `eannumber`, …) and `productqueries` (look-up by
+//! product, EAN or SKU number across products and attribute combinations).
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::format_x_date;
+use super::collection::{SortField, list as list_page, sub_resource};
+use super::error::CcvError;
+use super::http::{ApiRequest, Reply};
+use super::model::{Product, StockType, Store, TAX_TARIFFS, tax_rate};
+use super::{categories, combinations, money, variants};
+
+/// The values `ordering_without_stock` takes (CCV: "default option 'global_setting'").
+const ORDERING_WITHOUT_STOCK: [&str; 3] = ["global_setting", "yes", "no"];
+
+/// The product input schema (POST and PATCH); `active` is written, `is_active` read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ProductInput {
+    name: Option<String>,
+    productnumber: Option<String>,
+    eannumber: Option<String>,
+    mpnnumber: Option<String>,
+    shortdescription: Option<String>,
+    description: Option<String>,
+    #[serde(deserialize_with = "money::optional")]
+    price: Option<Decimal>,
+    #[serde(deserialize_with = "money::optional")]
+    discount: Option<Decimal>,
+    #[serde(deserialize_with = "money::optional")]
+    purchaseprice: Option<Decimal>,
+    taxtariff: Option<String>,
+    /// Deprecated by CCV in favour of `taxtariff`; accepted and ignored.
+    #[serde(deserialize_with = "money::optional")]
+    vatrate: Option<Decimal>,
+    package_id: Option<u64>,
+    active: Option<bool>,
+    unit: Option<String>,
+    stockenabled: Option<bool>,
+    stocktype: Option<StockType>,
+    #[serde(deserialize_with = "money::optional")]
+    stock: Option<Decimal>,
+    stocklocation: Option<String>,
+    ordering_without_stock: Option<String>,
+    #[serde(deserialize_with = "money::optional")]
+    weight: Option<Decimal>,
+    memo: Option<String>,
+}
+
+impl ProductInput {
+    fn apply(self, product: &mut Product) -> Result<(), CcvError> {
+        if let Some(tariff) = &self.taxtariff
+            && !TAX_TARIFFS.iter().any(|(name, _)| name == tariff)
+        {
+            return Err(CcvError::invalid(format!(
+                "taxtariff {tariff:?} is none of normal, low a, low b, extra low, zero."
+            )));
+        }
+        if let Some(value) = &self.ordering_without_stock
+            && !ORDERING_WITHOUT_STOCK.contains(&value.as_str())
+        {
+            return Err(CcvError::invalid(format!(
+                "ordering_without_stock {value:?} is none of {ORDERING_WITHOUT_STOCK:?}."
+            )));
+        }
+        set(&mut product.name, self.name);
+        set(&mut product.productnumber, self.productnumber);
+        set(&mut product.eannumber, self.eannumber);
+        set(&mut product.mpnnumber, self.mpnnumber);
+        set(&mut product.shortdescription, self.shortdescription);
+        set(&mut product.description, self.description);
+        set(&mut product.price, self.price);
+        set(&mut product.discount, self.discount);
+        set(&mut product.purchaseprice, self.purchaseprice);
+        set(&mut product.taxtariff, self.taxtariff);
+        set(&mut product.package_id, self.package_id);
+        set(&mut product.active, self.active);
+        set(&mut product.unit, self.unit);
+        set(&mut product.stockenabled, self.stockenabled);
+        set(&mut product.stocktype, self.stocktype);
+        set(&mut product.stock, self.stock);
+        set(&mut product.stocklocation, self.stocklocation);
+        set(
+            &mut product.ordering_without_stock,
+            self.ordering_without_stock,
+        );
+        set(&mut product.weight, self.weight);
+        set(&mut product.memo, self.memo);
+        Ok(())
+    }
+}
+
+/// Overwrites `field` when the input has a value for it.
+pub(super) fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *field = value;
+    }
+}
+
+/// A product with CCV's defaults, as a POST without optional fields makes it.
+pub(super) fn new_product(id: u64, now: chrono::DateTime<chrono::Utc>) -> Product {
+    Product {
+        id,
+        productnumber: String::new(),
+        eannumber: String::new(),
+        mpnnumber: String::new(),
+        name: String::new(),
+        shortdescription: String::new(),
+        description: String::new(),
+        price: Decimal::ZERO,
+        discount: Decimal::ZERO,
+        purchaseprice: Decimal::ZERO,
+        taxtariff: "normal".into(),
+        package_id: 1,
+        active: true,
+        unit: "piece".into(),
+        stockenabled: true,
+        stocktype: StockType::Product,
+        stock: Decimal::ZERO,
+        stocklocation: String::new(),
+        ordering_without_stock: "global_setting".into(),
+        weight: Decimal::ZERO,
+        memo: String::new(),
+        createdate: now,
+        modifydate: now,
+    }
+}
+
+const SORT_FIELDS: &[SortField<Product>] = &[
+    ("id", |a, b| a.id.cmp(&b.id)),
+    ("name", |a, b| a.name.cmp(&b.name)),
+    ("createdate", |a, b| a.createdate.cmp(&b.createdate)),
+    ("modifydate", |a, b| a.modifydate.cmp(&b.modifydate)),
+];
+
+/// `GET /products` with the filters CCV documents that the simulator models: `productnumber`,
+/// `eannumber`, `mpnnumber` (exact), `productname` (part of the name), `active`, `minprice`,
+/// `maxprice`, `minstock`, `maxstock`. Other parameters are ignored, as CCV ignores unknown ones.
+pub fn list(store: &Store, request: &ApiRequest) -> Result<Reply, CcvError> {
+    let text = |name: &'static str| request.param(name);
+    let amount = |name: &'static str| -> Result<Option<Decimal>, CcvError> {
+        text(name)
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| CcvError::invalid(format!("{name} must be a number, not {v:?}.")))
+            })
+            .transpose()
+    };
+    let active = text("active")
+        .map(|v| parse_bool("active", v))
+        .transpose()?;
+    let (min_price, max_price) = (amount("minprice")?, amount("maxprice")?);
+    let (min_stock, max_stock) = (amount("minstock")?, amount("maxstock")?);
+    let name_part = text("productname").map(str::to_lowercase);
+    let items = store
+        .products
+        .values()
+        .filter(|p| text("productnumber").is_none_or(|v| p.productnumber == v))
+        .filter(|p| text("eannumber").is_none_or(|v| p.eannumber == v))
+        .filter(|p| text("mpnnumber").is_none_or(|v| p.mpnnumber == v))
+        .filter(|p| {
+            name_part
+                .as_deref()
+                .is_none_or(|v| p.name.to_lowercase().contains(v))
+        })
+        .filter(|p| active.is_none_or(|v| p.active == v))
+        .filter(|p| {
+            min_price.is_none_or(|v| p.price >= v) && max_price.is_none_or(|v| p.price <= v)
+        })
+        .filter(|p| {
+            let stock = stock_of(store, p);
+            min_stock.is_none_or(|v| stock >= v) && max_stock.is_none_or(|v| stock <= v)
+        })
+        .collect();
+    list_page(request, items, SORT_FIELDS, |p| render(store, request, p))
+}
+
+/// Reads a boolean query parameter: `true`/`false` or `1`/`0`.
+pub(super) fn parse_bool(name: &str, value: &str) -> Result<bool, CcvError> {
+    match value {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(CcvError::invalid(format!(
+            "{name} must be true or false, not {value:?}."
+        ))),
+    }
+}
+
+/// `POST /products`: `name`, `price`, `discount` and `package_id` are required.
+pub fn create(store: &mut Store, request: &ApiRequest) -> Result<Reply, CcvError> {
+    let input: ProductInput = request.input()?;
+    let missing: Vec<&str> = [
+        ("name", input.name.is_none()),
+        ("price", input.price.is_none()),
+        ("discount", input.discount.is_none()),
+        ("package_id", input.package_id.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(field, absent)| absent.then_some(field))
+    .collect();
+    if !missing.is_empty() {
+        return Err(CcvError::invalid(format!(
+            "Required properties are missing: {}.",
+            missing.join(", ")
+        )));
+    }
+    let mut product = new_product(store.next_id, request.now);
+    input.apply(&mut product)?;
+    product.id = store.new_id();
+    let body = render(store, request, &product);
+    store.products.insert(product.id, product);
+    Ok(Reply::Created(body))
+}
+
+/// `GET /products/:id`.
+pub fn get(store: &Store, request: &ApiRequest, id: u64) -> Result<Reply, CcvError> {
+    let product = find(store, id)?;
+    Ok(Reply::Ok(render(store, request, product)))
+}
+
+/// `PATCH /products/:id`.
+pub fn update(store: &mut Store, request: &ApiRequest, id: u64) -> Result<Reply, CcvError> {
+    let input: ProductInput = request.input()?;
+    let product = store
+        .products
+        .get_mut(&id)
+        .ok_or_else(|| CcvError::not_found("product", id))?;
+    let mut changed = product.clone();
+    input.apply(&mut changed)?;
+    changed.modifydate = request.now;
+    *product = changed;
+    Ok(Reply::NoContent)
+}
+
+/// `DELETE /products/:id`: also its attribute values, combinations and category links. Orders
+/// keep their rows.
+pub fn delete(store: &mut Store, id: u64) -> Result<Reply, CcvError> {
+    store
+        .products
+        .remove(&id)
+        .ok_or_else(|| CcvError::not_found("product", id))?;
+    store
+        .product_attribute_values
+        .retain(|_, v| v.product_id != id);
+    store.combinations.retain(|_, c| c.product_id != id);
+    store.product_categories.retain(|_, l| l.product_id != id);
+    Ok(Reply::NoContent)
+}
+
+/// `GET /productqueries`: products whose `productnumber`, `eannumber` or `mpnnumber` match, and
+/// products with just the one combination whose `product_number`, `ean_number` or `sku_number`
+/// matches. Without any of these parameters there are no results, as CCV documents.
+pub fn query(store: &Store, request: &ApiRequest) -> Result<Reply, CcvError> {
+    let wanted = |name| request.param(name).filter(|v| !v.is_empty());
+    let (number, ean, mpn, sku) = (
+        wanted("productnumber"),
+        wanted("eannumber"),
+        wanted("mpnnumber"),
+        wanted("skunumber"),
+    );
+    let any = [number, ean, mpn, sku].iter().any(Option::is_some);
+    let matches = |field: &str, wanted: Option<&str>| wanted.is_some_and(|w| w == field);
+    let mut results: Vec<(&Product, Option<u64>)> = Vec::new();
+    if any {
+        for product in store.products.values() {
+            if matches(&product.productnumber, number)
+                || matches(&product.eannumber, ean)
+                || matches(&product.mpnnumber, mpn)
+            {
+                results.push((product, None));
+            }
+        }
+        for combination in store.combinations.values() {
+            let hit = matches(&combination.product_number, number)
+                || matches(&combination.ean_number, ean)
+                || matches(&combination.sku_number, sku);
+            if hit && let Some(product) = store.products.get(&combination.product_id) {
+                results.push((product, Some(combination.id)));
+            }
+        }
+    }
+    list_page(
+        request,
+        results.iter().collect(),
+        &[],
+        |(product, combination)| {
+            let mut body = render(store, request, product);
+            if let Some(id) = combination {
+                let only =
+                    combinations::render_combination(store, request, &store.combinations[id]);
+                body["attributecombinations"] = json!({
+                    "href": request.href(&format!("products/{}/attributecombinations", product.id)),
+                    "collection": [only],
+                });
+            }
+            body
+        },
+    )
+}
+
+pub(super) fn find(store: &Store, id: u64) -> Result<&Product, CcvError> {
+    store
+        .products
+        .get(&id)
+        .ok_or_else(|| CcvError::not_found("product", id))
+}
+
+/// The stock CCV shows for a product: its own, or the sum over its combinations when stock is
+/// kept per combination (GUESS).
+pub(super) fn stock_of(store: &Store, product: &Product) -> Decimal {
+    match product.stocktype {
+        StockType::Product => product.stock,
+        StockType::AttributeCombination => store
+            .combinations
+            .values()
+            .filter(|c| c.product_id == product.id)
+            .map(|c| c.stock)
+            .sum(),
+    }
+}
+
+/// A product as `GET /products/:id` shows it.
+pub(super) fn render(store: &Store, request: &ApiRequest, p: &Product) -> Value {
+    let id = p.id;
+    json!({
+        "href": request.href(&format!("products/{id}")),
+        "id": id,
+        "is_active": p.active,
+        "createdate": format_x_date(p.createdate),
+        "modifydate": format_x_date(p.modifydate),
+        "productnumber": p.productnumber,
+        "eannumber": p.eannumber,
+        "mpnnumber": p.mpnnumber,
+        "name": p.name,
+        "shortdescription": p.shortdescription,
+        "description": p.description,
+        "vatrate": money::to_json(tax_rate(&p.taxtariff)),
+        "taxtariff": p.taxtariff,
+        "price": money::to_json(p.price),
+        "discount": money::to_json(p.discount),
+        "purchaseprice": money::to_json(p.purchaseprice),
+        "unit": p.unit,
+        "stockenabled": p.stockenabled,
+        "stocktype": p.stocktype.as_str(),
+        "stock": money::to_json(stock_of(store, p)),
+        "stocklocation": p.stocklocation,
+        "ordering_without_stock": p.ordering_without_stock,
+        "weight": money::to_json(p.weight),
+        "memo": p.memo,
+        "package": { "id": p.package_id },
+        "attributecombinations": sub_resource(
+            request,
+            "attributecombinations",
+            &format!("products/{id}/attributecombinations"),
+            || combinations::combinations_of(store, id)
+                .map(|c| combinations::render_combination(store, request, c))
+                .collect(),
+        ),
+        "productattributevalues": sub_resource(
+            request,
+            "productattributevalues",
+            &format!("products/{id}/productattributevalues"),
+            || variants::product_values_of(store, id)
+                .map(|v| variants::render_product_value(store, request, v))
+                .collect(),
+        ),
+        "producttocategories": sub_resource(
+            request,
+            "producttocategories",
+            &format!("products/{id}/producttocategories"),
+            || categories::links_of(store, id)
+                .map(|l| categories::render_link(request, l))
+                .collect(),
+        ),
+    })
+}

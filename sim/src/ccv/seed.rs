@@ -1,0 +1,320 @@
+//! The POS's state at start: empty, made from the shared [`Dataset`] (so that it fits the Shopware
+//! simulator's), or loaded from a dump.
+//!
+//! From a dataset the POS gets: its payment methods; the category tree; the products that are
+//! `in_pos` (a configurable product as a product with Size/Colour attribute values, its generated
+//! combinations carrying each variant's SKU, EAN and physical stock), each in its category; the
+//! customers that are `in_pos` as users with an older address ("Oude Gracht 1"); and for each
+//! article's `pos_reserved` an order of the till in status 14.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::model::{
+    Address, Attribute, AttributeValue, Category, Paymethod, Personalinfo, ProductAttributeValue,
+    ProductToCategory, STATUS_RESERVED, StockType, Store, TAX_TARIFFS, User,
+};
+use super::stock::Article;
+use super::{combinations, orders, products};
+use crate::dataset::{Customer, Dataset, Product as DataProduct};
+
+/// Reads a dump written by [`super::CcvSim::dump`].
+pub(super) fn from_file(path: &Path) -> anyhow::Result<Store> {
+    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_slice(&text)
+        .with_context(|| format!("{} is no CCV simulator dump", path.display()))
+}
+
+/// The POS's state for a dataset, as of `now`.
+pub(super) fn from_dataset(dataset: &Dataset, now: DateTime<Utc>) -> anyhow::Result<Store> {
+    let mut store = Store::default();
+    for method in &dataset.payment_methods {
+        let id = u64::from(method.pos_id);
+        store.paymethods.insert(
+            id,
+            Paymethod {
+                id,
+                psp: "ccv".into(),
+                method: method.pos_method.clone(),
+                label: method.pos_label.clone(),
+                extra_costs_fixed: Decimal::ZERO,
+                extra_costs_percentage: Decimal::ZERO,
+            },
+        );
+    }
+    let categories = add_categories(&mut store, &dataset.categories);
+    let mut options = Options::default();
+    for product in dataset.products.iter().filter(|p| p.in_pos) {
+        add_product(&mut store, &mut options, &categories, product, now)?;
+    }
+    for customer in dataset.customers.iter().filter(|c| c.in_pos) {
+        let mut userinfo = personalinfo(customer);
+        for address in [&mut userinfo.billingaddress, &mut userinfo.deliveryaddress] {
+            address.street = Some("Oude Gracht".into());
+            address.housenumber = Some(1);
+            address.housenumber_suffix = None;
+        }
+        add_user(&mut store, customer, userinfo, now);
+    }
+    Ok(store)
+}
+
+/// Adds the tree; returns each category's id by its path of names.
+fn add_categories(store: &mut Store, paths: &[Vec<String>]) -> HashMap<Vec<String>, u64> {
+    let mut ids: HashMap<Vec<String>, u64> = HashMap::new();
+    for path in paths {
+        let Some((name, parent_path)) = path.split_last() else {
+            continue;
+        };
+        let parent_id = ids.get(parent_path).copied();
+        let position = store
+            .categories
+            .values()
+            .filter(|c| c.parent_id == parent_id)
+            .count() as i64
+            + 1;
+        let id = store.new_id();
+        store.categories.insert(
+            id,
+            Category {
+                id,
+                name: name.clone(),
+                parent_id,
+                description: String::new(),
+                position,
+                show_on_website: true,
+            },
+        );
+        ids.insert(path.clone(), id);
+    }
+    ids
+}
+
+/// The attributes and values made so far, by name.
+#[derive(Default)]
+struct Options {
+    attributes: HashMap<String, u64>,
+    values: HashMap<(String, String), u64>,
+}
+
+impl Options {
+    /// The id of value `value` of attribute `group`, made on first use.
+    fn value_id(&mut self, store: &mut Store, group: &str, value: &str) -> u64 {
+        let key = (group.to_string(), value.to_string());
+        if let Some(id) = self.values.get(&key) {
+            return *id;
+        }
+        let attribute_id = *self.attributes.entry(group.to_string()).or_insert_with(|| {
+            let id = store.new_id();
+            store.attributes.insert(
+                id,
+                Attribute {
+                    id,
+                    name: group.to_string(),
+                    kind: "option_menu_required".into(),
+                },
+            );
+            id
+        });
+        let position = self.values.keys().filter(|(g, _)| g == group).count() as i64 + 1;
+        let id = store.new_id();
+        store.attribute_values.insert(
+            id,
+            AttributeValue {
+                id,
+                attribute_id,
+                name: value.to_string(),
+                default_price: Decimal::ZERO,
+                position,
+            },
+        );
+        self.values.insert(key, id);
+        id
+    }
+}
+
+fn add_product(
+    store: &mut Store,
+    options: &mut Options,
+    categories: &HashMap<Vec<String>, u64>,
+    data: &DataProduct,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let id = store.new_id();
+    let mut product = products::new_product(id, now);
+    product.productnumber = data.sku.clone();
+    product.eannumber = data.ean.clone();
+    product.name = data.name.clone();
+    product.shortdescription = data.short_description.clone();
+    product.description = data.description.clone();
+    product.price =
+        Decimal::from_str(&data.gross_price).with_context(|| format!("price of {}", data.sku))?;
+    product.taxtariff = tariff(&data.tax_rate)?;
+    product.stock = Decimal::from(data.pos_physical);
+    if !data.variants.is_empty() {
+        product.stocktype = StockType::AttributeCombination;
+        product.stock = Decimal::ZERO;
+    }
+    store.products.insert(id, product);
+    if let Some(category_id) = categories.get(&data.category) {
+        let link = store.new_id();
+        store.product_categories.insert(
+            link,
+            ProductToCategory {
+                id: link,
+                product_id: id,
+                category_id: *category_id,
+                position: 1,
+            },
+        );
+    }
+    if data.variants.is_empty() {
+        reserve(
+            store,
+            Article {
+                product_id: id,
+                combination_id: None,
+            },
+            data.pos_reserved,
+            now,
+        )?;
+        return Ok(());
+    }
+    let mut offered: Vec<u64> = Vec::new();
+    for variant in &data.variants {
+        for (group, value) in &variant.options {
+            let value_id = options.value_id(store, group, value);
+            if !offered.contains(&value_id) {
+                offered.push(value_id);
+                let pav = store.new_id();
+                store.product_attribute_values.insert(
+                    pav,
+                    ProductAttributeValue {
+                        id: pav,
+                        product_id: id,
+                        value_id,
+                        price: Decimal::ZERO,
+                        position: offered.len() as i64,
+                    },
+                );
+            }
+        }
+    }
+    let first_new = store.next_id;
+    combinations::regenerate(store, id, Decimal::ZERO);
+    let generated: HashMap<Vec<u64>, u64> = store
+        .combinations
+        .range(first_new..)
+        .map(|(combination_id, c)| (sorted(&c.value_ids), *combination_id))
+        .collect();
+    for variant in &data.variants {
+        let wanted: Vec<u64> = variant
+            .options
+            .iter()
+            .map(|(group, value)| options.value_id(store, group, value))
+            .collect();
+        let combination = generated
+            .get(&sorted(&wanted))
+            .and_then(|combination_id| store.combinations.get_mut(combination_id))
+            .with_context(|| format!("no combination was generated for {}", variant.sku))?;
+        combination.sku_number = variant.sku.clone();
+        combination.ean_number = variant.ean.clone();
+        combination.stock = Decimal::from(variant.pos_physical);
+        let article = Article {
+            product_id: id,
+            combination_id: Some(combination.id),
+        };
+        reserve(store, article, variant.pos_reserved, now)?;
+    }
+    Ok(())
+}
+
+fn sorted(ids: &[u64]) -> Vec<u64> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids
+}
+
+/// The tariff of a tax rate in percent (the first tariff with that rate).
+fn tariff(rate: &str) -> anyhow::Result<String> {
+    let rate = Decimal::from_str(rate).with_context(|| format!("tax rate {rate:?}"))?;
+    TAX_TARIFFS
+        .iter()
+        .find(|(_, r)| Decimal::from(*r) == rate)
+        .map(|(name, _)| name.to_string())
+        .with_context(|| format!("no CCV tax tariff has {rate}%"))
+}
+
+/// A reservation at the till, if there is anything reserved.
+fn reserve(
+    store: &mut Store,
+    article: Article,
+    count: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if count > 0 {
+        orders::till_sale(store, article, Decimal::from(count), STATUS_RESERVED, now)
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+    }
+    Ok(())
+}
+
+/// A dataset customer as CCV's Personalinfo: a business is `b2b` with the company in the address.
+pub(super) fn personalinfo(customer: &Customer) -> Personalinfo {
+    let address = Address {
+        first_name: Some(customer.first_name.clone()),
+        last_name: Some(customer.last_name.clone()),
+        company: customer.company.as_ref().map(|(name, _, _)| name.clone()),
+        street: Some(customer.street.clone()),
+        housenumber: customer.house_number.parse().ok(),
+        housenumber_suffix: Some(customer.suffix.clone()).filter(|s| !s.is_empty()),
+        zipcode: Some(customer.postcode.clone()),
+        city: Some(customer.city.clone()),
+        country_code: Some(customer.country.clone()),
+        ..Address::default()
+    };
+    Personalinfo {
+        email: Some(customer.email.clone()),
+        customertype: Some(
+            if customer.company.is_some() {
+                "b2b"
+            } else {
+                "b2c"
+            }
+            .into(),
+        ),
+        btw: customer.company.as_ref().map(|(_, vat, _)| vat.clone()),
+        kvk: customer.company.as_ref().map(|(_, _, coc)| coc.clone()),
+        billingaddress: address.clone(),
+        deliveryaddress: address,
+        ..Personalinfo::default()
+    }
+}
+
+/// Adds a user for a customer, with the e-mail address as username.
+pub(super) fn add_user(
+    store: &mut Store,
+    customer: &Customer,
+    userinfo: Personalinfo,
+    now: DateTime<Utc>,
+) -> u64 {
+    let id = store.new_id();
+    store.users.insert(
+        id,
+        User {
+            id,
+            username: customer.email.clone(),
+            password: format!("pos-{id}"),
+            group_id: None,
+            approval_status: "approved".into(),
+            userinfo,
+            create_date: now,
+        },
+    );
+    id
+}
