@@ -17,7 +17,11 @@ fn plugins(dir: &Path) -> Duration {
         .env("RUST_LOG", "error")
         .output()
         .expect("run tillbridge");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     started.elapsed()
 }
 

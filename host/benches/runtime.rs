@@ -8,8 +8,12 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
-use tillbridge::runtime::bindings::exports::tillbridge::plugin::transformer::{Entity, FlowContext, Verdict};
-use tillbridge::runtime::bindings::tillbridge::plugin::types::{Address, Customer, Order, OrderLine, OrderTotals, Person, Problem};
+use tillbridge::runtime::bindings::exports::tillbridge::plugin::transformer::{
+    Entity, FlowContext, Verdict,
+};
+use tillbridge::runtime::bindings::tillbridge::plugin::types::{
+    Address, Customer, Order, OrderLine, OrderTotals, Person, Problem,
+};
 use tillbridge::runtime::{Grants, Limits, Runtime};
 
 fn address() -> Address {
@@ -45,7 +49,11 @@ fn order(i: usize) -> Order {
             id: Some(format!("{i:032x}")),
             number: Some(format!("C{i}")),
             email: format!("customer{i}@example.org"),
-            person: Person { salutation: None, first_name: "Ada".into(), last_name: "Jansen".into() },
+            person: Person {
+                salutation: None,
+                first_name: "Ada".into(),
+                last_name: "Jansen".into(),
+            },
             company: None,
             phone: None,
             billing_address: Some(address()),
@@ -65,7 +73,12 @@ fn order(i: usize) -> Order {
                 tax_rate: "21".into(),
             })
             .collect(),
-        totals: OrderTotals { net: "64.21".into(), gross: "77.70".into(), tax: "13.49".into(), shipping: "0".into() },
+        totals: OrderTotals {
+            net: "64.21".into(),
+            gross: "77.70".into(),
+            tax: "13.49".into(),
+            shipping: "0".into(),
+        },
         payment_method: Some(methods[i % methods.len()].into()),
         shipping_method: None,
         comment: None,
@@ -80,13 +93,19 @@ fn native_payment_map(map: &BTreeMap<String, String>, batch: Vec<Entity>) -> Vec
         .into_iter()
         .map(|entity| match entity {
             Entity::Order(mut order) => {
-                let key = order.payment_method.as_deref().map(|m| m.trim().to_lowercase());
+                let key = order
+                    .payment_method
+                    .as_deref()
+                    .map(|m| m.trim().to_lowercase());
                 match key.and_then(|k| map.get(&k)) {
                     Some(id) => {
                         order.payment_method = Some(id.clone());
                         Verdict::Keep(Entity::Order(order))
                     }
-                    None => Verdict::Fail(Problem { message: "unmapped".into(), field: Some("payment-method".into()) }),
+                    None => Verdict::Fail(Problem {
+                        message: "unmapped".into(),
+                        field: Some("payment-method".into()),
+                    }),
                 }
             }
             other => Verdict::Keep(other),
@@ -95,16 +114,26 @@ fn native_payment_map(map: &BTreeMap<String, String>, batch: Vec<Entity>) -> Vec
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let runtime = Runtime::new(&dir.path().join("cache")).unwrap();
-    let plugin = runtime.load("payment-map", tillbridge::builtin::get("payment-map").unwrap().bytes).unwrap();
-    let settings = json!({ "map": { "PayPal": "2", "Invoice": "3", "Credit card": "4", "iDEAL": "1" } });
+    let plugin = runtime
+        .load(
+            "payment-map",
+            tillbridge::builtin::get("payment-map").unwrap().bytes,
+        )
+        .unwrap();
+    let settings =
+        json!({ "map": { "PayPal": "2", "Invoice": "3", "Credit card": "4", "iDEAL": "1" } });
     let grants = Grants::minimal("payment-map", Limits::TRANSFORM).with_settings(settings);
 
-    c.bench_function("instantiate payment-map from InstancePre (new store + instance)", |b| {
-        b.iter(|| rt.block_on(plugin.session(grants.clone())).unwrap())
-    });
+    c.bench_function(
+        "instantiate payment-map from InstancePre (new store + instance)",
+        |b| b.iter(|| rt.block_on(plugin.session(grants.clone())).unwrap()),
+    );
 
     let batch: Vec<Entity> = (0..1000).map(|i| Entity::Order(order(i))).collect();
     let context = FlowContext {
@@ -118,10 +147,23 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("payment-map over 1,000 orders");
     group.throughput(Throughput::Elements(batch.len() as u64));
     let mut session = rt.block_on(plugin.session(grants.clone())).unwrap();
-    group.bench_function("wasm", |b| b.iter(|| rt.block_on(session.transform(&context, black_box(&batch))).unwrap()));
-    let map: BTreeMap<String, String> =
-        [("paypal", "2"), ("invoice", "3"), ("credit card", "4"), ("ideal", "1")].map(|(k, v)| (k.into(), v.into())).into();
-    group.bench_function("native", |b| b.iter(|| native_payment_map(&map, black_box(batch.clone()))));
+    group.bench_function("wasm", |b| {
+        b.iter(|| {
+            rt.block_on(session.transform(&context, black_box(&batch)))
+                .unwrap()
+        })
+    });
+    let map: BTreeMap<String, String> = [
+        ("paypal", "2"),
+        ("invoice", "3"),
+        ("credit card", "4"),
+        ("ideal", "1"),
+    ]
+    .map(|(k, v)| (k.into(), v.into()))
+    .into();
+    group.bench_function("native", |b| {
+        b.iter(|| native_payment_map(&map, black_box(batch.clone())))
+    });
     group.finish();
 }
 

@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use crate::builtin;
 use crate::config::{Config, ConfigError, FlowKind, FlowSettings, Problem};
-use crate::egress::AllowList;
+use crate::egress::{AllowList, Pacer};
 use crate::runtime::{Capability, Grants, Kv, Limits, Plugin, Runtime, World};
 
 /// A configuration with its plugins loaded.
@@ -21,6 +21,8 @@ pub struct Integration {
     pub runtime: Runtime,
     /// The loaded plugins by name.
     pub plugins: BTreeMap<String, Plugin>,
+    /// The pacers of connections with rate limits, shared by every session.
+    pacers: BTreeMap<String, std::sync::Arc<Pacer>>,
 }
 
 impl Integration {
@@ -50,10 +52,20 @@ impl Integration {
         if !problems.is_empty() {
             return Err(config.error(problems).into());
         }
+        let pacers = config
+            .connections
+            .iter()
+            .filter_map(|(name, c)| {
+                c.rate_limits
+                    .as_ref()
+                    .map(|limits| (name.clone(), Pacer::new(limits)))
+            })
+            .collect();
         Ok(Integration {
             config,
             runtime,
             plugins,
+            pacers,
         })
     }
 
@@ -87,6 +99,7 @@ impl Integration {
             secrets,
             allowed_hosts: AllowList::new(&hosts),
             http_timeout: Duration::from_secs(30),
+            pacer: self.pacers.get(connection).cloned(),
             limits: Limits::CONNECTOR.with_overrides(
                 plugin.memory_mb,
                 plugin.cpu_budget_ms,

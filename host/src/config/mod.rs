@@ -126,6 +126,9 @@ pub struct ConnectionConfig {
     /// Secrets granted to the connector for this connection (credentials).
     #[serde(default)]
     pub secrets: BTreeMap<String, String>,
+    /// The system's rate limits; requests are paced to stay under them.
+    #[serde(default)]
+    pub rate_limits: Option<crate::egress::RateLimits>,
 }
 
 /// A flow as written, before its settings are read for its kind.

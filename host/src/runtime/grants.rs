@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::egress::AllowList;
+use crate::egress::{AllowList, Pacer};
 use crate::runtime::limits::Limits;
 use crate::state::KvSpace;
 
@@ -24,6 +24,8 @@ pub struct Grants {
     pub allowed_hosts: AllowList,
     /// How long a request may take when the plugin does not say.
     pub http_timeout: Duration,
+    /// Paces its requests under the connection's rate limits.
+    pub pacer: Option<Arc<Pacer>>,
     /// Memory and time.
     pub limits: Limits,
     /// Its key-value space.
@@ -39,6 +41,7 @@ impl Grants {
             secrets: BTreeMap::new(),
             allowed_hosts: AllowList::default(),
             http_timeout: Duration::from_secs(30),
+            pacer: None,
             limits,
             kv: Kv::memory(),
         }

@@ -74,6 +74,7 @@ impl http::Host for PluginState {
             caller: self.grants.caller.clone(),
             allowed: self.grants.allowed_hosts.clone(),
             default_timeout: self.grants.http_timeout,
+            pacer: self.grants.pacer.clone(),
         };
         self.cpu.enter_host();
         let answer = self.egress.send(&policy, request).await;

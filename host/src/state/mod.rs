@@ -4,6 +4,8 @@
 //! migrates an older one forward, one step at a time, inside one write transaction.
 
 mod kv;
+mod records;
+mod tables;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,12 +14,14 @@ use anyhow::{Context, Result, bail};
 use redb::{Database, ReadableDatabase, TableDefinition};
 
 pub use kv::KvSpace;
+pub use records::{Activity, Intent, Link, Outcome, Pending, PendingState, Run, RunStatus};
+pub use tables::{Read, Write, flow_key, link_key};
 
 /// Schema version and other facts about the file.
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// The open state file. Cheap to clone; all clones share one database.
 #[derive(Clone)]
@@ -62,13 +66,35 @@ impl State {
             return Ok(());
         }
         let write = self.db.begin_write()?;
-        // Version 0 → 1: the tables exist. Later versions add a step each.
-        kv::create(&write)?;
+        for step in found..SCHEMA_VERSION {
+            match step {
+                // 0 → 1: the plugins' key-value store.
+                0 => kv::create(&write)?,
+                // 1 → 2: links, cursors, intents, pending records, runs and activity.
+                1 => tables::create(&write)?,
+                _ => unreachable!("every version below SCHEMA_VERSION has a step"),
+            }
+        }
         write
             .open_table(META)?
             .insert("schema_version", SCHEMA_VERSION)?;
         write.commit()?;
         Ok(())
+    }
+
+    /// A consistent snapshot to read from.
+    pub fn read(&self) -> Result<Read> {
+        Ok(Read {
+            txn: self.db.begin_read()?,
+        })
+    }
+
+    /// Writes all of `f`'s changes in one transaction, or none of them if it fails.
+    pub fn write<R>(&self, f: impl FnOnce(&Write<'_>) -> Result<R>) -> Result<R> {
+        let txn = self.db.begin_write()?;
+        let result = f(&Write { txn: &txn })?;
+        txn.commit()?;
+        Ok(result)
     }
 
     /// The key-value space of one plugin for one connection.
@@ -78,18 +104,4 @@ impl State {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_new_file_is_at_the_current_version_and_reopens() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.redb");
-        let state = State::open(&path).unwrap();
-        assert_eq!(state.schema_version().unwrap(), SCHEMA_VERSION);
-        state.kv("a").set_many(&[("k".into(), "v".into())]).unwrap();
-        drop(state);
-        let state = State::open(&path).unwrap();
-        assert_eq!(state.kv("a").get("k").unwrap().as_deref(), Some("v"));
-    }
-}
+mod tests;

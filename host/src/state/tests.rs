@@ -1,0 +1,161 @@
+//! The state file: migrations, atomic writes, and each table.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, Utc};
+
+use super::*;
+
+fn state() -> (State, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    (State::open(&dir.path().join("s.redb")).unwrap(), dir)
+}
+
+#[test]
+fn a_version_1_file_is_migrated_keeping_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.redb");
+    {
+        // What version 1 wrote: the kv table and the version.
+        let db = redb::Database::create(&path).unwrap();
+        let write = db.begin_write().unwrap();
+        kv::create(&write).unwrap();
+        write
+            .open_table(META)
+            .unwrap()
+            .insert("schema_version", 1)
+            .unwrap();
+        write.commit().unwrap();
+        drop(db);
+        let state = State {
+            db: std::sync::Arc::new(redb::Database::open(&path).unwrap()),
+        };
+        state.kv("p").set_many(&[("k".into(), "v".into())]).unwrap();
+    }
+    let state = State::open(&path).unwrap();
+    assert_eq!(state.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(state.kv("p").get("k").unwrap().as_deref(), Some("v"));
+    assert!(
+        state.read().unwrap().recent_runs(10).unwrap().is_empty(),
+        "the new tables exist"
+    );
+}
+
+#[test]
+fn links_are_shared_by_both_directions() {
+    let (state, _dir) = state();
+    let link = Link {
+        ids: BTreeMap::from([("shop".into(), "a".into()), ("pos".into(), "1".into())]),
+        fingerprint: Some("f".into()),
+        synced_at: Utc::now(),
+        flow: "products".into(),
+    };
+    state
+        .write(|w| w.put_link(&link_key("product", "shop", "pos", "TB-MUG-01"), &link))
+        .unwrap();
+    let read = state.read().unwrap();
+    assert_eq!(
+        read.link(&link_key("product", "pos", "shop", "TB-MUG-01"))
+            .unwrap(),
+        Some(link)
+    );
+    assert_eq!(
+        read.link(&link_key("product", "pos", "shop", "TB-MUG-02"))
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn a_failed_write_changes_nothing() {
+    let (state, _dir) = state();
+    let result: anyhow::Result<()> = state.write(|w| {
+        w.put_cursor("orders", "c1")?;
+        anyhow::bail!("the target refused")
+    });
+    assert!(result.is_err());
+    assert_eq!(state.read().unwrap().cursor("orders").unwrap(), None);
+}
+
+#[test]
+fn intents_pending_runs_and_activity() {
+    let (state, _dir) = state();
+    let now = Utc::now();
+    state
+        .write(|w| {
+            let id = w.next_run_id()?;
+            assert_eq!(id, 1);
+            w.put_intent(&Intent {
+                flow: "orders".into(),
+                key: "10001".into(),
+                run: id,
+                at: now,
+            })?;
+            w.put_pending(&Pending {
+                flow: "orders".into(),
+                key: "10006".into(),
+                state: PendingState::Parked,
+                reason: "waits".into(),
+                missing: vec!["TB-POSTER-01".into()],
+                record: serde_json::json!({}),
+                since: now,
+                attempts: 1,
+            })?;
+            w.put_run(&Run {
+                id,
+                flow: "orders".into(),
+                dry_run: false,
+                started_at: now - Duration::days(40),
+                finished_at: Some(now - Duration::days(40)),
+                status: RunStatus::Finished,
+                counts: BTreeMap::new(),
+                error: None,
+                notes: vec![],
+            })?;
+            w.put_activity(&Activity {
+                run: id,
+                seq: 1,
+                at: now,
+                flow: "orders".into(),
+                kind: "order".into(),
+                key: "10001".into(),
+                source: "shop".into(),
+                target: "pos".into(),
+                outcome: Outcome::Created,
+                message: "booked as order 5001".into(),
+                fields: vec![],
+                came: None,
+                sent: None,
+                answer: Some("5001".into()),
+            })
+        })
+        .unwrap();
+    let read = state.read().unwrap();
+    assert_eq!(read.intents("orders").unwrap().len(), 1);
+    assert!(
+        read.intents("orders-2").unwrap().is_empty(),
+        "flows do not see each other's intents"
+    );
+    assert_eq!(
+        read.pending("orders").unwrap()[0].missing,
+        vec!["TB-POSTER-01"]
+    );
+    assert_eq!(read.search_activity("BOOKED AS", 10).unwrap().len(), 1);
+    assert_eq!(read.activity(1).unwrap()[0].answer.as_deref(), Some("5001"));
+    drop(read);
+    let removed = state.write(|w| w.prune(now, 30)).unwrap();
+    assert_eq!(removed, 1, "the 40-day-old run's activity is pruned");
+    assert!(state.read().unwrap().run(1).unwrap().is_none());
+}
+
+#[test]
+fn a_new_file_is_at_the_current_version_and_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.redb");
+    let state = State::open(&path).unwrap();
+    assert_eq!(state.schema_version().unwrap(), SCHEMA_VERSION);
+    state.kv("a").set_many(&[("k".into(), "v".into())]).unwrap();
+    drop(state);
+    let state = State::open(&path).unwrap();
+    assert_eq!(state.kv("a").get("k").unwrap().as_deref(), Some("v"));
+}
