@@ -9,6 +9,8 @@ pub mod builtin;
 pub mod cli;
 pub mod config;
 pub mod egress;
+pub mod flows;
 pub mod integration;
+pub mod mapper;
 pub mod runtime;
 pub mod state;

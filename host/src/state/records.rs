@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 pub struct Link {
     /// The record's id in each system, by connection name.
     pub ids: BTreeMap<String, String>,
+    /// For a variant: its own id in each system (CCV's attribute combination), while `ids` holds
+    /// its parent product's.
+    #[serde(default)]
+    pub variant_ids: BTreeMap<String, String>,
     /// Fingerprint of the synced content both systems last held; a record read with the same
     /// fingerprint is unchanged (and, in two-way sync, not an echo to send back).
     pub fingerprint: Option<String>,

@@ -170,6 +170,12 @@ pub struct Write<'a> {
 }
 
 impl Write<'_> {
+    /// A link, as this transaction sees it.
+    pub fn link(&self, key: &str) -> Result<Option<Link>> {
+        let table = self.txn.open_table(LINKS)?;
+        table.get(key)?.map(|v| from_json(v.value())).transpose()
+    }
+
     /// Sets a link.
     pub fn put_link(&self, key: &str, link: &Link) -> Result<()> {
         self.txn

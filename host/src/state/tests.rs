@@ -46,6 +46,7 @@ fn links_are_shared_by_both_directions() {
     let (state, _dir) = state();
     let link = Link {
         ids: BTreeMap::from([("shop".into(), "a".into()), ("pos".into(), "1".into())]),
+        variant_ids: BTreeMap::new(),
         fingerprint: Some("f".into()),
         synced_at: Utc::now(),
         flow: "products".into(),
