@@ -13,4 +13,5 @@ pub mod flows;
 pub mod integration;
 pub mod mapper;
 pub mod runtime;
+pub mod scheduler;
 pub mod state;

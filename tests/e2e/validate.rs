@@ -190,6 +190,10 @@ fn the_shipped_flows_toml_is_valid() {
     let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../flows.toml");
     std::fs::copy(shipped, dir.path().join("flows.toml")).unwrap();
     let output = tillbridge(dir.path()).arg("validate").output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains("4 flow(s)"));
 }

@@ -1,6 +1,8 @@
 //! The `tillbridge` command line.
 
+mod flows;
 mod plugins;
+mod records;
 mod transform;
 mod validate;
 
@@ -12,6 +14,8 @@ use tracing_subscriber::EnvFilter;
 
 use crate::builtin;
 use crate::config::{Config, ProcessEnv};
+use crate::integration::Integration;
+use crate::state::State;
 
 /// Keeps a Shopware 6 webshop and a CCV SalesPOS point of sale in sync, with sandboxed WASM
 /// connectors and transforms.
@@ -33,6 +37,18 @@ enum Command {
     Plugins(plugins::Args),
     /// Runs a transform plugin over records from a JSON file and prints what it did to each.
     Transform(transform::Args),
+    /// Runs every enabled flow on its schedule, until Ctrl-C or SIGTERM.
+    Run(flows::RunArgs),
+    /// Runs one flow now; with --dry-run, says per record what would happen and writes nothing.
+    Once(flows::OnceArgs),
+    /// Lists the latest runs.
+    Runs(records::RunsArgs),
+    /// Shows what happened to each record of a run, or finds records by number, SKU or e-mail.
+    Activity(records::ActivityArgs),
+    /// Sends a failed or parked record again on the next run (RECORD is FLOW/KEY).
+    Retry(records::RecordArgs),
+    /// Gives up on a failed or parked record: it is never sent (RECORD is FLOW/KEY).
+    Skip(records::RecordArgs),
 }
 
 /// Where flows.toml is.
@@ -53,6 +69,24 @@ impl ConfigArg {
     pub fn load(&self) -> anyhow::Result<Config> {
         Ok(Config::load(&self.config, &ProcessEnv, &builtin::names())?)
     }
+}
+
+/// The integration of a configuration file, with its state file.
+pub fn open(args: &ConfigArg) -> anyhow::Result<(Integration, State)> {
+    let integration = Integration::open(args.load()?)?;
+    let state = State::open(
+        &integration
+            .config
+            .resolve_path(&integration.config.host.state),
+    )?;
+    Ok((integration, state))
+}
+
+/// The state file of a configuration, without loading its plugins.
+pub fn open_state(args: &ConfigArg) -> anyhow::Result<(Config, State)> {
+    let config = args.load()?;
+    let state = State::open(&config.resolve_path(&config.host.state))?;
+    Ok((config, state))
 }
 
 /// Runs the command line; the exit code is 0 on success, 1 on failure (with the reason on
@@ -86,6 +120,12 @@ pub fn main() -> ExitCode {
             Command::Validate(args) => validate::run(&args),
             Command::Plugins(args) => plugins::run(&args),
             Command::Transform(args) => transform::run(&args).await,
+            Command::Run(args) => flows::run(&args).await,
+            Command::Once(args) => flows::once(&args).await,
+            Command::Runs(args) => records::runs(&args),
+            Command::Activity(args) => records::activity(&args),
+            Command::Retry(args) => records::retry(&args),
+            Command::Skip(args) => records::skip(&args),
         }
     });
     match result {

@@ -28,7 +28,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
     let mut source = ctx.connector(&flow.source).await?;
     let mut target = ctx.connector(&flow.target).await?;
     let mut transforms = ctx.transforms().await?;
-    let tree = match retrying(async || source.read_categories().await).await {
+    let tree = match retrying!(source.read_categories().await) {
         Ok(tree) => tree,
         Err(e) => bail!("cannot read categories from {}: {e}", flow.source),
     };

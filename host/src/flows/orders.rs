@@ -108,7 +108,7 @@ impl OrdersFlow<'_> {
             "looking up {} order(s) whose booking was never confirmed",
             numbers.len()
         );
-        let found = match retrying(async || self.target.find_orders(&numbers).await).await {
+        let found = match retrying!(self.target.find_orders(&numbers).await) {
             Ok(found) => found,
             Err(e) => bail!("cannot check the orders of an interrupted run: {e}"),
         };
@@ -176,7 +176,7 @@ impl OrdersFlow<'_> {
                 payment_states: self.settings.payment_states.clone(),
                 limit: remaining.min(PAGE),
             };
-            let page = match retrying(async || self.source.read_orders(&query).await).await {
+            let page = match retrying!(self.source.read_orders(&query).await) {
                 Ok(page) => page,
                 Err(e) => bail!("cannot read orders from {}: {e}", ctx.flow.source),
             };
@@ -330,7 +330,7 @@ impl OrdersFlow<'_> {
             .collect();
         let mut found: BTreeMap<String, String> = BTreeMap::new();
         if !unknown.is_empty() {
-            match retrying(async || self.target.find_customers(&unknown).await).await {
+            match retrying!(self.target.find_customers(&unknown).await) {
                 Ok(refs) => found.extend(refs.into_iter().map(|r| (r.email.to_lowercase(), r.id))),
                 Err(e) => {
                     let error = batch_error(e)?;
@@ -508,7 +508,7 @@ impl OrdersFlow<'_> {
             .cloned()
             .collect();
         if !unknown.is_empty() {
-            match retrying(async || self.target.find_products(&unknown).await).await {
+            match retrying!(self.target.find_products(&unknown).await) {
                 Ok(found) => {
                     for r in found {
                         let link = Link {

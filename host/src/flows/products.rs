@@ -66,7 +66,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
             skus: vec![],
             limit: settings.batch_size.max(1),
         };
-        let page = match retrying(async || products.source.read_products(&query).await).await {
+        let page = match retrying!(products.source.read_products(&query).await) {
             Ok(page) => page,
             Err(e) => bail!("cannot read products from {}: {e}", flow.source),
         };
@@ -268,7 +268,7 @@ impl ProductsFlow<'_> {
         // A product the link table does not know may exist in the target already: found by SKU,
         // it is updated, never duplicated.
         if !unknown.is_empty() {
-            match retrying(async || self.target.find_products(&unknown).await).await {
+            match retrying!(self.target.find_products(&unknown).await) {
                 Ok(found) => {
                     let ids: BTreeMap<String, String> = found
                         .into_iter()

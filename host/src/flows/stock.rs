@@ -38,7 +38,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
             skus: vec![],
             limit: settings.batch_size.max(1),
         };
-        let page = match retrying(async || source.read_stock(&query).await).await {
+        let page = match retrying!(source.read_stock(&query).await) {
             Ok(page) => page,
             Err(e) => bail!("cannot read stock from {}: {e}", flow.source),
         };
@@ -141,7 +141,7 @@ async fn write(
             .collect()
     } else {
         // Writing absolute quantities is idempotent: passing failures are retried.
-        match retrying(async || target.write_stock(&updates).await).await {
+        match retrying!(target.write_stock(&updates).await) {
             Ok(results) => results
                 .into_iter()
                 .map(|r| (r.key, r.outcome.map(|w| w.id)))

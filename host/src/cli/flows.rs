@@ -1,0 +1,133 @@
+//! `tillbridge once` (one flow, now, possibly dry) and `tillbridge run` (the daemon).
+
+use std::sync::Arc;
+
+use anyhow::{Result, bail};
+use tokio_util::sync::CancellationToken;
+
+use super::{ConfigArg, open};
+use crate::flows::{self, Options, RunReport, summary};
+use crate::state::{Outcome, RunStatus};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct OnceArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// The flow, by its name in flows.toml.
+    flow: String,
+    /// Read everything, write nothing, and say per record what would happen.
+    #[arg(long)]
+    dry_run: bool,
+    /// Also list records that are unchanged.
+    #[arg(long)]
+    all: bool,
+}
+
+/// Runs one flow once and prints what happened (or would happen) to each record.
+pub async fn once(args: &OnceArgs) -> Result<()> {
+    let (integration, state) = open(&args.config)?;
+    let cancel = CancellationToken::new();
+    stop_on_signal(cancel.clone());
+    let options = Options {
+        dry_run: args.dry_run,
+        cancel,
+        progress: true,
+    };
+    let report = flows::run_flow(&integration, &state, &args.flow, &options).await?;
+    print_report(&report, args.all);
+    if report.run.status == RunStatus::Failed {
+        bail!("the run failed: {}", report.run.error.unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// The records of a run, one line each, then the summary and the notes.
+pub fn print_report(report: &RunReport, all: bool) {
+    let run = &report.run;
+    let title = if run.dry_run {
+        format!("dry run of {} (nothing was written)", run.flow)
+    } else {
+        format!("run {} of {}", run.id, run.flow)
+    };
+    println!("{title}:");
+    let width = report
+        .entries
+        .iter()
+        .map(|e| e.key.len())
+        .max()
+        .unwrap_or(0)
+        .min(28);
+    for entry in report
+        .entries
+        .iter()
+        .filter(|e| all || e.outcome != Outcome::Unchanged)
+    {
+        println!(
+            "  {:<9} {:<width$}  {:<9}  {}",
+            entry.kind,
+            entry.key,
+            entry.outcome.as_str(),
+            entry.message
+        );
+    }
+    let unchanged = run.counts.get(&Outcome::Unchanged).copied().unwrap_or(0);
+    if !all && unchanged > 0 {
+        println!("  … and {unchanged} unchanged (list them with --all)");
+    }
+    println!("  {}", summary(&run.counts));
+    for note in &run.notes {
+        println!("  note: {note}");
+    }
+    if let Some(error) = &run.error {
+        println!("  stopped: {error}");
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+}
+
+/// Runs every enabled flow on its schedule until SIGINT or SIGTERM.
+pub async fn run(args: &RunArgs) -> Result<()> {
+    let (integration, state) = open(&args.config)?;
+    let shutdown = CancellationToken::new();
+    stop_on_signal(shutdown.clone());
+    let flows: Vec<String> = integration
+        .config
+        .flows
+        .iter()
+        .filter(|(_, f)| f.enabled)
+        .map(|(name, f)| format!("{name} (\"{}\")", f.schedule.expression))
+        .collect();
+    tracing::info!(
+        "tillbridge runs {}; Ctrl-C stops after the record in flight",
+        flows.join(", ")
+    );
+    crate::scheduler::run(Arc::new(integration), state, shutdown).await
+}
+
+/// Cancels `token` on SIGINT or SIGTERM, so that flows stop after the record in flight.
+fn stop_on_signal(token: CancellationToken) {
+    tokio::spawn(async move {
+        let interrupt = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = interrupt => {}
+            () = terminate => {}
+        }
+        tracing::info!("stopping after the record in flight…");
+        token.cancel();
+    });
+}

@@ -1,0 +1,77 @@
+//! The scheduler: every enabled flow on its own cron schedule, each in its own task.
+//!
+//! A flow's task waits for the next time its schedule fires, runs the flow to the end, and only
+//! then computes the next time from the clock: a flow never overlaps itself, and fire times missed
+//! during a long run are not piled up (one run follows, not one per missed time). A shutdown stops
+//! each flow after the record in flight; runs are recorded as interrupted.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use chrono::Utc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::flows::{self, Options};
+use crate::integration::Integration;
+use crate::state::State;
+
+/// Runs every enabled flow on its schedule until `shutdown` is cancelled.
+pub async fn run(
+    integration: Arc<Integration>,
+    state: State,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    let mut tasks = JoinSet::new();
+    for (name, flow) in &integration.config.flows {
+        if !flow.enabled {
+            tracing::info!(flow = %name, "disabled: not scheduled (it can still be run with `tillbridge once`)");
+            continue;
+        }
+        tasks.spawn(flow_loop(
+            integration.clone(),
+            state.clone(),
+            name.clone(),
+            shutdown.clone(),
+        ));
+    }
+    while let Some(done) = tasks.join_next().await {
+        if let Err(e) = done {
+            tracing::error!("a flow's task ended abnormally: {e}");
+        }
+    }
+    Ok(())
+}
+
+async fn flow_loop(
+    integration: Arc<Integration>,
+    state: State,
+    name: String,
+    shutdown: CancellationToken,
+) {
+    let schedule = integration.config.flows[&name].schedule.clone();
+    loop {
+        let now = Utc::now();
+        let Some(next) = schedule.next_after(now) else {
+            tracing::warn!(flow = %name, "its schedule {:?} never fires again", schedule.expression);
+            return;
+        };
+        tracing::info!(flow = %name, "next run at {}", next.format("%Y-%m-%d %H:%M:%S UTC"));
+        let wait = (next - now).to_std().unwrap_or_default();
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = shutdown.cancelled() => return,
+        }
+        let options = Options {
+            dry_run: false,
+            cancel: shutdown.clone(),
+            progress: false,
+        };
+        if let Err(e) = flows::run_flow(&integration, &state, &name, &options).await {
+            tracing::error!(flow = %name, "cannot run: {e:#}");
+        }
+        if shutdown.is_cancelled() {
+            return;
+        }
+    }
+}
