@@ -1,8 +1,10 @@
 //! The `tillbridge` command line.
 
+mod demo;
 mod flows;
 mod plugins;
 mod records;
+mod sim;
 mod transform;
 mod validate;
 
@@ -49,6 +51,10 @@ enum Command {
     Retry(records::RecordArgs),
     /// Gives up on a failed or parked record: it is never sent (RECORD is FLOW/KEY).
     Skip(records::RecordArgs),
+    /// Starts both simulators with the demo shop, runs every flow once and summarises each run.
+    Demo(demo::Args),
+    /// Starts a simulator of Shopware or CCV SalesPOS by hand; prints its URL and credentials.
+    Sim(sim::Args),
 }
 
 /// Where flows.toml is.
@@ -93,7 +99,10 @@ pub fn open_state(args: &ConfigArg) -> anyhow::Result<(Config, State)> {
 /// stderr).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The demo prints its own summaries; its log shows only what went wrong unless asked.
+    let quiet = matches!(cli.command, Command::Demo(_));
     let default_level = match cli.verbose {
+        0 if quiet => "warn",
         0 => "info",
         1 => "debug",
         _ => "trace",
@@ -126,6 +135,8 @@ pub fn main() -> ExitCode {
             Command::Activity(args) => records::activity(&args),
             Command::Retry(args) => records::retry(&args),
             Command::Skip(args) => records::skip(&args),
+            Command::Demo(args) => demo::run(&args).await,
+            Command::Sim(args) => sim::run(&args).await,
         }
     });
     match result {

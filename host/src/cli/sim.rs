@@ -1,0 +1,91 @@
+//! `tillbridge sim shopware|ccv`: a simulator started by hand, for scripts and for trying a
+//! connector. It prints one JSON line with its base URL and credentials, then serves until
+//! Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use tillbridge_sim::ccv::{self, CcvOptions, CcvSim};
+use tillbridge_sim::dataset::Dataset;
+use tillbridge_sim::shopware::{self, ApiVersion, ShopwareOptions, ShopwareSim};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Which system to simulate.
+    #[arg(value_enum)]
+    system: System,
+    /// The port to listen on (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// `demo` (a small realistic shop), `empty`, `generated` (10,000 products, 1,000 orders), or a
+    /// JSON file with a state the simulator dumped (GET /__sim/state).
+    #[arg(long, default_value = "demo")]
+    seed: String,
+    /// The Shopware version to behave as: 6.4, 6.6 or 6.7.
+    #[arg(long, default_value = "6.6")]
+    api_version: String,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum System {
+    /// The Shopware 6 Admin API.
+    Shopware,
+    /// The CCV SalesPOS REST API.
+    Ccv,
+}
+
+fn dataset(seed: &str) -> Option<Dataset> {
+    match seed {
+        "demo" => Some(Dataset::demo()),
+        "generated" => Some(Dataset::generated(10_000, 1_000, 0.9, 1)),
+        _ => None,
+    }
+}
+
+pub async fn run(args: &Args) -> Result<()> {
+    let addr = SocketAddr::new(args.host, args.port);
+    match args.system {
+        System::Shopware => {
+            let seed = match (args.seed.as_str(), dataset(&args.seed)) {
+                ("empty", _) => shopware::Seed::Empty,
+                (_, Some(d)) => shopware::Seed::Dataset(d),
+                (file, None) => shopware::Seed::File(PathBuf::from(file)),
+            };
+            let api_version: ApiVersion = args
+                .api_version
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--api-version: {e}"))?;
+            let sim = ShopwareSim::start(ShopwareOptions {
+                addr,
+                api_version,
+                seed,
+                ..ShopwareOptions::default()
+            })
+            .await?;
+            println!("{}", sim.startup_line());
+            tokio::signal::ctrl_c().await?;
+            sim.stop().await;
+        }
+        System::Ccv => {
+            let seed = match (args.seed.as_str(), dataset(&args.seed)) {
+                ("empty", _) => ccv::Seed::Empty,
+                (_, Some(d)) => ccv::Seed::Dataset(d),
+                (file, None) => ccv::Seed::File(PathBuf::from(file)),
+            };
+            let sim = CcvSim::start(CcvOptions {
+                addr,
+                seed,
+                ..CcvOptions::default()
+            })
+            .await?;
+            println!("{}", sim.startup_line());
+            tokio::signal::ctrl_c().await?;
+            sim.stop().await;
+        }
+    }
+    Ok(())
+}
