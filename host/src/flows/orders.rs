@@ -44,6 +44,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
         source: ctx.connector(&flow.source).await?,
         target: ctx.connector(&flow.target).await?,
         transforms: ctx.transforms().await?,
+        hold_cursor: false,
     };
     orders.reconcile(ctx).await?;
     orders.retry_pending(ctx).await?;
@@ -55,6 +56,9 @@ struct OrdersFlow<'s> {
     source: Session,
     target: Session,
     transforms: Transforms,
+    /// Set when an order of the page failed for a passing reason (the target was unreachable or
+    /// busy): the cursor then stays before the page, so the next run reads it again.
+    hold_cursor: bool,
 }
 
 /// An order on its way, with what was resolved for it.
@@ -195,6 +199,13 @@ impl OrdersFlow<'_> {
             }
             let count = u32::try_from(page.orders.len()).unwrap_or(u32::MAX);
             self.send(ctx, page.orders).await?;
+            if self.hold_cursor {
+                tracing::info!(
+                    flow = ctx.name,
+                    "the target did not confirm every order; the cursor stays for the next run"
+                );
+                break;
+            }
             if ctx.cancelled() {
                 // The page's records are all recorded one by one; re-reading it next time skips
                 // the ones already sent.
@@ -334,6 +345,7 @@ impl OrdersFlow<'_> {
                 Ok(refs) => found.extend(refs.into_iter().map(|r| (r.email.to_lowercase(), r.id))),
                 Err(e) => {
                     let error = batch_error(e)?;
+                    self.batch_failed(&error);
                     return self.fail_all(
                         ctx,
                         orders,
@@ -392,6 +404,7 @@ impl OrdersFlow<'_> {
                     .collect(),
                 Err(e) => {
                     let error = batch_error(e)?;
+                    self.batch_failed(&error);
                     writes
                         .iter()
                         .map(|(email, _, _)| (email.clone(), Err(error.clone())))
@@ -444,6 +457,7 @@ impl OrdersFlow<'_> {
                         ids.insert(email, Ok(id));
                     }
                     Err(error) => {
+                        self.batch_failed(&error);
                         let message = format!(
                             "customer {email} could not be written to {}: {}",
                             ctx.flow.target,
@@ -537,6 +551,7 @@ impl OrdersFlow<'_> {
                 }
                 Err(e) => {
                     let error = batch_error(e)?;
+                    self.batch_failed(&error);
                     let message = format!(
                         "cannot check products in {}: {}",
                         ctx.flow.target,
@@ -619,6 +634,7 @@ impl OrdersFlow<'_> {
                 Err(e) => {
                     // Unknown which were booked: the intents stay, and the next run looks them up.
                     let error = batch_error(e)?;
+                    self.batch_failed(&error);
                     submissions
                         .iter()
                         .map(|s| (s.order.number.clone(), Err(error.clone())))
@@ -654,6 +670,7 @@ impl OrdersFlow<'_> {
                 }
                 Err(error @ (PluginError::RateLimited(_) | PluginError::Transient(_))) => {
                     // Maybe booked, maybe not: the intent stays to be looked up, the order waits.
+                    self.hold_cursor = true;
                     let message = format!(
                         "not confirmed by {} ({}); it is checked and retried on the next run",
                         ctx.flow.target,
@@ -746,6 +763,16 @@ impl OrdersFlow<'_> {
             since: before.as_ref().map_or_else(Utc::now, |p| p.since),
             attempts: before.map_or(1, |p| p.attempts + 1),
         })
+    }
+
+    /// A whole batch failed: for a passing reason the cursor stays, so the orders come again.
+    fn batch_failed(&mut self, error: &PluginError) {
+        if matches!(
+            error,
+            PluginError::RateLimited(_) | PluginError::Transient(_)
+        ) {
+            self.hold_cursor = true;
+        }
     }
 
     fn fail(&self, ctx: &mut RunContext<'_>, order: &Order, message: String) -> Result<()> {
