@@ -290,6 +290,20 @@ impl CcvSim {
         })
     }
 
+    /// Enriches a product's long description in the back office, as a merchant does after the
+    /// first sync (so that tests can show it is kept).
+    pub fn enrich_product(&self, productnumber: &str, description: &str) -> anyhow::Result<()> {
+        self.shared.with_store(|store| {
+            let product = store
+                .products
+                .values_mut()
+                .find(|p| p.productnumber == productnumber)
+                .with_context(|| format!("no product {productnumber}"))?;
+            product.description = description.to_string();
+            Ok(())
+        })
+    }
+
     /// Sells at the till and the customer takes it along: a completed, paid order (status 7)
     /// that lowers stock. Returns the order's id.
     pub fn sell(&self, sku: &str, count: u32) -> anyhow::Result<u64> {

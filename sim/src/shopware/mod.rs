@@ -358,6 +358,25 @@ impl ShopwareSim {
             .map_err(|e| anyhow::anyhow!("{:?}", e.errors))
     }
 
+    /// Changes a product as a merchant editing it in the Admin: `changes` holds product fields
+    /// as the Admin API writes them (`{"description": "…", "price": [...]}`).
+    pub fn update_product(&self, product_number: &str, changes: Value) -> anyhow::Result<()> {
+        let mut store = self.shared.store();
+        let id = store
+            .rows("product", ids::LIVE_VERSION)
+            .into_iter()
+            .find(|p| p.str("productNumber") == Some(product_number))
+            .map(|p| p.id().to_string())
+            .ok_or_else(|| anyhow::anyhow!("no product {product_number}"))?;
+        let mut row = changes;
+        let fields = row
+            .as_object_mut()
+            .ok_or_else(|| anyhow::anyhow!("changes must be an object"))?;
+        fields.insert("id".into(), json!(id));
+        actions::write_one(&mut store, "product", row)
+            .map_err(|e| anyhow::anyhow!("{:?}", e.errors))
+    }
+
     /// A product by its number, as `Accept: application/json` shows it (inheritance off).
     pub fn product(&self, product_number: &str) -> Option<Value> {
         let store = self.shared.store();

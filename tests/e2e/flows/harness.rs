@@ -1,0 +1,240 @@
+//! Two simulators, a flows.toml pointing at them, and the integration with its state, in a
+//! temporary folder.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use tillbridge::config::Config;
+use tillbridge::flows::{self, Options, RunReport};
+use tillbridge::integration::Integration;
+use tillbridge::state::{Outcome, State};
+use tillbridge_sim::ccv::{self, CcvOptions, CcvSim};
+use tillbridge_sim::dataset::{self, Dataset};
+use tillbridge_sim::shopware::{self, ApiVersion, ShopwareOptions, ShopwareSim};
+
+/// The plugins and connections every test uses; tests add their flows.
+const BASE: &str = r#"
+[host]
+state = "state.redb"
+cache_dir = "CACHE"
+
+[plugins.shopware]
+file = "builtin:shopware"
+
+[plugins.ccv-salespos]
+file = "builtin:ccv-salespos"
+
+[plugins.payment-map]
+file = "builtin:payment-map"
+settings = { map = { "PayPal" = "2", "Invoice" = "3", "Credit card" = "4", "iDEAL" = "1" } }
+
+[connections.shop]
+plugin = "shopware"
+url = "${SHOP_URL}"
+secrets = { client_id = "${SHOP_ID}", client_secret = "${SHOP_SECRET}" }
+
+[connections.pos]
+plugin = "ccv-salespos"
+url = "${POS_URL}"
+secrets = { public_key = "${POS_KEY}", secret = "${POS_SECRET}" }
+rate_limits = RATE_LIMITS
+"#;
+
+/// How a test wants its pair of systems.
+pub struct Setup {
+    /// The webshop's version.
+    pub version: ApiVersion,
+    /// What both are seeded with.
+    pub dataset: Dataset,
+    /// The CCV simulator's rate limits (and the pacing configured to match them).
+    pub ccv_limits: ccv::RateLimits,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            version: ApiVersion::V6_6,
+            dataset: Dataset::demo(),
+            ccv_limits: ccv::RateLimits::default(),
+        }
+    }
+}
+
+/// The two simulators and tillbridge between them.
+pub struct Pair {
+    pub shop: ShopwareSim,
+    pub pos: CcvSim,
+    pub dir: tempfile::TempDir,
+    pub integration: Integration,
+    pub state: State,
+    flows: String,
+}
+
+/// A compile cache shared by every test of this binary, so each plugin is compiled once.
+fn cache_dir() -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "tillbridge-e2e-cache-{}",
+        env!("CARGO_PKG_VERSION")
+    ))
+}
+
+impl Pair {
+    /// Both simulators seeded with the demo shop, and `flows` (TOML) configured between them.
+    pub async fn demo(flows: &str) -> Pair {
+        Self::start(Setup::default(), flows).await
+    }
+
+    /// Both simulators as `setup` says, and `flows` configured between them.
+    pub async fn start(setup: Setup, flows: &str) -> Pair {
+        let shop = ShopwareSim::start(ShopwareOptions {
+            api_version: setup.version,
+            seed: shopware::Seed::Dataset(setup.dataset.clone()),
+            ..ShopwareOptions::default()
+        })
+        .await
+        .unwrap();
+        let pos = CcvSim::start(CcvOptions {
+            seed: ccv::Seed::Dataset(setup.dataset),
+            rate_limits: setup.ccv_limits.clone(),
+            ..CcvOptions::default()
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let limits = &setup.ccv_limits;
+        let rate_limits = format!(
+            "{{ reads_per_window = {}, writes_per_window = {}, total_per_window = {}, window_secs = {} }}",
+            limits.reads_per_window,
+            limits.writes_per_window,
+            limits.total_per_window,
+            limits.window.as_secs_f64()
+        );
+        let config = BASE
+            .replace("CACHE", &cache_dir().display().to_string())
+            .replace("RATE_LIMITS", &rate_limits);
+        let flows = format!("{config}\n{flows}");
+        let integration = Self::open(&dir, &flows, &shop, &pos);
+        let state = State::open(
+            &integration
+                .config
+                .resolve_path(&integration.config.host.state),
+        )
+        .unwrap();
+        Pair {
+            shop,
+            pos,
+            dir,
+            integration,
+            state,
+            flows,
+        }
+    }
+
+    fn open(dir: &tempfile::TempDir, text: &str, shop: &ShopwareSim, pos: &CcvSim) -> Integration {
+        let path = dir.path().join("flows.toml");
+        std::fs::write(&path, text).unwrap();
+        let (shop_url, pos_url) = (shop.base_url().to_string(), pos.base_url().to_string());
+        let vars = move |name: &str| -> Option<String> {
+            Some(match name {
+                "SHOP_URL" => shop_url.clone(),
+                "SHOP_ID" => dataset::SHOPWARE_CLIENT_ID.into(),
+                "SHOP_SECRET" => dataset::SHOPWARE_CLIENT_SECRET.into(),
+                "POS_URL" => pos_url.clone(),
+                "POS_KEY" => dataset::CCV_PUBLIC_KEY.into(),
+                "POS_SECRET" => dataset::CCV_SECRET.into(),
+                _ => return None,
+            })
+        };
+        let config = Config::parse(&path, text, &vars, &tillbridge::builtin::names())
+            .unwrap_or_else(|e| panic!("{e}"));
+        Integration::open(config).unwrap_or_else(|e| panic!("{e:#}"))
+    }
+
+    /// The same systems and state with the configuration changed by `edit`.
+    pub fn reconfigure(&mut self, edit: impl FnOnce(&str) -> String) {
+        self.flows = edit(&self.flows);
+        self.integration = Self::open(&self.dir, &self.flows, &self.shop, &self.pos);
+    }
+
+    /// Runs a flow once and returns what happened.
+    pub async fn run(&self, flow: &str) -> RunReport {
+        flows::run_flow(&self.integration, &self.state, flow, &Options::default())
+            .await
+            .unwrap()
+    }
+
+    /// A dry run of a flow.
+    pub async fn dry_run(&self, flow: &str) -> RunReport {
+        flows::run_flow(
+            &self.integration,
+            &self.state,
+            flow,
+            &Options {
+                dry_run: true,
+                ..Options::default()
+            },
+        )
+        .await
+        .unwrap()
+    }
+
+    /// The point of sale's state.
+    pub fn pos_state(&self) -> Value {
+        self.pos.dump()
+    }
+
+    /// The point of sale's orders.
+    pub fn pos_orders(&self) -> Vec<Value> {
+        values(&self.pos_state()["orders"])
+    }
+
+    /// The point of sale's users.
+    pub fn pos_users(&self) -> Vec<Value> {
+        values(&self.pos_state()["users"])
+    }
+
+    /// The point-of-sale order booked for a webshop order number (by the marker the connector
+    /// writes).
+    pub fn pos_order(&self, number: &str) -> Option<Value> {
+        self.pos_orders().into_iter().find(|o| {
+            o["reservationnumber"]
+                .as_str()
+                .is_some_and(|r| r.contains(number))
+        })
+    }
+
+    /// How many requests the point of sale answered that changed something.
+    pub fn pos_writes(&self) -> usize {
+        self.pos
+            .journal()
+            .entries()
+            .iter()
+            .filter(|e| e.is_write() && !e.path.starts_with("/__sim"))
+            .count()
+    }
+}
+
+/// The values of a JSON map (the simulators dump tables as id → record).
+pub fn values(map: &Value) -> Vec<Value> {
+    map.as_object()
+        .map(|m| m.values().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The keys of a report's records with this outcome.
+pub fn keys(report: &RunReport, kind: &str, outcome: Outcome) -> Vec<String> {
+    let mut keys: Vec<String> = report
+        .entries
+        .iter()
+        .filter(|e| e.kind == kind && e.outcome == outcome)
+        .map(|e| e.key.clone())
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// A run must have finished, not failed.
+pub fn finished(report: &RunReport) -> &RunReport {
+    assert_eq!(report.run.error, None, "the run failed");
+    report
+}

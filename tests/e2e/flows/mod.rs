@@ -1,0 +1,9 @@
+//! The flows end to end: the host, both connectors and both simulators. One test per numbered
+//! point of FLOWS.md §1–§3, named after the point it covers, plus the robustness the issue asks
+//! for (nothing sent twice, crashes, injected faults, dry runs, re-syncs).
+
+mod harness;
+mod orders;
+mod products;
+mod robustness;
+mod stock;

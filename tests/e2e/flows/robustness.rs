@@ -1,0 +1,308 @@
+//! What must hold beyond each point: crashes never send an order twice or lose one, passing
+//! failures are outlived, a dry run writes nothing and tells the truth, and an unchanged
+//! catalogue costs no write.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use tillbridge::state::Outcome;
+use tillbridge_sim::ccv::RateLimits;
+use tillbridge_sim::common::Fault;
+use tillbridge_sim::dataset::Dataset;
+
+use super::harness::{Pair, Setup, finished, keys, values};
+
+/// CCV's limits, with the window shortened so that tests run in seconds; tillbridge paces to the
+/// same limits (the harness configures the connection's `rate_limits` from these).
+fn fast_limits() -> RateLimits {
+    RateLimits {
+        reads_per_window: 150,
+        writes_per_window: 100,
+        total_per_window: 300,
+        window: Duration::from_millis(250),
+    }
+}
+
+/// How many times each webshop order number is booked in the point of sale.
+fn bookings(pair: &Pair) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for order in pair.pos_orders() {
+        if let Some(marker) = order["reservationnumber"].as_str() {
+            *counts.entry(marker.to_string()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// A small pseudo-random sequence (the kill moments), the same every run.
+fn moments(seed: u64, n: usize, max_ms: u64) -> Vec<u64> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            200 + (x >> 33) % max_ms
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_loses_one() {
+    let dataset = Dataset::generated(40, 300, 1.0, 7);
+    let flows = "[flows.orders]\nkind = \"orders\"\nsource = \"shop\"\ntarget = \"pos\"\nsettings = { order_states = [], payment_states = [], batch_size = 1000 }\n";
+    let pair = Pair::start(
+        Setup {
+            dataset,
+            ccv_limits: fast_limits(),
+            ..Setup::default()
+        },
+        flows,
+    )
+    .await;
+    // The child processes read the same configuration with the simulators' addresses written out.
+    let config = pair.dir.path().join("child.toml");
+    let text = std::fs::read_to_string(pair.dir.path().join("flows.toml")).unwrap();
+    let text = text
+        .replace("${SHOP_URL}", pair.shop.base_url())
+        .replace("${POS_URL}", pair.pos.base_url())
+        .replace("${SHOP_ID}", tillbridge_sim::dataset::SHOPWARE_CLIENT_ID)
+        .replace(
+            "${SHOP_SECRET}",
+            tillbridge_sim::dataset::SHOPWARE_CLIENT_SECRET,
+        )
+        .replace("${POS_KEY}", tillbridge_sim::dataset::CCV_PUBLIC_KEY)
+        .replace("${POS_SECRET}", tillbridge_sim::dataset::CCV_SECRET)
+        .replace("state = \"state.redb\"", "state = \"child.redb\"");
+    std::fs::write(&config, text).unwrap();
+
+    for (i, after_ms) in moments(42, 20, 3_000).into_iter().enumerate() {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tillbridge"))
+            .args(["once", "orders", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(after_ms)).await;
+        child.kill().unwrap(); // SIGKILL: no chance to clean up
+        child.wait().unwrap();
+        let twice: Vec<_> = bookings(&pair)
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .collect();
+        assert!(
+            twice.is_empty(),
+            "after kill {i} at {after_ms} ms, booked twice: {twice:?}"
+        );
+    }
+    let last = Command::new(env!("CARGO_BIN_EXE_tillbridge"))
+        .args(["once", "orders", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        last.status.success(),
+        "{}",
+        String::from_utf8_lossy(&last.stderr)
+    );
+    let booked = bookings(&pair);
+    assert_eq!(booked.len(), 300, "every order is in the point of sale");
+    assert!(booked.values().all(|n| *n == 1), "each exactly once");
+}
+
+#[tokio::test]
+async fn with_ten_percent_failures_on_both_sides_every_record_still_arrives_once() {
+    let flows = r#"
+[flows.categories]
+kind = "categories"
+source = "shop"
+target = "pos"
+
+[flows.products]
+kind = "products"
+source = "shop"
+target = "pos"
+
+[flows.orders]
+kind = "orders"
+source = "shop"
+target = "pos"
+
+[flows.stock]
+kind = "stock"
+source = "pos"
+target = "shop"
+"#;
+    let pair = Pair::start(
+        Setup {
+            ccv_limits: fast_limits(),
+            ..Setup::default()
+        },
+        flows,
+    )
+    .await;
+    for faults in [pair.shop.faults(), pair.pos.faults()] {
+        for (status, retry_after) in [(500, None), (503, None), (429, Some(1))] {
+            let mut fault = Fault::status("/api/*", status).probability(0.034);
+            fault.retry_after_secs = retry_after;
+            faults.add(fault);
+        }
+    }
+    // Runs until every flow has nothing left to do (a record that met a failure is done by a
+    // later run), as the scheduler would.
+    for round in 0..8 {
+        let mut open = 0;
+        for flow in ["categories", "products", "orders", "stock"] {
+            let report = pair.run(flow).await;
+            open += report
+                .run
+                .counts
+                .get(&Outcome::Failed)
+                .copied()
+                .unwrap_or(0)
+                + u64::from(report.run.error.is_some());
+        }
+        let parked = pair.state.read().unwrap().pending("orders").unwrap().len();
+        if open == 0 && parked == 0 {
+            break;
+        }
+        assert!(round < 7, "still failing after {round} rounds");
+    }
+    pair.shop.faults().clear();
+    pair.pos.faults().clear();
+    let booked = bookings(&pair);
+    for number in ["10001", "10002", "10003", "10004", "10006"] {
+        assert_eq!(
+            booked.get(number),
+            Some(&1),
+            "order {number} arrived exactly once: {booked:?}"
+        );
+    }
+    let products = values(&pair.pos_state()["products"]);
+    for sku in ["TB-HOODIE", "TB-POSTER-01", "TB-MUG-01"] {
+        assert_eq!(
+            products
+                .iter()
+                .filter(|p| p["productnumber"] == sku)
+                .count(),
+            1,
+            "{sku} exists once"
+        );
+    }
+    let categories = values(&pair.pos_state()["categories"]);
+    assert_eq!(
+        categories
+            .iter()
+            .filter(|c| c["name"] == "T-shirts")
+            .count(),
+        1,
+        "no category twice"
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_and_its_plan_is_what_the_real_run_then_does() {
+    let flows = r#"
+[flows.categories]
+kind = "categories"
+source = "shop"
+target = "pos"
+
+[flows.products]
+kind = "products"
+source = "shop"
+target = "pos"
+
+[flows.orders]
+kind = "orders"
+source = "shop"
+target = "pos"
+
+[flows.stock]
+kind = "stock"
+source = "pos"
+target = "shop"
+"#;
+    let pair = Pair::demo(flows).await;
+    for flow in ["orders", "categories", "products", "stock", "orders"] {
+        let (shop, pos) = (pair.shop.dump(), pair.pos.dump());
+        let plan = pair.dry_run(flow).await;
+        finished(&plan);
+        assert!(plan.run.dry_run);
+        assert_eq!(
+            pair.shop.dump(),
+            shop,
+            "a dry run of {flow} changed the webshop"
+        );
+        assert_eq!(
+            pair.pos.dump(),
+            pos,
+            "a dry run of {flow} changed the point of sale"
+        );
+        let real = pair.run(flow).await;
+        finished(&real);
+        let outcomes = |r: &tillbridge::flows::RunReport| {
+            r.entries
+                .iter()
+                .map(|e| (e.kind.clone(), e.key.clone(), e.outcome))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            outcomes(&plan),
+            outcomes(&real),
+            "the dry run of {flow} said what the real run did"
+        );
+        assert!(!outcomes(&real).is_empty() || flow == "orders");
+    }
+    assert!(
+        pair.state
+            .read()
+            .unwrap()
+            .recent_runs(100)
+            .unwrap()
+            .iter()
+            .all(|r| !r.dry_run),
+        "dry runs leave no trace in the state"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_syncing_an_unchanged_ten_thousand_product_catalogue_makes_zero_writes() {
+    let dataset = Dataset::generated(10_000, 0, 1.0, 3);
+    let flows = "[flows.products]\nkind = \"products\"\nsource = \"shop\"\ntarget = \"pos\"\nsettings = { batch_size = 500 }\n";
+    let limits = RateLimits {
+        reads_per_window: 150,
+        writes_per_window: 100,
+        total_per_window: 300,
+        window: Duration::from_millis(10),
+    };
+    let pair = Pair::start(
+        Setup {
+            dataset,
+            ccv_limits: limits,
+            ..Setup::default()
+        },
+        flows,
+    )
+    .await;
+    let first = pair.run("products").await;
+    finished(&first);
+    assert_eq!(
+        keys(&first, "product", Outcome::Failed),
+        Vec::<String>::new()
+    );
+    let writes = pair.pos_writes();
+    let second = pair.run("products").await;
+    finished(&second);
+    assert_eq!(
+        second.run.counts.get(&Outcome::Unchanged).copied(),
+        Some(10_000)
+    );
+    assert_eq!(
+        pair.pos_writes(),
+        writes,
+        "zero write requests for an unchanged catalogue"
+    );
+}
