@@ -1,0 +1,351 @@
+//! What the flows cost against the simulators.
+//!
+//! 1. HTTP requests per order at steady state (customers and products known): the orders flow
+//!    against a naive implementation of the same algorithm that makes one call per check
+//!    (`find-orders`, `find-customers`, `write-customers`, `find-products` per SKU,
+//!    `create-orders`), on the same simulators in the same run.
+//! 2. With `--full`: time for 1,000 orders and for 10,000 stock levels end to end under the
+//!    simulators' default rate limits, against the minimum those limits allow.
+//!
+//! Run: `cargo bench -p tillbridge --bench flows` (add `-- --full` for part 2; it takes over ten
+//! minutes, because 1,000 orders at CCV's 100 writes per minute take ten).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tillbridge::config::Config;
+use tillbridge::flows::{self, Options};
+use tillbridge::integration::Integration;
+use tillbridge::runtime::Kv;
+use tillbridge::runtime::bindings::exports::tillbridge::plugin::customers::CustomerWrite;
+use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderSubmission;
+use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_source::OrderQuery;
+use tillbridge::state::State;
+use tillbridge_sim::ccv::{self, CcvOptions, CcvSim};
+use tillbridge_sim::common::JournalEntry;
+use tillbridge_sim::dataset::{self, Dataset};
+use tillbridge_sim::shopware::{self, ShopwareOptions, ShopwareSim};
+
+fn config(
+    dir: &Path,
+    shop: &ShopwareSim,
+    pos: &CcvSim,
+    limits: &ccv::RateLimits,
+    settings: &str,
+) -> Integration {
+    let text = format!(
+        r#"
+[host]
+state = "state.redb"
+[plugins.shopware]
+file = "builtin:shopware"
+[plugins.ccv-salespos]
+file = "builtin:ccv-salespos"
+[connections.shop]
+plugin = "shopware"
+url = "{shop}"
+secrets = {{ client_id = "{id}", client_secret = "{secret}" }}
+[connections.pos]
+plugin = "ccv-salespos"
+url = "{pos}"
+secrets = {{ public_key = "{key}", secret = "{pos_secret}" }}
+rate_limits = {{ reads_per_window = {reads}, writes_per_window = {writes}, total_per_window = {total}, window_secs = {window} }}
+[flows.orders]
+kind = "orders"
+source = "shop"
+target = "pos"
+settings = {{ {settings} }}
+[flows.stock]
+kind = "stock"
+source = "pos"
+target = "shop"
+settings = {{ batch_size = 500 }}
+"#,
+        shop = shop.base_url(),
+        id = dataset::SHOPWARE_CLIENT_ID,
+        secret = dataset::SHOPWARE_CLIENT_SECRET,
+        pos = pos.base_url(),
+        key = dataset::CCV_PUBLIC_KEY,
+        pos_secret = dataset::CCV_SECRET,
+        reads = limits.reads_per_window,
+        writes = limits.writes_per_window,
+        total = limits.total_per_window,
+        window = limits.window.as_secs_f64(),
+    );
+    let path = dir.join("flows.toml");
+    std::fs::write(&path, &text).unwrap();
+    let config =
+        Config::parse(&path, &text, &|_: &str| None, &tillbridge::builtin::names()).unwrap();
+    Integration::open(config).unwrap()
+}
+
+fn requests(shop: &ShopwareSim, pos: &CcvSim) -> usize {
+    shop.journal().len() + pos.journal().len()
+}
+
+/// Places `n` paid orders for customers and products the point of sale already has.
+fn place_paid_orders(shop: &ShopwareSim, data: &Dataset, n: usize, offset: usize) {
+    let skus = data.article_skus();
+    for i in 0..n {
+        let customer = &data.customers[(i + offset) % 20];
+        let lines = [
+            (skus[(i + offset) % skus.len()], 1),
+            (skus[(i * 7 + offset + 3) % skus.len()], 2),
+        ];
+        let placed = shop
+            .place_order(customer, &lines, "payment_paypal")
+            .unwrap();
+        shop.transition("order_transaction", &placed.transaction_id, "paid")
+            .unwrap();
+    }
+}
+
+async fn requests_per_order() {
+    let data = Dataset::generated(30, 0, 1.0, 11);
+    let shop = ShopwareSim::start(ShopwareOptions {
+        seed: shopware::Seed::Dataset(data.clone()),
+        ..ShopwareOptions::default()
+    })
+    .await
+    .unwrap();
+    let limits = ccv::RateLimits {
+        window: Duration::from_millis(100),
+        ..ccv::RateLimits::default()
+    };
+    let pos = CcvSim::start(CcvOptions {
+        seed: ccv::Seed::Dataset(data.clone()),
+        rate_limits: limits.clone(),
+        ..CcvOptions::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let integration = config(
+        dir.path(),
+        &shop,
+        &pos,
+        &limits,
+        "payment_states = [\"paid\"], batch_size = 1000",
+    );
+    let state = State::open(&dir.path().join("state.redb")).unwrap();
+    let options = Options::default();
+
+    // Warm up: the first 100 orders make every customer and product known.
+    place_paid_orders(&shop, &data, 100, 0);
+    flows::run_flow(&integration, &state, "orders", &options)
+        .await
+        .unwrap();
+
+    // Steady state, tillbridge's way.
+    const N: usize = 100;
+    place_paid_orders(&shop, &data, N, 100);
+    let before = requests(&shop, &pos);
+    let report = flows::run_flow(&integration, &state, "orders", &options)
+        .await
+        .unwrap();
+    let ours = requests(&shop, &pos) - before;
+    assert_eq!(
+        report.entries.iter().filter(|e| e.kind == "order").count(),
+        N
+    );
+
+    // The same algorithm, one call per check, on the same systems.
+    place_paid_orders(&shop, &data, N, 200);
+    let mut source = integration.plugins["shopware"]
+        .session(integration.connection_grants("shop", Kv::memory()))
+        .await
+        .unwrap();
+    let mut target = integration.plugins["ccv-salespos"]
+        .session(integration.connection_grants("pos", Kv::memory()))
+        .await
+        .unwrap();
+    let cursor = state.read().unwrap().cursor("orders").unwrap();
+    let before = requests(&shop, &pos);
+    let query = OrderQuery {
+        cursor,
+        changed_since: None,
+        order_states: vec![],
+        payment_states: vec!["paid".into()],
+        limit: N as u32,
+    };
+    let page = source.read_orders(&query).await.unwrap();
+    for order in page.orders {
+        if !target
+            .find_orders(std::slice::from_ref(&order.number))
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            continue;
+        }
+        let found = target
+            .find_customers(std::slice::from_ref(&order.customer.email))
+            .await
+            .unwrap();
+        let write = CustomerWrite {
+            customer: order.customer.clone(),
+            target_id: found.first().map(|c| c.id.clone()),
+        };
+        let written = target.write_customers(&[write]).await.unwrap();
+        let customer_id = written[0].outcome.clone().unwrap().id;
+        let mut products = Vec::new();
+        for sku in order.lines.iter().filter_map(|l| l.sku.clone()) {
+            products.extend(target.find_products(&[sku]).await.unwrap());
+        }
+        let submission = OrderSubmission {
+            order,
+            customer_id,
+            products,
+            payment_method: None,
+            payment_condition: None,
+            store: None,
+            status: None,
+            paid: true,
+        };
+        target.create_orders(&[submission]).await.unwrap();
+    }
+    let naive = requests(&shop, &pos) - before;
+    println!("requests per order at steady state ({N} orders, customers and products known):");
+    println!(
+        "  tillbridge:  {:.2} ({ours} requests)",
+        ours as f64 / N as f64
+    );
+    println!(
+        "  naive:       {:.2} ({naive} requests)",
+        naive as f64 / N as f64
+    );
+    shop.stop().await;
+    pos.stop().await;
+}
+
+/// The operation a request counts against in CCV's limits: method and path with ids as `{id}`.
+fn operation(entry: &JournalEntry) -> String {
+    let path: Vec<&str> = entry
+        .path
+        .trim_end_matches('/')
+        .split('/')
+        .map(|s| {
+            if s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() {
+                "{id}"
+            } else {
+                s
+            }
+        })
+        .collect();
+    format!("{} {}", entry.method, path.join("/"))
+}
+
+/// The least time CCV's limits allow for the requests a run made: per operation, a window for
+/// every `limit` requests after the first window, and the slowest operation sets the pace.
+fn minimum(entries: &[JournalEntry], limits: &ccv::RateLimits) -> Duration {
+    let mut per_op: BTreeMap<String, usize> = BTreeMap::new();
+    for e in entries.iter().filter(|e| !e.path.starts_with("/__sim")) {
+        *per_op.entry(operation(e)).or_default() += 1;
+    }
+    let total: usize = per_op.values().sum();
+    let mut windows = (total.saturating_sub(1) / limits.total_per_window as usize) as u32;
+    for (op, count) in per_op {
+        let limit = if op.starts_with("GET") {
+            limits.reads_per_window
+        } else {
+            limits.writes_per_window
+        };
+        windows = windows.max((count.saturating_sub(1) / limit as usize) as u32);
+    }
+    limits.window * windows
+}
+
+async fn under_default_limits() {
+    let limits = ccv::RateLimits::default();
+    // 1,000 orders of known products, by 100 customers the point of sale does not know yet.
+    let data = Dataset::generated(200, 0, 1.0, 5);
+    let shop = ShopwareSim::start(ShopwareOptions {
+        seed: shopware::Seed::Dataset(data.clone()),
+        ..ShopwareOptions::default()
+    })
+    .await
+    .unwrap();
+    let pos = CcvSim::start(CcvOptions {
+        seed: ccv::Seed::Dataset(data.clone()),
+        rate_limits: limits.clone(),
+        ..CcvOptions::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let integration = config(
+        dir.path(),
+        &shop,
+        &pos,
+        &limits,
+        "payment_states = [\"paid\"], batch_size = 1000",
+    );
+    let state = State::open(&dir.path().join("state.redb")).unwrap();
+    place_paid_orders(&shop, &data, 1_000, 0);
+    pos.journal().clear();
+    let started = Instant::now();
+    let report = flows::run_flow(&integration, &state, "orders", &Options::default())
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    let min = minimum(&pos.journal().entries(), &limits);
+    println!(
+        "1,000 orders under CCV's default limits: {:.1} s; the limits allow {:.1} s at best ({:.2}×); {}",
+        took.as_secs_f64(),
+        min.as_secs_f64(),
+        took.as_secs_f64() / min.as_secs_f64().max(0.001),
+        flows::summary(&report.run.counts)
+    );
+    shop.stop().await;
+    pos.stop().await;
+
+    // 10,000 stock levels (about 12,000 articles with variants).
+    let data = Dataset::generated(10_000, 0, 1.0, 6);
+    let shop = ShopwareSim::start(ShopwareOptions {
+        seed: shopware::Seed::Dataset(data.clone()),
+        ..ShopwareOptions::default()
+    })
+    .await
+    .unwrap();
+    let pos = CcvSim::start(CcvOptions {
+        seed: ccv::Seed::Dataset(data.clone()),
+        rate_limits: limits.clone(),
+        ..CcvOptions::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let integration = config(dir.path(), &shop, &pos, &limits, "");
+    let state = State::open(&dir.path().join("state.redb")).unwrap();
+    pos.journal().clear();
+    let started = Instant::now();
+    let report = flows::run_flow(&integration, &state, "stock", &Options::default())
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    let min = minimum(&pos.journal().entries(), &limits);
+    println!(
+        "{} stock levels under CCV's default limits: {:.1} s; the limits allow {:.1} s at best; {}",
+        report.entries.len(),
+        took.as_secs_f64(),
+        min.as_secs_f64(),
+        flows::summary(&report.run.counts)
+    );
+    shop.stop().await;
+    pos.stop().await;
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--full");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        requests_per_order().await;
+        if full {
+            under_default_limits().await;
+        }
+    });
+}
