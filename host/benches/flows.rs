@@ -115,7 +115,7 @@ async fn requests_per_order() {
     };
     let pos = CcvSim::start(CcvOptions {
         seed: ccv::Seed::Dataset(data.clone()),
-        rate_limits: limits.clone(),
+        rate_limits: limits,
         ..CcvOptions::default()
     })
     .await
@@ -268,7 +268,7 @@ async fn under_default_limits() {
     .unwrap();
     let pos = CcvSim::start(CcvOptions {
         seed: ccv::Seed::Dataset(data.clone()),
-        rate_limits: limits.clone(),
+        rate_limits: limits,
         ..CcvOptions::default()
     })
     .await
@@ -310,7 +310,7 @@ async fn under_default_limits() {
     .unwrap();
     let pos = CcvSim::start(CcvOptions {
         seed: ccv::Seed::Dataset(data.clone()),
-        rate_limits: limits.clone(),
+        rate_limits: limits,
         ..CcvOptions::default()
     })
     .await

@@ -95,7 +95,7 @@ impl Pair {
         .unwrap();
         let pos = CcvSim::start(CcvOptions {
             seed: ccv::Seed::Dataset(setup.dataset),
-            rate_limits: setup.ccv_limits.clone(),
+            rate_limits: setup.ccv_limits,
             ..CcvOptions::default()
         })
         .await
