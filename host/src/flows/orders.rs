@@ -45,6 +45,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
         target: ctx.connector(&flow.target).await?,
         transforms: ctx.transforms().await?,
         hold_cursor: false,
+        originals: BTreeMap::new(),
     };
     orders.reconcile(ctx).await?;
     orders.retry_pending(ctx).await?;
@@ -225,6 +226,7 @@ impl OrdersFlow<'_> {
 
     /// sendOrder for a batch: every order ends created, skipped, parked or failed.
     async fn send(&mut self, ctx: &mut RunContext<'_>, orders: Vec<Order>) -> Result<()> {
+        self.originals = orders.iter().map(|o| (o.number.clone(), o.clone())).collect();
         let fresh = self.skip_sent(ctx, orders)?;
         let mapped = self.map(ctx, fresh).await?;
         let with_customers = self.customers(ctx, mapped).await?;
@@ -759,7 +761,7 @@ impl OrdersFlow<'_> {
             state,
             reason,
             missing,
-            record: serde_json::to_value(order)?,
+            record: serde_json::to_value(self.originals.get(&order.number).unwrap_or(order))?,
             since: before.as_ref().map_or_else(Utc::now, |p| p.since),
             attempts: before.map_or(1, |p| p.attempts + 1),
         })
