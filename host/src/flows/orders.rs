@@ -60,6 +60,9 @@ struct OrdersFlow<'s> {
     /// Set when an order of the page failed for a passing reason (the target was unreachable or
     /// busy): the cursor then stays before the page, so the next run reads it again.
     hold_cursor: bool,
+    /// The orders of the batch in hand as the source gave them: a waiting order is kept as it
+    /// came, so that it is mapped and transformed anew (and only once) when it is tried again.
+    originals: BTreeMap<String, Order>,
 }
 
 /// An order on its way, with what was resolved for it.
