@@ -147,6 +147,14 @@ fn update_fields(settings: &ProductsSettings) -> Vec<String> {
             FieldPolicy::CreateOnly => fields.remove(field),
         };
     }
+    // What the flow does not sync, an update does not touch (an empty list would erase the
+    // target's own).
+    if !settings.link_categories {
+        fields.remove("categories");
+    }
+    if settings.properties.is_empty() {
+        fields.remove("properties");
+    }
     fields.into_iter().collect()
 }
 
@@ -488,6 +496,7 @@ mod tests {
         );
         let on = update_fields(&settings(true, &[]));
         assert!(on.contains(&"description".to_string()) && on.contains(&"name".to_string()));
+        assert!(!on.contains(&"properties".to_string()), "no property is mapped, so none is written");
         let mixed = update_fields(&settings(
             true,
             &[

@@ -65,7 +65,11 @@ impl CompileCache {
             .map_err(anyhow::Error::from)?;
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("cannot create the plugin cache {}", self.dir.display()))?;
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        // A name of its own per writer: two loads in one process, or two processes, compiling the
+        // same plugin at once never read each other's half-written file.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
         std::fs::write(&tmp, &compiled)
             .with_context(|| format!("cannot write {}", tmp.display()))?;
         std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
