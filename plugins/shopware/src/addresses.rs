@@ -83,20 +83,24 @@ fn split_number(token: &str) -> (&str, &str) {
     let bytes = token.as_bytes();
     let mut end = 0;
     while end < bytes.len() {
-        if bytes[end].is_ascii_digit() {
-            end += 1;
-        } else if matches!(bytes[end], b'-' | b'/')
-            && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
-        {
-            end += 1;
-        } else {
+        // Digits, and a dash or slash between digits ("5-7", "12/3").
+        let joins_digits =
+            matches!(bytes[end], b'-' | b'/') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit);
+        if !(bytes[end].is_ascii_digit() || joins_digits) {
             break;
         }
+        end += 1;
     }
     let rest = token[end..].trim_start_matches(['-', '/']);
     (&token[..end], rest)
 }
 
+// No capability of this world writes addresses yet (the connector exports no customers or
+// orders sink); `join` is here, tested, for the one that will.
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "for a customers or orders sink")
+)]
 /// Joins street, number and suffix into Shopware's one line: "Dorpsstraat 12a" (a one-letter
 /// suffix is written against the number), "Meir 45 bus 2".
 pub fn join(street: &str, number: Option<&str>, suffix: Option<&str>) -> String {

@@ -56,8 +56,6 @@ pub struct Auth {
     url: String,
     remember: bool,
     token: Option<Token>,
-    /// Access tokens fetched in this session (for tests and logs).
-    pub fetched: u32,
 }
 
 impl Auth {
@@ -68,7 +66,6 @@ impl Auth {
             url: url.to_string(),
             remember,
             token: None,
-            fetched: 0,
         };
         if remember {
             auth.token = kv::get(KV_KEY)
@@ -164,7 +161,6 @@ impl Auth {
             use_until: i64::try_from(asked_at + lifetime - margin(lifetime)).unwrap_or(i64::MAX),
             version: None,
         });
-        self.fetched += 1;
         self.save();
         Ok(())
     }

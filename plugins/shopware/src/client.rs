@@ -51,11 +51,6 @@ impl Client {
         }
     }
 
-    /// Access tokens fetched in this session.
-    pub fn tokens_fetched(&self) -> u32 {
-        self.auth.fetched
-    }
-
     /// The shop's version, asked once per session (`GET /api/_info/version`). A remembered
     /// token carries the version detected with it, so a new token (at most every ten minutes)
     /// means a new question: an upgrade (6.5 → 6.6 changes what stock means) is noticed soon.

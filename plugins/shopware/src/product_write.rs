@@ -177,6 +177,11 @@ fn plan_product(
         .unwrap_or_else(|| ids::derive("product", &norm(&product.sku)));
     let create = write.target_id.is_none() && current.is_none();
     let record = plan.add(&product.sku, None, &id, create);
+    if !ids::is_valid(&id) {
+        let why = format!("{id:?} is not a Shopware id (32 lowercase hex characters)");
+        plan.refused
+            .insert(record, PluginError::invalid_field(why, "target-id"));
+    }
     match parent_row(shop, write, &id, create, options, channels) {
         // A row with nothing but its id would change nothing.
         Ok(row) if row.as_object().is_some_and(|o| o.len() > 1) => {
@@ -200,8 +205,12 @@ fn plan_product(
             &write.categories,
         );
     }
-    if !create && allowed(write, "properties", create) && !product.properties.is_empty() {
-        if let Ok(wanted) = options.ids_of(&product.properties) {
+    if !create
+        && allowed(write, "properties", create)
+        && !product.properties.is_empty()
+        && let Ok(wanted) = options.ids_of(&product.properties)
+    {
+        {
             let has = strings(current, "propertyIds");
             unlink(
                 &mut plan.unlink_properties,

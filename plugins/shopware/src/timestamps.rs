@@ -134,7 +134,8 @@ pub fn http_date(text: &str) -> Option<Millis> {
     ];
     let mut words = text.split_whitespace().skip(1);
     let day = number(words.next()?)?;
-    let month = MONTHS.iter().position(|m| Some(*m) == words.next())? as i64 + 1;
+    let month_name = words.next()?;
+    let month = MONTHS.iter().position(|m| *m == month_name)? as i64 + 1;
     let year = number(words.next()?)?;
     let clock = words.next()?;
     parse(&format!("{year:04}-{month:02}-{day:02}T{clock}Z"))

@@ -18,6 +18,14 @@ pub fn key(option: &OptionValue) -> (String, String) {
     (norm(&option.group), norm(&option.value))
 }
 
+/// A group to make, or to add options to.
+struct Missing {
+    group: Group,
+    new: bool,
+    /// (option id, value) to make.
+    options: Vec<(String, String)>,
+}
+
 /// What `ensure` found or made.
 #[derive(Debug, Default)]
 pub struct Resolved {
@@ -62,7 +70,7 @@ pub fn ensure(
     catalog.load_groups(client, &groups)?;
     let mut resolved = Resolved::default();
     // Per group: the group (existing or to make) and the options to add to it.
-    let mut missing: BTreeMap<String, (Group, bool, Vec<(String, String)>)> = BTreeMap::new();
+    let mut missing: BTreeMap<String, Missing> = BTreeMap::new();
     for pair in pairs {
         let (group_key, value_key) = key(pair);
         if group_key.is_empty() || value_key.is_empty() {
@@ -76,23 +84,27 @@ pub fn ensure(
         let entry = missing
             .entry(group_key.clone())
             .or_insert_with(|| match known {
-                Some(group) => (group.clone(), false, Vec::new()),
-                None => (
-                    Group {
+                Some(group) => Missing {
+                    group: group.clone(),
+                    new: false,
+                    options: Vec::new(),
+                },
+                None => Missing {
+                    group: Group {
                         id: ids::derive("property_group", &group_key),
                         name: pair.group.trim().to_string(),
                         ..Group::default()
                     },
-                    true,
-                    Vec::new(),
-                ),
+                    new: true,
+                    options: Vec::new(),
+                },
             });
-        if !entry.2.iter().any(|(_, v)| norm(v) == value_key) {
+        if !entry.options.iter().any(|(_, v)| norm(v) == value_key) {
             let id = ids::derive(
                 "property_group_option",
-                &format!("{}/{value_key}", entry.0.id),
+                &format!("{}/{value_key}", entry.group.id),
             );
-            entry.2.push((id, pair.value.trim().to_string()));
+            entry.options.push((id, pair.value.trim().to_string()));
         }
     }
     if missing.is_empty() {
@@ -100,7 +112,12 @@ pub fn ensure(
     }
     let mut records = Records::default();
     let mut operation = Operation::upsert("groups", "property_group");
-    for (group, new, options) in missing.values() {
+    for Missing {
+        group,
+        new,
+        options,
+    } in missing.values()
+    {
         let record = records.add(&group.name, None);
         let options: Vec<Value> = options
             .iter()
@@ -115,7 +132,7 @@ pub fn ensure(
         operation.push(Some(record), row);
     }
     let failed = sync::run(client, &[operation], &records, "sync property groups")?;
-    for (record, (group_key, (group, _, options))) in missing.into_iter().enumerate() {
+    for (record, (group_key, Missing { group, options, .. })) in missing.into_iter().enumerate() {
         if let Some(error) = failed.get(&record) {
             resolved.failed.insert(group_key, error.clone());
             continue;

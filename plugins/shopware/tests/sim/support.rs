@@ -12,11 +12,18 @@ pub use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_sin
 pub use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_source::ProductQuery;
 pub use tillbridge::runtime::bindings::exports::tillbridge::plugin::stock_sink::StockUpdate;
 pub use tillbridge::runtime::bindings::tillbridge::plugin::types::{
-    OptionValue, Order, PluginError, Price, Product, ProductVariant, RecordResult, WriteAction,
+    OptionValue, Order, PluginError, Price, Product, ProductVariant, WriteAction,
 };
 use tillbridge::runtime::{CallError, Grants, Kv, Limits, Plugin, Runtime, Session};
 pub use tillbridge_sim::dataset::{self, Dataset};
 pub use tillbridge_sim::shopware::{ApiVersion, Seed, ShopwareOptions, ShopwareSim, keys};
+
+/// The rows of `entity` in a simulator dump.
+pub fn rows<'a>(dump: &'a mut Value, entity: &str) -> &'a mut Vec<Value> {
+    dump["entities"][entity]
+        .as_array_mut()
+        .expect("entity in the dump")
+}
 
 /// The two versions every behaviour is tested on.
 pub const VERSIONS: [ApiVersion; 2] = [ApiVersion::V6_4, ApiVersion::V6_6];
@@ -53,14 +60,43 @@ impl Shop {
         Shop::start(version, Seed::Dataset(Dataset::demo())).await
     }
 
+    /// A shop of `version` seeded with `data` and then changed by `edit` (on the simulator's
+    /// dump), for states the shop-side helpers cannot make. Keep the folder while the shop runs.
+    pub async fn edited(
+        version: ApiVersion,
+        data: Dataset,
+        edit: impl FnOnce(&mut Value),
+    ) -> (Shop, tempfile::TempDir) {
+        let seeded = ShopwareSim::start(ShopwareOptions {
+            api_version: version,
+            seed: Seed::Dataset(data),
+            ..ShopwareOptions::default()
+        })
+        .await
+        .expect("simulator starts");
+        let mut dump = seeded.dump();
+        seeded.stop().await;
+        edit(&mut dump);
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let file = dir.path().join("shop.json");
+        std::fs::write(&file, dump.to_string()).expect("dump written");
+        (Shop::start(version, Seed::File(file)).await, dir)
+    }
+
     /// A shop started with these options.
     pub async fn start_with(options: ShopwareOptions) -> Shop {
         let sim = ShopwareSim::start(options).await.expect("simulator starts");
         let runtime = Runtime::new(&cache_dir().join("cache")).expect("runtime");
         let builtin = tillbridge::builtin::get("shopware").expect("built in");
-        let plugin = runtime
-            .load("shopware", builtin.bytes)
-            .expect("connector loads");
+        // One load at a time: the first compiles into the shared cache, whose temporary file
+        // name is per process, so two compiling at once could read each other's half file.
+        static LOADING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let plugin = {
+            let _one = LOADING.lock().unwrap_or_else(|e| e.into_inner());
+            runtime
+                .load("shopware", builtin.bytes)
+                .expect("connector loads")
+        };
         let settings = json!({"url": sim.base_url()});
         Shop {
             sim,
