@@ -3,6 +3,7 @@
 
 mod support;
 
+mod acl;
 mod auth;
 mod categories;
 mod errors;

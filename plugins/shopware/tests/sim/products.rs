@@ -4,7 +4,7 @@
 use crate::support::*;
 
 /// A polo shirt in two sizes and two colours, with a new colour and a new property group.
-fn polo() -> Product {
+pub fn polo() -> Product {
     let variant = |size: &str, colour: &str, ean: &str, stock: i64| ProductVariant {
         id: None,
         sku: format!("TB-POLO-{size}-{}", colour.to_uppercase()),

@@ -12,7 +12,7 @@ pub use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_sin
 pub use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_source::ProductQuery;
 pub use tillbridge::runtime::bindings::exports::tillbridge::plugin::stock_sink::StockUpdate;
 pub use tillbridge::runtime::bindings::tillbridge::plugin::types::{
-    OptionValue, Order, PluginError, Price, Product, ProductVariant, WriteAction,
+    OptionValue, Order, PluginError, Price, Product, ProductVariant, RecordResult, WriteAction,
 };
 use tillbridge::runtime::{CallError, Grants, Kv, Limits, Plugin, Runtime, Session};
 pub use tillbridge_sim::dataset::{self, Dataset};
