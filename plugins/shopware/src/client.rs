@@ -4,6 +4,7 @@
 //! once more; the version is detected once per session (or per remembered token).
 
 use serde_json::{Value, json};
+use tillbridge_sdk::clock;
 use tillbridge_sdk::fetch::{Request, Response};
 use tillbridge_sdk::types::PluginError;
 
@@ -31,7 +32,9 @@ pub struct Client {
     pub settings: Settings,
     auth: Auth,
     version: Option<Version>,
-    /// The shop's clock at its last answer (from the `Date` header).
+    /// The shop's clock when the last answered request was sent: the `Date` header (whole
+    /// seconds, rounded down) less the time the request took, so never later than when the
+    /// shop began to work on it.
     pub server_time: Option<Millis>,
 }
 
@@ -96,6 +99,7 @@ impl Client {
             _ => request,
         };
         let bearer = self.auth.bearer()?;
+        let sent = clock::now_millis();
         let mut answer = request
             .clone()
             .header("authorization", &format!("Bearer {bearer}"))
@@ -112,7 +116,8 @@ impl Client {
             }
         }
         if let Some(at) = answer.header("date").and_then(timestamps::http_date) {
-            self.server_time = Some(at);
+            let took = clock::now_millis().saturating_sub(sent);
+            self.server_time = Some(at - Millis::try_from(took).unwrap_or(0));
         }
         Ok(answer)
     }

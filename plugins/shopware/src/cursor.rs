@@ -4,10 +4,15 @@
 //! or a payment transaction created or updated: a payment transition changes the
 //! transaction's `updatedAt`, not the order's) in `autoIncrement` order, a keyset that never
 //! skips or repeats an order however many share a timestamp. When the walk reaches the end,
-//! the next sweep starts from the shop's clock at the beginning of this one (minus a second for
-//! the `Date` header's resolution): every change made while the sweep ran is found by the next
-//! one. Orders delivered with a change time the next sweep would see again are listed in
-//! `delivered` and skipped unless they changed since.
+//! the next sweep starts from the shop's clock when the sweep's first request was sent (from
+//! the `Date` header, less the request's time, less a second of margin): every change made
+//! while the sweep ran is found by the next one. Orders delivered with a change time the next
+//! sweep would see again are listed in `delivered` and skipped unless they changed since, so
+//! nothing is read twice.
+//!
+//! Why not `updatedAt` and an id: no single field holds an order's last change (a payment
+//! transition writes only the transaction), and Shopware compares ids in range filters as
+//! text against binary columns, so an id cannot break ties in a filter. `autoIncrement` can.
 //!
 //! The text is JSON, so that a merchant looking at the state can read it:
 //!
@@ -23,7 +28,8 @@ use crate::timestamps::{self, Millis};
 
 /// The cursor format this connector writes.
 const FORMAT: u8 = 1;
-/// The `Date` header has whole seconds: the next sweep starts this much earlier.
+/// A margin for the shop's clock (the `Date` header has whole seconds): the next sweep starts
+/// this much earlier.
 const CLOCK_RESOLUTION_MS: Millis = 1_000;
 
 /// Where reading orders stopped.

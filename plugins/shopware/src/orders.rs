@@ -148,10 +148,12 @@ pub fn read(client: &mut Client, query: OrderQuery) -> Result<OrderPage, PluginE
     let limit = query.limit.clamp(1, client.settings.page_size);
     let criteria = page_criteria(&cursor, window, &query, &version, limit);
     let page = client.search("order", &criteria)?;
-    cursor.begin(client.server_time.unwrap_or_else(|| {
-        tillbridge_sdk::warn!("Shopware sent no Date header; the host's clock stands in");
-        i64::try_from(clock::now_millis()).unwrap_or(0) - CLOCK_SKEW_MS
-    }));
+    if cursor.began.is_none() {
+        cursor.begin(client.server_time.unwrap_or_else(|| {
+            tillbridge_sdk::warn!("Shopware sent no Date header; the host's clock stands in");
+            i64::try_from(clock::now_millis()).unwrap_or(0) - CLOCK_SKEW_MS
+        }));
+    }
     let more = page.total > page.rows.len() as u64;
     let mut orders = Vec::new();
     let mut rejected = Vec::new();
