@@ -82,10 +82,11 @@ impl Auth {
             .filter(|t| clock::now_millis() < u64::try_from(t.use_until).unwrap_or(0))
     }
 
-    /// The bearer token, fetching a new one when there is none or it is about to expire.
-    pub fn bearer(&mut self) -> Result<String, PluginError> {
+    /// The bearer token, fetching a new one when there is none or it is about to expire; a new
+    /// token remembers the version the session already knows.
+    pub fn bearer(&mut self, version: Option<&str>) -> Result<String, PluginError> {
         if self.current().is_none() {
-            self.fetch()?;
+            self.fetch(version)?;
         }
         Ok(self
             .token
@@ -118,7 +119,7 @@ impl Auth {
         }
     }
 
-    fn fetch(&mut self) -> Result<(), PluginError> {
+    fn fetch(&mut self, version: Option<&str>) -> Result<(), PluginError> {
         #[derive(Deserialize)]
         struct Answer {
             access_token: String,
@@ -159,7 +160,7 @@ impl Auth {
             client_id: self.credentials.client_id.clone(),
             access: token.access_token,
             use_until: i64::try_from(asked_at + lifetime - margin(lifetime)).unwrap_or(i64::MAX),
-            version: None,
+            version: version.map(str::to_string),
         });
         self.save();
         Ok(())

@@ -55,13 +55,14 @@ impl Client {
     }
 
     /// The shop's version, asked once per session (`GET /api/_info/version`). A remembered
-    /// token carries the version detected with it, so a new token (at most every ten minutes)
-    /// means a new question: an upgrade (6.5 → 6.6 changes what stock means) is noticed soon.
+    /// token carries the version detected with it; a session that starts without a live token
+    /// asks again, so an upgrade (6.5 → 6.6 changes what stock means) is noticed within about
+    /// a token's lifetime.
     pub fn version(&mut self) -> Result<Version, PluginError> {
         if let Some(version) = &self.version {
             return Ok(version.clone());
         }
-        let answer = self.send(
+        let answer = self.call(
             Request::get(&self.settings.api("/_info/version")).operation("info version"),
             "read the version",
         )?;
@@ -98,7 +99,8 @@ impl Client {
             Some(ms) if request.as_http().timeout_ms.is_none() => request.timeout_ms(ms),
             _ => request,
         };
-        let bearer = self.auth.bearer()?;
+        let known = self.version.as_ref().map(|v| v.text.clone());
+        let bearer = self.auth.bearer(known.as_deref())?;
         let sent = clock::now_millis();
         let mut answer = request
             .clone()
@@ -107,7 +109,7 @@ impl Client {
         if answer.status() == 401 {
             tillbridge_sdk::info!("Shopware refused the access token; fetching a new one");
             self.auth.forget();
-            let bearer = self.auth.bearer()?;
+            let bearer = self.auth.bearer(known.as_deref())?;
             answer = request
                 .header("authorization", &format!("Bearer {bearer}"))
                 .send()?;

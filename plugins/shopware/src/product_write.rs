@@ -210,17 +210,15 @@ fn plan_product(
         && !product.properties.is_empty()
         && let Ok(wanted) = options.ids_of(&product.properties)
     {
-        {
-            let has = strings(current, "propertyIds");
-            unlink(
-                &mut plan.unlink_properties,
-                record,
-                &id,
-                "optionId",
-                &has,
-                &wanted,
-            );
-        }
+        let has = strings(current, "propertyIds");
+        unlink(
+            &mut plan.unlink_properties,
+            record,
+            &id,
+            "optionId",
+            &has,
+            &wanted,
+        );
     }
     let mut seen = BTreeSet::new();
     for variant in &product.variants {
