@@ -24,12 +24,14 @@ fn fast_limits() -> RateLimits {
     }
 }
 
-/// How many times each webshop order number is booked in the point of sale.
+/// How many times each webshop order number is booked in the point of sale (by the marker the
+/// connector writes, "WEB-10001").
 fn bookings(pair: &Pair) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for order in pair.pos_orders() {
         if let Some(marker) = order["reservationnumber"].as_str() {
-            *counts.entry(marker.to_string()).or_insert(0) += 1;
+            let number = marker.rsplit('-').next().unwrap_or(marker);
+            *counts.entry(number.to_string()).or_insert(0) += 1;
         }
     }
     counts
