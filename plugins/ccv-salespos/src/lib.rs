@@ -6,11 +6,14 @@ mod client;
 mod customers;
 mod errors;
 mod memory;
+mod order_body;
+mod orders;
 mod personal;
 mod results;
 mod settings;
 mod shop;
 mod signing;
+mod time;
 mod wire;
 
 use tillbridge_sdk::types::{PluginError, ProductRef, RecordResult};
@@ -46,14 +49,14 @@ impl Guest for Component {
 }
 
 impl orders_sink::Guest for Component {
-    fn find_orders(_numbers: Vec<String>) -> Result<Vec<orders_sink::OrderRef>, PluginError> {
-        Err(unwritten())
+    fn find_orders(numbers: Vec<String>) -> Result<Vec<orders_sink::OrderRef>, PluginError> {
+        orders::find(&Ccv::open()?, numbers)
     }
 
     fn create_orders(
-        _orders: Vec<orders_sink::OrderSubmission>,
+        submissions: Vec<orders_sink::OrderSubmission>,
     ) -> Result<Vec<RecordResult>, PluginError> {
-        Err(unwritten())
+        orders::create(&Ccv::open()?, submissions)
     }
 }
 

@@ -43,30 +43,24 @@ pub fn street_parts(address: &Address) -> (String, Option<i64>, Option<String>) 
         Some(number) => (address.street.trim().to_string(), Some(number.to_string())),
         None => split_street(&address.street),
     };
-    let (number, mut suffix) = number_text
+    let (number, own_suffix) = number_text
         .as_deref()
         .map_or((None, None), split_house_number);
-    if let Some(extra) = address
+    let extra = address
         .house_number_suffix
         .as_deref()
         .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        suffix = Some(match suffix {
-            Some(own) => format!("{own} {extra}"),
-            None => extra.to_string(),
-        });
-    }
+        .filter(|s| !s.is_empty());
+    let join = |parts: &[Option<&str>]| {
+        let words: Vec<&str> = parts.iter().flatten().copied().collect();
+        (!words.is_empty()).then(|| words.join(" "))
+    };
     match number {
-        Some(number) => (street, Some(number), suffix),
+        Some(number) => (street, Some(number), join(&[own_suffix.as_deref(), extra])),
         // No number to be found: keep what was given in the street, not lose it.
         None => {
-            let whole = [Some(street), number_text, suffix]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
-            (whole, None, None)
+            let whole = join(&[Some(street.as_str()), number_text.as_deref(), extra]);
+            (whole.unwrap_or_default(), None, None)
         }
     }
 }

@@ -24,6 +24,18 @@ pub fn amount<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::
     }
 }
 
+/// An amount as the JSON number CCV's input schemas want (they refuse numeric text): whole
+/// amounts as integers, others through their decimal text with at most `places` decimals.
+pub fn number(value: Decimal, places: u32) -> Value {
+    let value = value.round_dp(places).normalize();
+    if value.fract().is_zero()
+        && let Ok(whole) = i64::try_from(value)
+    {
+        return Value::from(whole);
+    }
+    decimal::to_json(value, places)
+}
+
 /// A page of a collection. `next` is null on the last page.
 #[derive(Debug, Deserialize)]
 pub struct Page<T> {
@@ -204,6 +216,14 @@ pub struct OrderRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_go_out_as_plain_numbers() {
+        let n = |text: &str| number(decimal::parse(text, "x").unwrap(), 4);
+        assert_eq!(n("-5.00").to_string(), "-5");
+        assert_eq!(n("19.95").to_string(), "19.95");
+        assert_eq!(n("8.264462").to_string(), "8.2645");
+    }
 
     #[test]
     fn amounts_keep_their_digits() {

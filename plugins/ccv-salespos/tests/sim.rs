@@ -5,5 +5,6 @@ mod sim {
     mod support;
 
     mod customers;
+    mod orders;
     mod signing;
 }

@@ -138,9 +138,11 @@ pub mod records {
     //! Canonical records for the tests.
 
     use tillbridge::runtime::bindings::exports::tillbridge::plugin::customers::CustomerWrite;
+    use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderSubmission;
     use tillbridge::runtime::bindings::tillbridge::plugin::types::{
-        Address, Company, Customer, Person,
+        Address, Company, Customer, Order, OrderLine, OrderTotals, Person, ProductRef,
     };
+    use tillbridge_sim::ccv::CcvSim;
 
     pub fn address(street: &str, number: &str) -> Address {
         Address {
@@ -209,6 +211,78 @@ pub mod records {
             city: "Utrecht".into(),
             country: "NL".into(),
             in_pos: true,
+        }
+    }
+
+    /// A product line.
+    pub fn line(sku: &str, quantity: u32, unit_price: &str) -> OrderLine {
+        let total = unit_price.parse::<f64>().unwrap() * f64::from(quantity);
+        OrderLine {
+            kind: "product".into(),
+            sku: Some(sku.into()),
+            name: format!("Article {sku}"),
+            quantity,
+            unit_price: unit_price.into(),
+            total_price: format!("{total:.2}"),
+            tax_rate: "21".into(),
+        }
+    }
+
+    /// An order by `customer` with these lines.
+    pub fn order(number: &str, customer: Customer, lines: Vec<OrderLine>) -> Order {
+        Order {
+            id: format!("sw-{number}"),
+            number: number.into(),
+            ordered_at: "2026-11-01T10:00:00Z".into(),
+            updated_at: "2026-11-01T10:00:00Z".into(),
+            order_state: "open".into(),
+            payment_state: "paid".into(),
+            delivery_state: None,
+            currency: "EUR".into(),
+            prices_include_tax: true,
+            sales_channel: Some("Storefront".into()),
+            billing_address: customer.billing_address.clone().unwrap(),
+            shipping_address: None,
+            customer,
+            lines,
+            totals: OrderTotals {
+                net: "0".into(),
+                gross: "0".into(),
+                tax: "0".into(),
+                shipping: "4.95".into(),
+            },
+            payment_method: Some("2".into()),
+            shipping_method: Some("PostNL".into()),
+            comment: None,
+            custom_fields: vec![],
+        }
+    }
+
+    /// What the host hands the connector for an order: the customer, and the CCV article of
+    /// every SKU (looked up in the simulator here).
+    pub fn submission(sim: &CcvSim, order: Order, customer_id: &str) -> OrderSubmission {
+        let products = order
+            .lines
+            .iter()
+            .filter_map(|l| l.sku.clone())
+            .filter_map(|sku| {
+                let article = sim.article(&sku)?;
+                Some(ProductRef {
+                    sku,
+                    id: article.product_id.to_string(),
+                    variant_id: article.combination_id.map(|c| c.to_string()),
+                })
+            })
+            .collect();
+        OrderSubmission {
+            order,
+            customer_id: customer_id.into(),
+            products,
+            payment_method: Some("2".into()),
+            payment_condition: None,
+            store: None,
+            status: Some("7".into()),
+            paid: true,
         }
     }
 }
