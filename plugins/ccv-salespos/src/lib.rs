@@ -2,6 +2,7 @@
 //! what it does, what each operation costs in requests, and where CCV's documentation left a
 //! choice to make.
 
+mod catalogue;
 mod client;
 mod customers;
 mod errors;
@@ -9,11 +10,14 @@ mod memory;
 mod order_body;
 mod orders;
 mod personal;
+mod pricing;
+mod products;
 mod results;
 mod settings;
 mod shop;
 mod signing;
 mod time;
+mod variants;
 mod wire;
 
 use tillbridge_sdk::types::{PluginError, ProductRef, RecordResult};
@@ -81,14 +85,14 @@ impl products_source::Guest for Component {
 }
 
 impl products_sink::Guest for Component {
-    fn find_products(_skus: Vec<String>) -> Result<Vec<ProductRef>, PluginError> {
-        Err(unwritten())
+    fn find_products(skus: Vec<String>) -> Result<Vec<ProductRef>, PluginError> {
+        catalogue::find(&Ccv::open()?, skus)
     }
 
     fn write_products(
-        _products: Vec<products_sink::ProductWrite>,
+        writes: Vec<products_sink::ProductWrite>,
     ) -> Result<Vec<RecordResult>, PluginError> {
-        Err(unwritten())
+        products::write(&Ccv::open()?, writes)
     }
 }
 

@@ -6,5 +6,6 @@ mod sim {
 
     mod customers;
     mod orders;
+    mod products;
     mod signing;
 }

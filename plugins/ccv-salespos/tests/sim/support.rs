@@ -139,8 +139,10 @@ pub mod records {
 
     use tillbridge::runtime::bindings::exports::tillbridge::plugin::customers::CustomerWrite;
     use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderSubmission;
+    use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_sink::ProductWrite;
     use tillbridge::runtime::bindings::tillbridge::plugin::types::{
-        Address, Company, Customer, Order, OrderLine, OrderTotals, Person, ProductRef,
+        Address, Company, Customer, OptionValue, Order, OrderLine, OrderTotals, Person, Price,
+        Product, ProductRef, ProductVariant,
     };
     use tillbridge_sim::ccv::CcvSim;
 
@@ -283,6 +285,93 @@ pub mod records {
             store: None,
             status: Some("7".into()),
             paid: true,
+        }
+    }
+
+    /// A price including 21% VAT in EUR.
+    pub fn price(amount: &str) -> Price {
+        Price {
+            amount: amount.into(),
+            includes_tax: true,
+            tax_rate: "21".into(),
+            currency: "EUR".into(),
+        }
+    }
+
+    /// A simple product.
+    pub fn product(sku: &str, amount: &str, stock: i64) -> Product {
+        Product {
+            id: Some(format!("sw-{sku}")),
+            sku: sku.into(),
+            name: format!("Product {sku}"),
+            ean: Some("8712345678906".into()),
+            description: Some("<p>Long text</p>".into()),
+            short_description: Some("Short text".into()),
+            prices: vec![price(amount)],
+            stock: Some(stock),
+            active: true,
+            variants: vec![],
+            properties: vec![],
+            categories: vec![],
+            updated_at: None,
+            custom_fields: vec![],
+        }
+    }
+
+    /// A variant with a size and a colour.
+    pub fn variant(sku: &str, ean: &str, size: &str, colour: &str, stock: i64) -> ProductVariant {
+        ProductVariant {
+            id: None,
+            sku: sku.into(),
+            ean: Some(ean.into()),
+            options: vec![
+                OptionValue {
+                    group: "Size".into(),
+                    value: size.into(),
+                },
+                OptionValue {
+                    group: "Colour".into(),
+                    value: colour.into(),
+                },
+            ],
+            prices: vec![],
+            stock: Some(stock),
+            active: true,
+        }
+    }
+
+    /// A T-shirt in sizes × colours; variant SKUs "<sku>-<size>-<colour>".
+    pub fn configurable(sku: &str, sizes: &[&str], colours: &[&str]) -> Product {
+        let mut parent = product(sku, "19.95", 0);
+        parent.ean = None;
+        parent.stock = None;
+        let mut n = 0;
+        for size in sizes {
+            for colour in colours {
+                n += 1;
+                parent.variants.push(variant(
+                    &format!("{sku}-{size}-{colour}"),
+                    &format!("87100000000{n:02}"),
+                    size,
+                    colour,
+                    n * 10,
+                ));
+            }
+        }
+        parent
+    }
+
+    /// A product write: create when `target_id` is none.
+    pub fn product_write(
+        product: Product,
+        target_id: Option<&str>,
+        update_fields: &[&str],
+    ) -> ProductWrite {
+        ProductWrite {
+            product,
+            target_id: target_id.map(String::from),
+            update_fields: update_fields.iter().map(|f| f.to_string()).collect(),
+            categories: vec![],
         }
     }
 }
