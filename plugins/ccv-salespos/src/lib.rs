@@ -3,6 +3,7 @@
 //! choice to make.
 
 mod catalogue;
+mod categories;
 mod client;
 mod customers;
 mod errors;
@@ -16,6 +17,8 @@ mod results;
 mod settings;
 mod shop;
 mod signing;
+mod source;
+mod stock;
 mod time;
 mod variants;
 mod wire;
@@ -32,10 +35,6 @@ use exports::tillbridge::plugin::{
 use settings::Ccv;
 
 struct Component;
-
-fn unwritten() -> PluginError {
-    PluginError::fatal("the CCV SalesPOS connector is not written yet")
-}
 
 impl Guest for Component {
     fn info() -> ConnectorInfo {
@@ -78,9 +77,9 @@ impl customers_api::Guest for Component {
 
 impl products_source::Guest for Component {
     fn read_products(
-        _query: products_source::ProductQuery,
+        query: products_source::ProductQuery,
     ) -> Result<products_source::ProductPage, PluginError> {
-        Err(unwritten())
+        source::read(&Ccv::open()?, query)
     }
 }
 
@@ -97,24 +96,22 @@ impl products_sink::Guest for Component {
 }
 
 impl stock_source::Guest for Component {
-    fn read_stock(
-        _query: stock_source::StockQuery,
-    ) -> Result<stock_source::StockPage, PluginError> {
-        Err(unwritten())
+    fn read_stock(query: stock_source::StockQuery) -> Result<stock_source::StockPage, PluginError> {
+        stock::read(&Ccv::open()?, query)
     }
 }
 
 impl categories_sink::Guest for Component {
     fn write_categories(
-        _categories: Vec<categories_sink::CategoryWrite>,
+        writes: Vec<categories_sink::CategoryWrite>,
     ) -> Result<Vec<RecordResult>, PluginError> {
-        Err(unwritten())
+        categories::write(&Ccv::open()?, writes)
     }
 
     fn link_products(
-        _links: Vec<categories_sink::CategoryLink>,
+        links: Vec<categories_sink::CategoryLink>,
     ) -> Result<Vec<RecordResult>, PluginError> {
-        Err(unwritten())
+        categories::link(&Ccv::open()?, links)
     }
 }
 

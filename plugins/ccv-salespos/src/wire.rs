@@ -160,19 +160,6 @@ pub struct Combination {
     pub combination: Vec<CombinationPart>,
 }
 
-impl Combination {
-    /// The attribute value ids it is made of, sorted.
-    pub fn value_ids(&self) -> Vec<u64> {
-        let mut ids: Vec<u64> = self
-            .combination
-            .iter()
-            .map(|p| p.attribute_value.id)
-            .collect();
-        ids.sort_unstable();
-        ids
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 pub struct CombinationPart {
     pub attribute: Named,
@@ -240,7 +227,7 @@ mod tests {
         assert_eq!(product.discount, Decimal::ZERO);
         let combination = &product.attributecombinations.items()[0];
         assert_eq!(combination.stock.to_string(), "1.5");
-        assert_eq!(combination.value_ids(), vec![3]);
+        assert_eq!(combination.combination[0].attribute_value.id, 3);
         assert!(product.producttocategories.items().is_empty());
     }
 }

@@ -4,8 +4,10 @@
 mod sim {
     mod support;
 
+    mod categories;
     mod customers;
     mod orders;
     mod products;
     mod signing;
+    mod stock;
 }
