@@ -178,8 +178,11 @@ fn write_one(
     if let Some(found) = same {
         return Ok(written(found.id, WriteAction::Unchanged));
     }
-    let created: Created = ccv.api.post("categories", &Value::Object(body))?;
-    Ok(written(created.id, WriteAction::Created))
+    match ccv.api.post::<Created>("categories", &Value::Object(body)) {
+        Ok(created) => Ok(written(created.id, WriteAction::Created)),
+        Err(failure) if failure.refused() => Err(failure.into()),
+        Err(failure) => Err(failure.maybe_done()),
+    }
 }
 
 /// `link-products`: one `POST /producttocategories` per link.

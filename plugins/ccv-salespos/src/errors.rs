@@ -50,6 +50,17 @@ impl Failure {
         (400..500).contains(&self.status) || self.already_exists()
     }
 
+    /// The error of a write that may have been carried out although its answer was lost: said
+    /// so, for the merchant, when it is a passing failure.
+    pub fn maybe_done(self) -> PluginError {
+        match self.error {
+            PluginError::Transient(m) => PluginError::Transient(format!(
+                "{m} (it may have been written; it is looked up before it is sent again)"
+            )),
+            other => other,
+        }
+    }
+
     /// Whether it was a rate limit.
     pub fn rate_limited(&self) -> bool {
         matches!(self.error, PluginError::RateLimited(_))

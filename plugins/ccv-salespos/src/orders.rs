@@ -177,12 +177,7 @@ fn book(
         Err(failure) => {
             // The answer is lost, not necessarily the order: the intent stays, so it is looked
             // for before it is ever sent again.
-            return Err(match failure.error {
-                PluginError::Transient(m) => PluginError::Transient(format!(
-                    "{m} (the order may have been booked; it is looked up before it is sent again)"
-                )),
-                other => other,
-            });
+            return Err(failure.maybe_done());
         }
     };
     INTENTS.settle(

@@ -64,14 +64,14 @@ pub struct Surcharges {
     pub misfits: Vec<usize>,
 }
 
+/// A variant as priced: its (group, value) options, and its own price if it has one.
+pub type PricedVariant = (Vec<(String, String)>, Option<Decimal>);
+
 /// Surcharges for variants `(options, own price)` on a product priced `base`. A variant without
 /// its own price costs `base`. CCV adds one surcharge per attribute value, so a price that
 /// depends on one option (XL costs 2 more) fits exactly; prices that depend on several at once
 /// are fitted on the option that explains most of them, and the rest are misfits.
-pub fn surcharges(
-    base: Decimal,
-    variants: &[(Vec<(String, String)>, Option<Decimal>)],
-) -> Surcharges {
+pub fn surcharges(base: Decimal, variants: &[PricedVariant]) -> Surcharges {
     let extra: Vec<Decimal> = variants
         .iter()
         .map(|(_, own)| own.map_or(Decimal::ZERO, |p| p - base))

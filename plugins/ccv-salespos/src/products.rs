@@ -227,10 +227,9 @@ fn create(ccv: &Ccv, shop: &Shop, w: &ProductWrite, attributes: &mut Attributes)
     };
     let id = match ccv.api.post::<Created>("products", &Value::Object(body)) {
         Ok(created) => created.id,
-        Err(failure) => {
-            let settled = failure.refused();
-            return Outcome::failed(w, failure.into(), settled);
-        }
+        Err(failure) if failure.refused() => return Outcome::failed(w, failure.into(), true),
+        // Perhaps created: the intent stays, and the next attempt looks it up first.
+        Err(failure) => return Outcome::failed(w, failure.maybe_done(), false),
     };
     finish(
         ccv,

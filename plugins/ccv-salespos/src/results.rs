@@ -70,7 +70,7 @@ mod tests {
         assert!(!sent && batch.halted());
         let results = batch.finish();
         assert_eq!(results.len(), 4);
-        assert!(matches!(results[1].outcome, Ok(_)));
+        assert!(results[1].outcome.is_ok());
         assert!(matches!(
             results[3].outcome,
             Err(PluginError::RateLimited(500))

@@ -6,7 +6,10 @@ mod sim {
 
     mod categories;
     mod customers;
+    mod errors;
+    mod limits;
     mod orders;
+    mod paging;
     mod products;
     mod signing;
     mod stock;

@@ -37,7 +37,10 @@ async fn lookups_after_the_first_cost_no_more_requests_than_the_first() {
             session = pos.session().await;
         }
         let email = format!("Walk-In{i}@Example.org");
-        let found = session.find_customers(&[email.clone()]).await.unwrap();
+        let found = session
+            .find_customers(std::slice::from_ref(&email))
+            .await
+            .unwrap();
         assert_eq!(found.len(), 1, "{email}");
         assert_eq!(found[0].email, email, "answered as asked");
     }

@@ -113,7 +113,10 @@ async fn a_booked_order_is_found_without_a_request_and_never_booked_twice() {
         the_order,
         &pos.sim.add_user(&staff_customer(1)).to_string(),
     );
-    let first = session.create_orders(&[sub.clone()]).await.unwrap();
+    let first = session
+        .create_orders(std::slice::from_ref(&sub))
+        .await
+        .unwrap();
     let id = first[0].outcome.clone().unwrap().id;
 
     let before = pos.count();
@@ -152,7 +155,10 @@ async fn an_order_booked_moments_before_a_crash_is_found_with_one_read() {
         ),
         &user,
     );
-    let booked = session.create_orders(&[sub.clone()]).await.unwrap()[0]
+    let booked = session
+        .create_orders(std::slice::from_ref(&sub))
+        .await
+        .unwrap()[0]
         .outcome
         .clone()
         .unwrap();

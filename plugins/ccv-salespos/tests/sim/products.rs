@@ -24,7 +24,9 @@ fn combinations_of(dump: &Value, product_id: &str) -> Vec<Value> {
         .as_object()
         .unwrap()
         .values()
-        .filter(|c| c["product_id"].to_string() == product_id)
+        .filter(|c| {
+            c["product_id"].as_u64().map(|id| id.to_string()).as_deref() == Some(product_id)
+        })
         .cloned()
         .collect()
 }
@@ -260,4 +262,90 @@ async fn a_bad_product_fails_alone_with_a_reason() {
     );
     assert!(results[2].outcome.is_ok());
     assert_eq!(pos.dump()["products"].as_object().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn variant_updates_touch_only_what_changed_and_add_sizes_when_allowed() {
+    let pos = Pos::empty().await;
+    let mut session = pos.session().await;
+    let mut tee = configurable("TEE", &["S", "M"], &["Red"]);
+    let created = session
+        .write_products(&[product_write(tee.clone(), None, &[])])
+        .await
+        .unwrap();
+    let id = created[0].outcome.clone().unwrap().id;
+
+    // One variant's stock changed.
+    tee.variants[0].stock = Some(99);
+    let before = pos.count();
+    let results = session
+        .write_products(&[product_write(tee.clone(), Some(&id), &["stock", "ean"])])
+        .await
+        .unwrap();
+    let actions: Vec<WriteAction> = results
+        .iter()
+        .map(|r| r.outcome.clone().unwrap().action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            WriteAction::Unchanged,
+            WriteAction::Updated,
+            WriteAction::Unchanged
+        ]
+    );
+    let combination = results[1].outcome.clone().unwrap().id;
+    assert_eq!(
+        pos.since(before),
+        [
+            format!("GET /products/{id}/attributecombinations"),
+            format!("PATCH /attributecombinations/{combination}")
+        ]
+    );
+    assert_eq!(pos.dump()["combinations"][&combination]["stock"], "99");
+
+    // A new size, not allowed: the variant fails, saying why.
+    let mut bigger = tee.clone();
+    bigger.variants.push(super::support::records::variant(
+        "TEE-L-Red",
+        "8710000000099",
+        "L",
+        "Red",
+        5,
+    ));
+    let refused = session
+        .write_products(&[product_write(bigger.clone(), Some(&id), &["stock"])])
+        .await
+        .unwrap();
+    let Err(PluginError::Invalid(problem)) = &refused[3].outcome else {
+        panic!("{refused:?}")
+    };
+    assert!(
+        problem.message.contains("\"variants\""),
+        "{}",
+        problem.message
+    );
+
+    // Allowed: the size is offered, and its combination set up.
+    let before = pos.count();
+    let added = session
+        .write_products(&[product_write(bigger, Some(&id), &["stock", "variants"])])
+        .await
+        .unwrap();
+    assert_eq!(added[3].key, "TEE-L-Red");
+    assert_eq!(
+        added[3].outcome.clone().unwrap().action,
+        WriteAction::Created
+    );
+    assert!(
+        pos.since(before)
+            .contains(&format!("POST /products/{id}/productattributevalues"))
+    );
+    let dump = pos.dump();
+    assert_eq!(combinations_of(&dump, &id).len(), 3);
+    let l = &dump["combinations"][&added[3].outcome.clone().unwrap().id];
+    assert_eq!(
+        (l["sku_number"].as_str(), l["stock"].as_str()),
+        (Some("TEE-L-Red"), Some("5"))
+    );
 }

@@ -36,7 +36,13 @@ impl Pos {
         let sim = CcvSim::start(options).await.expect("the simulator starts");
         let runtime = Runtime::new(&cache_dir()).unwrap();
         let bytes = tillbridge::builtin::get("ccv-salespos").unwrap().bytes;
-        let plugin = runtime.load("ccv-salespos", bytes).unwrap();
+        // One load at a time: the host's compile cache names its temporary file by process, so
+        // two first compiles in one process collide (see the report).
+        static LOADING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let plugin = {
+            let _one = LOADING.lock().unwrap_or_else(|e| e.into_inner());
+            runtime.load("ccv-salespos", bytes).unwrap()
+        };
         let settings = json!({ "url": sim.base_url() });
         Pos {
             sim,
