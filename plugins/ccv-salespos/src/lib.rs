@@ -14,6 +14,7 @@ mod personal;
 mod pricing;
 mod products;
 mod results;
+mod schedule;
 mod settings;
 mod shop;
 mod signing;

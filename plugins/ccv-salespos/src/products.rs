@@ -1,9 +1,10 @@
 //! Writing products: created with everything, updated with only the fields the flow allows.
 //!
-//! A create is `POST /products` (plus one `POST /producttocategories` per category, plus the
-//! variants' requests, see [`crate::variants`]). An update is one `PATCH /products/:id` with the
-//! allowed fields (none sent when none are allowed), plus one read of the product's categories
-//! when "categories" is allowed, plus one read of its combinations when it has variants.
+//! A create is `POST /products`, then one `POST /producttocategories` per category, then the
+//! variants' requests ([`crate::variants`]). An update is one `PATCH /products/:id` with the
+//! allowed fields (none sent when none are allowed), one read of the product's categories when
+//! "categories" is allowed (then only missing links are posted), and the variants' requests.
+//! The records of a batch run as interleaved jobs ([`crate::schedule`]).
 //!
 //! Creates are guarded like bookings: an intent is remembered before `POST /products` and
 //! settled once the product is complete, so that a create whose answer was lost (a timeout, a
@@ -11,17 +12,19 @@
 
 use serde_json::{Map, Value, json};
 use tillbridge_sdk::clock;
-use tillbridge_sdk::types::{PluginError, Product, RecordResult, WriteAction, Written};
+use tillbridge_sdk::types::{PluginError, Product, RecordResult, WriteAction};
 
 use crate::catalogue;
-use crate::errors::Failure;
+use crate::client::operation;
+use crate::errors::{Failure, RATE_LIMIT_WAIT_MS};
 use crate::exports::tillbridge::plugin::products_sink::ProductWrite;
 use crate::memory::Intents;
-use crate::pricing::{ccv_price, in_shop_terms, main_price, surcharges};
-use crate::results::{Batch, written};
+use crate::pricing::{ccv_price, main_price};
+use crate::results::{Keyed, written};
+use crate::schedule::{self, Job, Step};
 use crate::settings::Ccv;
 use crate::shop::{Shop, shop};
-use crate::variants::{self, Attributes, Job};
+use crate::variants::{self, Attributes, VariantJob};
 use crate::wire::{CategoryLink, Created, number, parse_id};
 
 const INTENTS: Intents = Intents::new("products/intent/");
@@ -143,6 +146,45 @@ pub fn product_body(
     Ok(body)
 }
 
+/// What every job of a batch shares.
+pub struct Ctx<'a> {
+    pub ccv: &'a Ccv,
+    pub attributes: Attributes,
+    /// Set by the first 429: the batch stops, and what is left is handed back rate limited.
+    pub halted: Option<u64>,
+}
+
+impl Ctx<'_> {
+    /// The error of a failed request, noting a rate limit.
+    pub fn failed(&mut self, failure: Failure) -> PluginError {
+        if let PluginError::RateLimited(ms) = failure.error {
+            self.halted.get_or_insert(ms);
+        }
+        failure.error
+    }
+}
+
+/// One product's write in progress.
+pub struct ProductJob<'a> {
+    pub write: &'a ProductWrite,
+    pub fields: Fields,
+    pub categories: Vec<u64>,
+    /// Created by this job: everything it has is new.
+    pub new: bool,
+    pub id: Option<u64>,
+    /// Whether an update changed the product or its categories.
+    pub changed: bool,
+    /// The product's own failure: the create or update, a category link, a combination that
+    /// could not be switched off.
+    pub failure: Option<PluginError>,
+    /// A `POST /products` was sent: the product may exist, so its intent stays unless the whole
+    /// write succeeds.
+    pub sent_create: bool,
+    pub variants: VariantJob,
+}
+
+pub type ProductStep<'a> = Step<'a, Ctx<'a>, ProductJob<'a>>;
+
 /// `write-products`: one result per product and one per variant, keyed by SKU.
 pub fn write(ccv: &Ccv, writes: Vec<ProductWrite>) -> Result<Vec<RecordResult>, PluginError> {
     let shop = shop(ccv)?;
@@ -165,218 +207,266 @@ pub fn write(ccv: &Ccv, writes: Vec<ProductWrite>) -> Result<Vec<RecordResult>, 
         .collect();
     INTENTS.open(&to_create, clock::now_millis());
 
-    let mut attributes = Attributes::new(&ccv.settings.attribute_type);
-    let mut batch = Batch::default();
-    let mut settled: Vec<&str> = Vec::new();
+    let mut ctx = Ctx {
+        ccv,
+        attributes: Attributes::new(&ccv.settings.attribute_type),
+        halted: None,
+    };
+    let mut jobs: Vec<Job<Ctx, ProductJob>> = Vec::new();
+    let mut refused: Vec<Option<Keyed>> = Vec::new();
     for w in &writes {
-        let sku = w.product.sku.as_str();
-        let keys = std::iter::once(sku).chain(w.product.variants.iter().map(|v| v.sku.as_str()));
-        if batch.halted() {
-            for key in keys {
-                batch.record(key, || unreachable!("a halted batch sends nothing"));
-            }
-            settled.push(sku);
-            continue;
-        }
-        let target = match (&w.target_id, found.get(sku)) {
+        let target = match (&w.target_id, found.get(&w.product.sku)) {
             (Some(id), _) => {
-                parse_id(id, "product").map(|id| (id, Fields::from_update(&w.update_fields)))
+                parse_id(id, "product").map(|id| Some((id, Fields::from_update(&w.update_fields))))
             }
             // Created last time after all: complete it as the create would have.
-            (None, Some(hit)) => Ok((hit.product.id, Fields::all())),
-            (None, None) => Err(PluginError::NotFound(String::new())),
+            (None, Some(hit)) => Ok(Some((hit.product.id, Fields::all()))),
+            (None, None) => Ok(None),
         };
-        let outcome = match target {
-            Ok((id, fields)) => update(ccv, &shop, w, id, &fields, &mut attributes),
-            Err(PluginError::NotFound(_)) => create(ccv, &shop, w, &mut attributes),
-            Err(bad_id) => Outcome::failed(w, bad_id, true),
-        };
-        if outcome.settled && w.target_id.is_none() {
-            settled.push(sku);
-        }
-        for (key, result) in outcome.results {
-            batch.push(&key, result);
+        match target.and_then(|target| job(ccv, &shop, w, target)) {
+            Ok(job) => {
+                jobs.push(job);
+                refused.push(None);
+            }
+            Err(problem) => refused.push(Some(every_key(w, problem))),
         }
     }
+    schedule::run(&mut ctx, &mut jobs, |ctx| ctx.halted.is_some());
+
+    let wait = ctx.halted.unwrap_or(RATE_LIMIT_WAIT_MS);
+    let mut jobs = jobs.into_iter();
+    let mut results = Vec::new();
+    let mut settled: Vec<&str> = Vec::new();
+    for (w, refusal) in writes.iter().zip(refused) {
+        let outcome = match refusal {
+            // Refused before anything was sent: nothing to look up later.
+            Some(outcome) => {
+                settled.push(&w.product.sku);
+                outcome
+            }
+            None => {
+                let job = jobs.next().expect("one job per write not refused");
+                let unfinished = !job.finished();
+                let (outcome, keep_intent) = finish(job.state, unfinished, wait);
+                if !keep_intent {
+                    settled.push(&w.product.sku);
+                }
+                outcome
+            }
+        };
+        results.extend(
+            outcome
+                .into_iter()
+                .map(|(key, outcome)| RecordResult { key, outcome }),
+        );
+    }
+    let settled: Vec<&str> = settled
+        .into_iter()
+        .filter(|s| creates.contains(s))
+        .collect();
     INTENTS.settle(&settled, Vec::new());
-    Ok(batch.finish())
+    Ok(results)
 }
 
-/// What writing one product came to.
-struct Outcome {
-    results: Vec<(String, Result<Written, PluginError>)>,
-    /// Whether the product's create is settled: it exists completely, or certainly not at all.
-    settled: bool,
+/// The same failure for the product and each of its variants.
+fn every_key(w: &ProductWrite, error: PluginError) -> Keyed {
+    std::iter::once(&w.product.sku)
+        .chain(w.product.variants.iter().map(|v| &v.sku))
+        .map(|key| (key.clone(), Err(error.clone())))
+        .collect()
 }
 
-impl Outcome {
-    /// The product and every variant failed alike.
-    fn failed(w: &ProductWrite, error: PluginError, settled: bool) -> Outcome {
-        let keys = std::iter::once(&w.product.sku).chain(w.product.variants.iter().map(|v| &v.sku));
-        Outcome {
-            results: keys.map(|k| (k.clone(), Err(error.clone()))).collect(),
-            settled,
+/// The job that writes `w`: an update of `target`, or a create. What is wrong with the record
+/// is found here, before anything is sent.
+fn job<'a>(
+    ccv: &'a Ccv,
+    shop: &'a Shop,
+    w: &'a ProductWrite,
+    target: Option<(u64, Fields)>,
+) -> Result<Job<'a, Ctx<'a>, ProductJob<'a>>, PluginError> {
+    let (id, fields) = match target {
+        Some((id, fields)) => (Some(id), fields),
+        None => (None, Fields::all()),
+    };
+    let body = product_body(&w.product, &fields, id.is_none(), shop, ccv)?;
+    let categories = w
+        .categories
+        .iter()
+        .map(|c| parse_id(c, "category"))
+        .collect::<Result<Vec<u64>, _>>()?;
+    let variants = VariantJob::new(&w.product, shop, &fields, id.is_none())?;
+    let state = ProductJob {
+        write: w,
+        fields,
+        categories,
+        new: false,
+        id,
+        changed: false,
+        failure: None,
+        sent_create: false,
+        variants,
+    };
+    let steps = match id {
+        None => vec![create_step(body)],
+        Some(id) if !body.is_empty() => vec![update_step(id, body)],
+        Some(_) => after_product(&state),
+    };
+    let expected = expected_requests(&state, id);
+    Ok(Job::new(state, steps, expected))
+}
+
+/// The requests a product's write will probably send, per operation (for the scheduler).
+fn expected_requests(job: &ProductJob, id: Option<u64>) -> Vec<(String, usize)> {
+    let variants = job.write.product.variants.len();
+    let values: std::collections::BTreeSet<_> = job
+        .write
+        .product
+        .variants
+        .iter()
+        .flat_map(|v| &v.options)
+        .map(|o| crate::pricing::option_key(&o.group, &o.value))
+        .collect();
+    let linking = if job.fields.categories {
+        job.categories.len()
+    } else {
+        0
+    };
+    let mut expected = vec![
+        (
+            operation(if id.is_none() { "POST" } else { "PATCH" }, "products/0"),
+            1,
+        ),
+        (operation("POST", "producttocategories"), linking),
+    ];
+    if variants > 0 {
+        expected.push((operation("GET", "products/0/attributecombinations"), 1));
+        expected.push((operation("PATCH", "attributecombinations/0"), variants));
+        if id.is_none() {
+            expected.push((
+                operation("POST", "products/0/productattributevalues"),
+                values.len(),
+            ));
         }
     }
+    expected
 }
 
-fn create(ccv: &Ccv, shop: &Shop, w: &ProductWrite, attributes: &mut Attributes) -> Outcome {
-    let body = match product_body(&w.product, &Fields::all(), true, shop, ccv) {
-        Ok(body) => body,
-        Err(problem) => return Outcome::failed(w, problem, true),
-    };
-    let id = match ccv.api.post::<Created>("products", &Value::Object(body)) {
-        Ok(created) => created.id,
-        Err(failure) if failure.refused() => return Outcome::failed(w, failure.into(), true),
-        // Perhaps created: the intent stays, and the next attempt looks it up first.
-        Err(failure) => return Outcome::failed(w, failure.maybe_done(), false),
-    };
-    finish(
-        ccv,
-        shop,
-        w,
-        id,
-        &Fields::all(),
-        WriteAction::Created,
-        attributes,
+fn create_step<'a>(body: Map<String, Value>) -> ProductStep<'a> {
+    Step::new(
+        operation("POST", "products"),
+        move |ctx: &mut Ctx, job: &mut ProductJob| {
+            job.sent_create = true;
+            match ctx
+                .ccv
+                .api
+                .post::<Created>("products", &Value::Object(body))
+            {
+                Ok(created) => {
+                    job.id = Some(created.id);
+                    job.new = true;
+                    after_product(job)
+                }
+                Err(failure) => {
+                    // Refused: certainly not created. Otherwise it may have been: looked up next time.
+                    job.sent_create = !failure.refused();
+                    job.failure = Some(if failure.refused() {
+                        ctx.failed(failure)
+                    } else {
+                        failure.maybe_done()
+                    });
+                    Vec::new()
+                }
+            }
+        },
     )
 }
 
-fn update(
-    ccv: &Ccv,
-    shop: &Shop,
-    w: &ProductWrite,
-    id: u64,
-    fields: &Fields,
-    attributes: &mut Attributes,
-) -> Outcome {
-    let body = match product_body(&w.product, fields, false, shop, ccv) {
-        Ok(body) => body,
-        Err(problem) => return Outcome::failed(w, problem, true),
-    };
-    let changed = !body.is_empty();
-    if changed
-        && let Err(failure) = ccv
-            .api
-            .patch(&format!("products/{id}"), &Value::Object(body), true)
-    {
-        let error = if failure.no_such_id() {
-            PluginError::NotFound(format!(
-                "product {} (CCV id {id}) is no longer in CCV",
-                w.product.sku
-            ))
+fn update_step<'a>(id: u64, body: Map<String, Value>) -> ProductStep<'a> {
+    let path = format!("products/{id}");
+    Step::new(
+        operation("PATCH", &path),
+        move |ctx: &mut Ctx, job: &mut ProductJob| match ctx.ccv.api.patch(
+            &path,
+            &Value::Object(body),
+            true,
+        ) {
+            Ok(()) => {
+                job.changed = true;
+                after_product(job)
+            }
+            Err(failure) if failure.no_such_id() => {
+                job.failure = Some(PluginError::NotFound(format!(
+                    "product {} (CCV id {id}) is no longer in CCV",
+                    job.write.product.sku
+                )));
+                Vec::new()
+            }
+            Err(failure) => {
+                job.failure = Some(ctx.failed(failure));
+                Vec::new()
+            }
+        },
+    )
+}
+
+/// What follows the product itself: its categories, then its variants.
+fn after_product<'a>(job: &ProductJob<'a>) -> Vec<ProductStep<'a>> {
+    let id = job.id.expect("the product exists");
+    let mut steps = Vec::new();
+    if job.fields.categories && !job.categories.is_empty() {
+        if job.new {
+            // A new product is in no category yet: no need to read.
+            steps.extend(job.categories.iter().map(|c| link_step(id, *c)));
         } else {
-            failure.into()
-        };
-        return Outcome::failed(w, error, true);
-    }
-    let action = if changed {
-        WriteAction::Updated
-    } else {
-        WriteAction::Unchanged
-    };
-    finish(ccv, shop, w, id, fields, action, attributes)
-}
-
-/// What follows the product itself: its categories and variants.
-fn finish(
-    ccv: &Ccv,
-    shop: &Shop,
-    w: &ProductWrite,
-    id: u64,
-    fields: &Fields,
-    action: WriteAction,
-    attributes: &mut Attributes,
-) -> Outcome {
-    let product = &w.product;
-    let new = action == WriteAction::Created;
-    let linked = if fields.categories && !w.categories.is_empty() {
-        link(ccv, id, &w.categories, new)
-    } else {
-        Ok(false)
-    };
-    let mut results = Vec::new();
-    if !product.variants.is_empty() {
-        let base = main_price(&product.prices, shop)
-            .map(|p| in_shop_terms(p, shop.prices_include_vat))
-            .transpose();
-        let variant_prices: Result<Vec<_>, PluginError> = product
-            .variants
-            .iter()
-            .map(|v| {
-                let own = main_price(&v.prices, shop)
-                    .map(|p| in_shop_terms(p, shop.prices_include_vat))
-                    .transpose()?;
-                let options = v
-                    .options
-                    .iter()
-                    .map(|o| (o.group.clone(), o.value.clone()))
-                    .collect();
-                Ok((options, own))
-            })
-            .collect();
-        let fitted = match (base, variant_prices) {
-            (Ok(Some(base)), Ok(prices)) if new || fields.price => surcharges(base, &prices),
-            (Err(e), _) | (_, Err(e)) => return Outcome::failed(w, e, false),
-            _ => Default::default(),
-        };
-        let job = Job {
-            product_id: id,
-            variants: &product.variants,
-            fields,
-            surcharges: &fitted,
-            new,
-        };
-        results = variants::write(ccv, &job, attributes);
-    }
-    let action = match (action, &linked) {
-        (WriteAction::Unchanged, Ok(true)) => WriteAction::Updated,
-        (action, _) => action,
-    };
-    let own = match linked {
-        Ok(_) => Ok(written(id, action)),
-        Err(failure) => Err(with_context(
-            failure.into(),
-            &format!(
-                "product {} is in CCV as product {id}, but its categories are not all linked",
-                product.sku
-            ),
-        )),
-    };
-    let settled = own.is_ok();
-    results.insert(0, (product.sku.clone(), own));
-    Outcome { results, settled }
-}
-
-/// Puts a product in categories. A new product is in none yet; otherwise its categories are read
-/// first (one request) so that only missing links are posted. Says whether it linked any.
-fn link(ccv: &Ccv, product_id: u64, categories: &[String], new: bool) -> Result<bool, Failure> {
-    let existing: Vec<u64> = if new {
-        Vec::new()
-    } else {
-        let links: Vec<CategoryLink> = ccv
-            .api
-            .all(&format!("products/{product_id}/producttocategories"), &[])?;
-        links.into_iter().map(|l| l.category_id).collect()
-    };
-    let mut linked = false;
-    for category in categories {
-        let category_id = parse_id(category, "category")?;
-        if existing.contains(&category_id) {
-            continue;
-        }
-        let body = json!({ "product_id": product_id, "category_id": category_id });
-        match ccv.api.post::<Value>("producttocategories", &body) {
-            Ok(_) => linked = true,
-            Err(failure) if failure.already_exists() => {}
-            Err(failure) => return Err(failure),
+            steps.push(read_links_step(id));
         }
     }
-    Ok(linked)
+    steps.extend(variants::steps(job));
+    steps
 }
 
-/// The same error with what was done before it failed.
-fn with_context(error: PluginError, context: &str) -> PluginError {
+fn read_links_step<'a>(id: u64) -> ProductStep<'a> {
+    let path = format!("products/{id}/producttocategories");
+    Step::new(
+        operation("GET", &path),
+        move |ctx: &mut Ctx, job: &mut ProductJob| match ctx.ccv.api.all::<CategoryLink>(&path, &[])
+        {
+            Ok(links) => job
+                .categories
+                .iter()
+                .filter(|c| !links.iter().any(|l| l.category_id == **c))
+                .map(|c| link_step(id, *c))
+                .collect(),
+            Err(failure) => {
+                job.failure = Some(unlinked(job, ctx.failed(failure)));
+                Vec::new()
+            }
+        },
+    )
+}
+
+fn link_step<'a>(product_id: u64, category_id: u64) -> ProductStep<'a> {
+    Step::new(
+        operation("POST", "producttocategories"),
+        move |ctx: &mut Ctx, job: &mut ProductJob| {
+            let body = json!({ "product_id": product_id, "category_id": category_id });
+            match ctx.ccv.api.post::<Value>("producttocategories", &body) {
+                Ok(_) => job.changed = true,
+                Err(failure) if failure.already_exists() => {}
+                Err(failure) => job.failure = Some(unlinked(job, ctx.failed(failure))),
+            }
+            Vec::new()
+        },
+    )
+}
+
+/// A link's failure, saying that the product itself is written.
+fn unlinked(job: &ProductJob, error: PluginError) -> PluginError {
+    let context = format!(
+        "product {} is in CCV as product {}, but its categories are not all linked",
+        job.write.product.sku,
+        job.id.unwrap_or_default()
+    );
     match error {
         PluginError::Invalid(mut problem) => {
             problem.message = format!("{context}: {}", problem.message);
@@ -384,7 +474,31 @@ fn with_context(error: PluginError, context: &str) -> PluginError {
         }
         PluginError::Transient(m) => PluginError::Transient(format!("{context}: {m}")),
         PluginError::Fatal(m) => PluginError::Fatal(format!("{context}: {m}")),
-        PluginError::NotFound(m) => PluginError::NotFound(format!("{context}: {m}")),
         other => other,
     }
+}
+
+/// The results of a job, product first, and whether its create's intent must stay.
+fn finish(job: ProductJob, unfinished: bool, wait: u64) -> (Keyed, bool) {
+    let halted = PluginError::RateLimited(wait);
+    let own = match (&job.failure, job.id) {
+        (Some(failure), _) => Err(failure.clone()),
+        (None, _) if unfinished => Err(halted.clone()),
+        (None, Some(id)) => {
+            let action = if job.new {
+                WriteAction::Created
+            } else if job.changed {
+                WriteAction::Updated
+            } else {
+                WriteAction::Unchanged
+            };
+            Ok(written(id, action))
+        }
+        (None, None) => Err(halted.clone()),
+    };
+    let keep_intent = job.sent_create && own.is_err();
+    let fallback = job.failure.clone().unwrap_or(halted);
+    let mut results = vec![(job.write.product.sku.clone(), own)];
+    results.extend(job.variants.results(&job.write.product, fallback));
+    (results, keep_intent)
 }

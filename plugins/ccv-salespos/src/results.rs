@@ -4,6 +4,9 @@
 
 use tillbridge_sdk::types::{PluginError, RecordResult, WriteAction, Written};
 
+/// Results keyed by the record's key (a product's and its variants' SKUs).
+pub type Keyed = Vec<(String, Result<Written, PluginError>)>;
+
 /// A written record.
 pub fn written(id: impl ToString, action: WriteAction) -> Written {
     Written {

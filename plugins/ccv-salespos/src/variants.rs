@@ -1,6 +1,7 @@
 //! Variants the CCV way. A variant is not posted: CCV generates a product's attribute
 //! combinations itself, one per way of picking a value of each of its option-menu attributes.
-//! So a configurable product is written as:
+//! So a configurable product is written as (each a step of the product's job, see
+//! [`crate::schedule`]):
 //! 1. its attributes (Size) and attribute values (S, M, L), found by name or created — shared
 //!    by all products and remembered, so each costs requests once;
 //! 2. one `POST /products/:id/productattributevalues` per value the product is offered in, with
@@ -15,18 +16,20 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 use tillbridge_sdk::decimal::Decimal;
-use tillbridge_sdk::types::{PluginError, ProductVariant, WriteAction, Written};
+use tillbridge_sdk::types::{PluginError, Product, ProductVariant, WriteAction, Written};
 
+use crate::client::operation;
 use crate::errors::Failure;
 use crate::memory;
-use crate::pricing::{Surcharges, option_key};
-use crate::products::Fields;
-use crate::results::written;
+use crate::pricing::{
+    PricedVariant, Surcharges, in_shop_terms, main_price, option_key, surcharges,
+};
+use crate::products::{Ctx, Fields, ProductJob, ProductStep};
+use crate::results::{Keyed, written};
+use crate::schedule::Step;
 use crate::settings::Ccv;
+use crate::shop::Shop;
 use crate::wire::{Combination, Created, Named, number};
-
-/// One result per variant, keyed by its SKU.
-pub type VariantResults = Vec<(String, Result<Written, PluginError>)>;
 
 /// A variant's options as matched: sorted (group, value) names.
 type OptionSet = BTreeSet<(String, String)>;
@@ -147,46 +150,86 @@ fn by_name(items: Vec<Named>) -> HashMap<String, u64> {
     ids
 }
 
-/// What a variant product's write needs besides the connection.
-pub struct Job<'a> {
-    pub product_id: u64,
-    pub variants: &'a [ProductVariant],
-    pub fields: &'a Fields,
-    pub surcharges: &'a Surcharges,
-    /// A new product: every variant is created.
-    pub new: bool,
+/// The variants part of a product's write, in progress.
+pub struct VariantJob {
+    /// Variants CCV can make (indexes into the product's variants); the others are refused.
+    valid: Vec<usize>,
+    surcharges: Surcharges,
+    /// The product's combinations, as last read.
+    combinations: Vec<Combination>,
+    /// Combinations that existed before this job offered new values.
+    before: BTreeSet<u64>,
+    /// One result per variant SKU, as they come.
+    done: HashMap<String, Result<Written, PluginError>>,
+    /// Stops the variants' remaining steps (a failed offer or read).
+    failure: Option<PluginError>,
 }
 
-/// Writes the variants of a product (see the module's steps).
-pub fn write(ccv: &Ccv, job: &Job, attributes: &mut Attributes) -> VariantResults {
-    let (valid, mut results) = check(job.variants);
-    if valid.is_empty() {
-        return results;
+impl VariantJob {
+    /// Checks the variants and fits their prices, before anything is sent.
+    pub fn new(
+        product: &Product,
+        shop: &Shop,
+        fields: &Fields,
+        create: bool,
+    ) -> Result<VariantJob, PluginError> {
+        let (valid, refused) = check(&product.variants);
+        let priced = |prices: &[tillbridge_sdk::types::Price]| {
+            main_price(prices, shop)
+                .map(|p| in_shop_terms(p, shop.prices_include_vat))
+                .transpose()
+        };
+        let fitted = match priced(&product.prices)? {
+            Some(base) if !product.variants.is_empty() && (create || fields.price) => {
+                let variants = product
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let options = v
+                            .options
+                            .iter()
+                            .map(|o| (o.group.clone(), o.value.clone()))
+                            .collect();
+                        Ok((options, priced(&v.prices)?))
+                    })
+                    .collect::<Result<Vec<PricedVariant>, PluginError>>()?;
+                surcharges(base, &variants)
+            }
+            _ => Surcharges::default(),
+        };
+        Ok(VariantJob {
+            valid,
+            surcharges: fitted,
+            combinations: Vec::new(),
+            before: BTreeSet::new(),
+            done: refused.into_iter().collect(),
+            failure: None,
+        })
     }
-    match write_valid(ccv, job, &valid, attributes) {
-        Ok(done) => results.extend(done),
-        Err(error) => {
-            let error: PluginError = error.into();
-            results.extend(valid.iter().map(|v| (v.sku.clone(), Err(error.clone()))));
-        }
+
+    /// One result per variant, in the product's order; a variant not reached gets `fallback`.
+    pub fn results(mut self, product: &Product, fallback: PluginError) -> Keyed {
+        let fallback = self.failure.take().unwrap_or(fallback);
+        product
+            .variants
+            .iter()
+            .map(|v| {
+                let result = self
+                    .done
+                    .remove(&v.sku)
+                    .unwrap_or_else(|| Err(fallback.clone()));
+                (v.sku.clone(), result)
+            })
+            .collect()
     }
-    // In the order the variants came.
-    let order: HashMap<&str, usize> = job
-        .variants
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (v.sku.as_str(), i))
-        .collect();
-    results.sort_by_key(|(sku, _)| order.get(sku.as_str()).copied());
-    results
 }
 
 /// Variants CCV can make: with options, each set of options once.
-fn check(variants: &[ProductVariant]) -> (Vec<&ProductVariant>, VariantResults) {
+fn check(variants: &[ProductVariant]) -> (Vec<usize>, Keyed) {
     let mut valid = Vec::new();
     let mut refused = Vec::new();
     let mut seen: HashMap<OptionSet, &str> = HashMap::new();
-    for variant in variants {
+    for (i, variant) in variants.iter().enumerate() {
         let options = options_of(variant);
         let problem = if options.is_empty() {
             Some(
@@ -207,181 +250,279 @@ fn check(variants: &[ProductVariant]) -> (Vec<&ProductVariant>, VariantResults) 
             )),
             None => {
                 seen.insert(options, &variant.sku);
-                valid.push(variant);
+                valid.push(i);
             }
         }
     }
     (valid, refused)
 }
 
-fn write_valid(
-    ccv: &Ccv,
-    job: &Job,
-    variants: &[&ProductVariant],
-    attributes: &mut Attributes,
-) -> Result<VariantResults, Failure> {
-    let mut combinations = if job.new {
-        Vec::new()
-    } else {
-        combinations_of(ccv, job.product_id)?
-    };
-    let missing: Vec<&ProductVariant> = variants
-        .iter()
-        .copied()
-        .filter(|v| matching(&combinations, v).is_none())
-        .collect();
-    let mut created: BTreeSet<u64> = BTreeSet::new();
-    if !missing.is_empty() && (job.new || job.fields.variants) {
-        let before: BTreeSet<u64> = combinations.iter().map(|c| c.id).collect();
-        offer(ccv, job, &missing, &combinations, attributes)?;
-        combinations = combinations_of(ccv, job.product_id)?;
-        created = combinations
+/// The steps that write a product's variants, once the product exists: a new product's values
+/// are offered at once; an existing product's combinations are read first.
+pub fn steps<'a>(job: &ProductJob<'a>) -> Vec<ProductStep<'a>> {
+    let product = &job.write.product;
+    let id = job.id.expect("the product exists");
+    if job.variants.valid.is_empty() {
+        return Vec::new();
+    }
+    if job.new {
+        let all: Vec<&ProductVariant> = job
+            .variants
+            .valid
             .iter()
-            .map(|c| c.id)
-            .filter(|id| !before.contains(id))
+            .map(|i| &product.variants[*i])
             .collect();
+        let mut steps = offer_steps(id, &all, &[]);
+        steps.push(read_step(id, true));
+        steps
+    } else {
+        vec![read_step(id, false)]
     }
-    let mut results = VariantResults::new();
-    let mut used: BTreeSet<u64> = BTreeSet::new();
-    for variant in variants {
-        let Some(combination) = matching(&combinations, variant).filter(|c| !used.contains(&c.id))
-        else {
-            let why = if job.new || job.fields.variants {
-                "CCV generated no combination with its options"
-            } else {
-                "it is not in CCV, and this flow's update-fields exclude \"variants\""
+}
+
+/// `GET /products/:id/attributecombinations`; then what follows from them.
+fn read_step<'a>(id: u64, after_offers: bool) -> ProductStep<'a> {
+    let path = format!("products/{id}/attributecombinations");
+    Step::new(
+        operation("GET", &path),
+        move |ctx: &mut Ctx, job: &mut ProductJob<'a>| {
+            if job.variants.failure.is_some() {
+                return Vec::new();
+            }
+            let combinations: Vec<Combination> = match ctx.ccv.api.all(&path, &[]) {
+                Ok(combinations) => combinations,
+                Err(failure) => {
+                    job.variants.failure = Some(ctx.failed(failure));
+                    return Vec::new();
+                }
             };
-            results.push((
-                variant.sku.clone(),
-                Err(PluginError::invalid_field(
-                    format!("variant {}: {why}", variant.sku),
-                    "variants",
-                )),
-            ));
-            continue;
-        };
-        used.insert(combination.id);
-        let is_new = created.contains(&combination.id) || job.new;
-        let misfit =
-            index_in(job.variants, variant).is_some_and(|i| job.surcharges.misfits.contains(&i));
-        let outcome = match update_combination(ccv, combination, variant, job.fields, is_new) {
-            Ok(_) if misfit => Err(PluginError::invalid_field(
-                format!(
-                    "variant {} is in CCV, but not at its own price: CCV prices a variant as its \
-                     product's price plus a surcharge per option value, and this variant's price \
-                     does not fit that; give the variants prices that differ by one option",
-                    variant.sku
-                ),
-                "prices",
-            )),
-            Ok(action) => Ok(written(combination.id, action)),
-            Err(failure) => Err(failure.into()),
-        };
-        results.push((variant.sku.clone(), outcome));
-    }
-    if job.new || job.fields.variants {
-        // Combinations no variant asked for (a size not made in that colour) are switched off.
-        for combination in combinations
-            .iter()
-            .filter(|c| !used.contains(&c.id) && c.active)
-        {
-            ccv.api.patch(
-                &format!("attributecombinations/{}", combination.id),
-                &json!({ "active": false }),
-                true,
-            )?;
-        }
-    }
-    Ok(results)
-}
-
-fn index_in(variants: &[ProductVariant], variant: &ProductVariant) -> Option<usize> {
-    variants.iter().position(|v| v.sku == variant.sku)
-}
-
-/// The combination of a variant: by SKU, else by options.
-fn matching<'c>(
-    combinations: &'c [Combination],
-    variant: &ProductVariant,
-) -> Option<&'c Combination> {
-    combinations
-        .iter()
-        .find(|c| !c.sku_number.is_empty() && c.sku_number == variant.sku)
-        .or_else(|| {
-            let wanted = options_of(variant);
-            combinations
+            let missing: Vec<&'a ProductVariant> = job
+                .variants
+                .valid
                 .iter()
-                .find(|c| options_of_combination(c) == wanted)
-        })
+                .map(|i| &job.write.product.variants[*i])
+                .filter(|v| matching(&combinations, v, &BTreeSet::new()).is_none())
+                .collect();
+            if !after_offers && !missing.is_empty() && job.fields.variants {
+                job.variants.before = combinations.iter().map(|c| c.id).collect();
+                let mut steps = offer_steps(id, &missing, &combinations);
+                steps.push(read_step(id, true));
+                return steps;
+            }
+            job.variants.combinations = combinations;
+            apply_steps(job)
+        },
+    )
 }
 
-/// `GET /products/:id/attributecombinations`, every page.
-fn combinations_of(ccv: &Ccv, product_id: u64) -> Result<Vec<Combination>, Failure> {
-    ccv.api
-        .all(&format!("products/{product_id}/attributecombinations"), &[])
-}
-
-/// Offers the product in the values its missing variants need, each with its surcharge.
-fn offer(
-    ccv: &Ccv,
-    job: &Job,
+/// One `POST /products/:id/productattributevalues` per value the missing variants need (in
+/// attribute order), each with its surcharge.
+fn offer_steps<'a>(
+    id: u64,
     missing: &[&ProductVariant],
-    combinations: &[Combination],
-    attributes: &mut Attributes,
-) -> Result<(), Failure> {
-    let offered: BTreeSet<(String, String)> = combinations
-        .iter()
-        .flat_map(options_of_combination)
-        .collect();
-    // Attribute by attribute (in the order they first appear), each one's values in order.
+    offered: &[Combination],
+) -> Vec<ProductStep<'a>> {
+    let offered: BTreeSet<(String, String)> =
+        offered.iter().flat_map(options_of_combination).collect();
     let mut groups: Vec<String> = Vec::new();
-    let mut wanted: Vec<(&str, &str)> = Vec::new();
+    let mut wanted: Vec<(String, String)> = Vec::new();
     for option in missing.iter().flat_map(|v| &v.options) {
         let key = option_key(&option.group, &option.value);
         if !groups.contains(&key.0) {
             groups.push(key.0.clone());
         }
         if !offered.contains(&key) && !wanted.iter().any(|(g, v)| option_key(g, v) == key) {
-            wanted.push((option.group.as_str(), option.value.as_str()));
+            wanted.push((option.group.clone(), option.value.clone()));
         }
     }
     wanted.sort_by_key(|(group, _)| groups.iter().position(|g| *g == option_key(group, "").0));
-    for (group, value) in wanted {
-        let surcharge = job
-            .surcharges
-            .by_value
-            .get(&option_key(group, value))
-            .copied()
-            .unwrap_or(Decimal::ZERO);
-        let path = format!("products/{}/productattributevalues", job.product_id);
-        let mut retried = false;
-        loop {
-            let value_id = attributes.value_id(ccv, group, value)?;
-            let body = json!({ "optionvalue": value_id, "price": number(surcharge, 4) });
-            match ccv.api.post::<Value>(&path, &body) {
-                Ok(_) => break,
-                // Already offered: nothing to do.
-                Err(failure) if failure.already_exists() => break,
-                // A remembered value that was deleted in CCV: forget, look up again, once.
-                Err(failure) if failure.status == 400 && !retried => {
-                    attributes.forget();
-                    retried = true;
-                }
-                Err(failure) => return Err(failure),
-            }
-        }
-    }
-    Ok(())
+    wanted
+        .into_iter()
+        .map(|(group, value)| offer_step(id, group, value))
+        .collect()
 }
 
-/// Sets a combination's SKU and, as allowed, EAN, stock and active flag; only what differs.
-fn update_combination(
-    ccv: &Ccv,
+fn offer_step<'a>(id: u64, group: String, value: String) -> ProductStep<'a> {
+    let path = format!("products/{id}/productattributevalues");
+    Step::new(
+        operation("POST", &path),
+        move |ctx: &mut Ctx, job: &mut ProductJob| {
+            if job.variants.failure.is_some() {
+                return Vec::new();
+            }
+            let surcharge = job
+                .variants
+                .surcharges
+                .by_value
+                .get(&option_key(&group, &value))
+                .copied()
+                .unwrap_or(Decimal::ZERO);
+            if let Err(failure) = offer(ctx, &path, &group, &value, surcharge) {
+                job.variants.failure = Some(ctx.failed(failure));
+            }
+            Vec::new()
+        },
+    )
+}
+
+/// Offers the product in one value; an offer that exists already is fine.
+fn offer(
+    ctx: &mut Ctx,
+    path: &str,
+    group: &str,
+    value: &str,
+    surcharge: Decimal,
+) -> Result<(), Failure> {
+    let mut retried = false;
+    loop {
+        let value_id = ctx.attributes.value_id(ctx.ccv, group, value)?;
+        let body = json!({ "optionvalue": value_id, "price": number(surcharge, 4) });
+        match ctx.ccv.api.post::<Value>(path, &body) {
+            Ok(_) => return Ok(()),
+            Err(failure) if failure.already_exists() => return Ok(()),
+            // A remembered value that was deleted in CCV: forget, look up again, once.
+            Err(failure) if failure.status == 400 && !retried => {
+                ctx.attributes.forget();
+                retried = true;
+            }
+            Err(failure) => return Err(failure),
+        }
+    }
+}
+
+/// Matches the variants to the combinations just read; a step per combination to change.
+fn apply_steps<'a>(job: &mut ProductJob<'a>) -> Vec<ProductStep<'a>> {
+    let variants = &job.write.product.variants;
+    let state = &mut job.variants;
+    let adding = job.new || job.fields.variants;
+    let mut used: BTreeSet<u64> = BTreeSet::new();
+    let mut steps = Vec::new();
+    for &i in &state.valid {
+        let variant = &variants[i];
+        let Some(combination) = matching(&state.combinations, variant, &used) else {
+            let why = if adding {
+                "CCV generated no combination with its options"
+            } else {
+                "it is not in CCV, and this flow's update-fields exclude \"variants\""
+            };
+            let problem =
+                PluginError::invalid_field(format!("variant {}: {why}", variant.sku), "variants");
+            state.done.insert(variant.sku.clone(), Err(problem));
+            continue;
+        };
+        used.insert(combination.id);
+        let is_new =
+            job.new || (!state.before.is_empty() && !state.before.contains(&combination.id));
+        let patch = combination_patch(combination, variant, &job.fields, is_new);
+        let action = match (is_new, patch.is_empty()) {
+            (true, _) => WriteAction::Created,
+            (false, true) => WriteAction::Unchanged,
+            (false, false) => WriteAction::Updated,
+        };
+        let misfit = state.surcharges.misfits.contains(&i);
+        if patch.is_empty() {
+            state.done.insert(
+                variant.sku.clone(),
+                outcome(variant, combination.id, action, misfit),
+            );
+        } else {
+            steps.push(patch_step(combination.id, patch, i, action, misfit));
+        }
+    }
+    if adding {
+        // Combinations no variant asked for (a size not made in that colour) are switched off.
+        for combination in state
+            .combinations
+            .iter()
+            .filter(|c| !used.contains(&c.id) && c.active)
+        {
+            steps.push(switch_off_step(combination.id));
+        }
+    }
+    steps
+}
+
+/// A variant's result; one whose price CCV cannot give fails, saying so.
+fn outcome(
+    variant: &ProductVariant,
+    id: u64,
+    action: WriteAction,
+    misfit: bool,
+) -> Result<Written, PluginError> {
+    if misfit {
+        return Err(PluginError::invalid_field(
+            format!(
+                "variant {} is in CCV, but not at its own price: CCV prices a variant as its \
+                 product's price plus a surcharge per option value, and this variant's price does \
+                 not fit that; give the variants prices that differ by one option",
+                variant.sku
+            ),
+            "prices",
+        ));
+    }
+    Ok(written(id, action))
+}
+
+/// `PATCH /attributecombinations/:id`: absolute values, so the host may resend it.
+fn patch_step<'a>(
+    id: u64,
+    patch: Map<String, Value>,
+    variant: usize,
+    action: WriteAction,
+    misfit: bool,
+) -> ProductStep<'a> {
+    let path = format!("attributecombinations/{id}");
+    Step::new(
+        operation("PATCH", &path),
+        move |ctx: &mut Ctx, job: &mut ProductJob| {
+            let variant = &job.write.product.variants[variant];
+            let result = match ctx.ccv.api.patch(&path, &Value::Object(patch), true) {
+                Ok(()) => outcome(variant, id, action, misfit),
+                Err(failure) => Err(ctx.failed(failure)),
+            };
+            job.variants.done.insert(variant.sku.clone(), result);
+            Vec::new()
+        },
+    )
+}
+
+fn switch_off_step<'a>(id: u64) -> ProductStep<'a> {
+    let path = format!("attributecombinations/{id}");
+    Step::new(
+        operation("PATCH", &path),
+        move |ctx: &mut Ctx, job: &mut ProductJob| {
+            if let Err(failure) = ctx.ccv.api.patch(&path, &json!({ "active": false }), true) {
+                let error = ctx.failed(failure);
+                job.failure.get_or_insert(error);
+            }
+            Vec::new()
+        },
+    )
+}
+
+/// The combination of a variant, not yet used by another: by SKU, else by options.
+fn matching<'c>(
+    combinations: &'c [Combination],
+    variant: &ProductVariant,
+    used: &BTreeSet<u64>,
+) -> Option<&'c Combination> {
+    let free = || combinations.iter().filter(|c| !used.contains(&c.id));
+    free()
+        .find(|c| !c.sku_number.is_empty() && c.sku_number == variant.sku)
+        .or_else(|| {
+            let wanted = options_of(variant);
+            free().find(|c| options_of_combination(c) == wanted)
+        })
+}
+
+/// What to set on a combination: its SKU, and as allowed its EAN, stock and active flag; only
+/// what differs.
+fn combination_patch(
     combination: &Combination,
     variant: &ProductVariant,
     fields: &Fields,
     new: bool,
-) -> Result<WriteAction, Failure> {
+) -> Map<String, Value> {
     let mut patch = Map::new();
     if combination.sku_number != variant.sku {
         patch.insert("sku_number".into(), json!(variant.sku));
@@ -401,17 +542,5 @@ fn update_combination(
     if (new || fields.active) && combination.active != variant.active {
         patch.insert("active".into(), json!(variant.active));
     }
-    let changed = !patch.is_empty();
-    if changed {
-        ccv.api.patch(
-            &format!("attributecombinations/{}", combination.id),
-            &Value::Object(patch),
-            true,
-        )?;
-    }
-    Ok(match (new, changed) {
-        (true, _) => WriteAction::Created,
-        (false, false) => WriteAction::Unchanged,
-        (false, true) => WriteAction::Updated,
-    })
+    patch
 }

@@ -136,4 +136,16 @@ async fn a_refusal_is_invalid_and_a_vanished_record_not_found() {
         "{message}"
     );
     assert!(pos.dump()["products"].as_object().unwrap().is_empty());
+
+    // Neither refusal left anything to look up: corrected, they are simply created.
+    let before = pos.count();
+    let corrected = session
+        .write_products(&[
+            product_write(product("COMMA", "1", 1), None, &[]),
+            product_write(product("LOW", "1", 1), None, &[]),
+        ])
+        .await
+        .unwrap();
+    assert!(corrected.iter().all(|r| r.outcome.is_ok()), "{corrected:?}");
+    assert_eq!(pos.since(before), ["POST /products", "POST /products"]);
 }
