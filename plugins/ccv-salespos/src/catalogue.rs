@@ -152,3 +152,33 @@ pub fn find(ccv: &Ccv, skus: Vec<String>) -> Result<Vec<ProductRef>, PluginError
         .filter_map(|sku| Some(found.get(sku)?.reference(sku)))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn product(json: &str) -> Product {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn variants_win_over_a_parent_number_and_older_over_newer() {
+        let found = index(vec![
+            product(
+                r#"{"id": 1, "productnumber": "TEE", "attributecombinations": {"collection": [
+                    {"id": 11, "sku_number": "TEE-M"}, {"id": 12, "sku_number": ""}]}}"#,
+            ),
+            product(r#"{"id": 2, "productnumber": "TEE-M"}"#),
+            product(r#"{"id": 3, "productnumber": "MUG"}"#),
+            product(r#"{"id": 4, "productnumber": "MUG"}"#),
+        ]);
+        assert_eq!(found.len(), 3, "a combination without SKU is no article");
+        let tee_m = found["TEE-M"].reference("TEE-M");
+        assert_eq!(
+            (tee_m.id.as_str(), tee_m.variant_id.as_deref()),
+            ("1", Some("11"))
+        );
+        assert_eq!(found["TEE"].combination.as_ref().map(|c| c.id), None);
+        assert_eq!(found["MUG"].product.id, 3);
+    }
+}

@@ -184,3 +184,56 @@ pub fn read(ccv: &Ccv, query: ProductQuery) -> Result<ProductPage, PluginError> 
         more,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shop() -> Shop {
+        Shop {
+            id: 1,
+            name: "POS".into(),
+            is_salespos: true,
+            currency: "EUR".into(),
+            prices_include_vat: true,
+        }
+    }
+
+    #[test]
+    fn a_ccv_product_reads_into_the_canonical_model() {
+        let p: CcvProduct = serde_json::from_str(
+            r#"{"id": 7, "productnumber": "TEE", "name": "Tee", "price": 24.95, "discount": 5,
+                "vatrate": 21, "is_active": true, "stockenabled": true, "eannumber": "",
+                "modifydate": "2026-11-01T10:00:00Z",
+                "producttocategories": {"collection": [{"category_id": 40}]},
+                "attributecombinations": {"collection": [
+                    {"id": 8, "sku_number": "TEE-XL", "ean_number": "871", "stock": 2.5,
+                     "active": true, "netto_extra_price": 2.5, "combination": [
+                        {"attribute": {"id": 1, "name": "Size"}, "attribute_value": {"id": 3, "name": "XL"}}]}]}}"#,
+        )
+        .unwrap();
+        let product = canonical(&p, &shop()).unwrap();
+        assert_eq!(product.prices[0].amount, "19.95", "the selling price");
+        assert_eq!(product.prices[0].tax_rate, "21");
+        assert_eq!(product.ean, None);
+        assert_eq!(product.stock, None, "stock is on the variants");
+        assert_eq!(product.categories, ["40"]);
+        let v = &product.variants[0];
+        assert_eq!(
+            (v.sku.as_str(), v.stock, v.prices[0].amount.as_str()),
+            ("TEE-XL", Some(2), "22.45")
+        );
+        assert_eq!(
+            (v.options[0].group.as_str(), v.options[0].value.as_str()),
+            ("Size", "XL")
+        );
+    }
+
+    #[test]
+    fn products_without_numbers_are_rejected_by_name() {
+        let p: CcvProduct =
+            serde_json::from_str(r#"{"id": 9, "name": "Loose", "productnumber": ""}"#).unwrap();
+        let rejected = canonical(&p, &shop()).unwrap_err();
+        assert_eq!(rejected.key, "ccv:9");
+    }
+}

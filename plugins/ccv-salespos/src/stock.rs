@@ -195,3 +195,44 @@ pub fn read(ccv: &Ccv, query: StockQuery) -> Result<StockPage, PluginError> {
         more,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stock_is_never_overstated() {
+        let level = level("W", "12.5".parse().unwrap(), "0.25".parse().unwrap(), true);
+        assert_eq!(
+            (level.physical, level.available, level.reserved),
+            (12, 12, 1)
+        );
+        let negative = level_of("-1.5");
+        assert_eq!(negative.physical, -2, "sold below zero stays below zero");
+    }
+
+    fn level_of(stock: &str) -> StockLevel {
+        level("X", stock.parse().unwrap(), Decimal::ZERO, false)
+    }
+
+    #[test]
+    fn a_simple_product_reserves_all_its_rows_a_variant_only_its_own() {
+        let product: Product = serde_json::from_str(
+            r#"{"id": 1, "productnumber": "TEE", "stockenabled": true, "stock": 9,
+                "attributecombinations": {"collection": [
+                    {"id": 11, "sku_number": "TEE-S", "stock": 4},
+                    {"id": 12, "sku_number": "TEE-M", "stock": 5}]}}"#,
+        )
+        .unwrap();
+        let reserved = Reservations {
+            by_product: HashMap::from([(1, Decimal::from(3))]),
+            by_combination: HashMap::from([(11, Decimal::from(2)), (12, Decimal::from(1))]),
+        };
+        let levels = product_levels(&product, &reserved);
+        let summary: Vec<(&str, i64, i64)> = levels
+            .iter()
+            .map(|l| (l.sku.as_str(), l.physical, l.reserved))
+            .collect();
+        assert_eq!(summary, [("TEE-S", 4, 2), ("TEE-M", 5, 1)]);
+    }
+}
