@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo bench -p ccv-salespos --bench upload` (1,000 simple products, each in a category)
 //! or `cargo bench -p ccv-salespos --bench upload -- mixed` (every fifth product configurable,
-//! 3 sizes × 2 colours). Numbers are in README.md, "Benchmarks".
+//! 3 sizes × 2 colours). Numbers are in README.md, section BENCHMARKS.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
