@@ -10,6 +10,8 @@
 //! settled once the product is complete, so that a create whose answer was lost (a timeout, a
 //! crash) is looked up by SKU before it is sent again, and never makes a second product.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Map, Value, json};
 use tillbridge_sdk::clock;
 use tillbridge_sdk::types::{PluginError, Product, RecordResult, WriteAction};
@@ -19,7 +21,7 @@ use crate::client::operation;
 use crate::errors::{Failure, RATE_LIMIT_WAIT_MS};
 use crate::exports::tillbridge::plugin::products_sink::ProductWrite;
 use crate::memory::Intents;
-use crate::pricing::{ccv_price, main_price};
+use crate::pricing::{ccv_price, main_price, option_key};
 use crate::results::{Keyed, written};
 use crate::schedule::{self, Job, Step};
 use crate::settings::Ccv;
@@ -318,24 +320,25 @@ fn job<'a>(
 /// The requests a product's write will probably send, per operation (for the scheduler).
 fn expected_requests(job: &ProductJob, id: Option<u64>) -> Vec<(String, usize)> {
     let variants = job.write.product.variants.len();
-    let values: std::collections::BTreeSet<_> = job
+    let values: BTreeSet<_> = job
         .write
         .product
         .variants
         .iter()
         .flat_map(|v| &v.options)
-        .map(|o| crate::pricing::option_key(&o.group, &o.value))
+        .map(|o| option_key(&o.group, &o.value))
         .collect();
     let linking = if job.fields.categories {
         job.categories.len()
     } else {
         0
     };
+    let own = match id {
+        None => operation("POST", "products"),
+        Some(_) => operation("PATCH", "products/0"),
+    };
     let mut expected = vec![
-        (
-            operation(if id.is_none() { "POST" } else { "PATCH" }, "products/0"),
-            1,
-        ),
+        (own, 1),
         (operation("POST", "producttocategories"), linking),
     ];
     if variants > 0 {
@@ -501,4 +504,18 @@ fn finish(job: ProductJob, unfinished: bool, wait: u64) -> (Keyed, bool) {
     let mut results = vec![(job.write.product.sku.clone(), own)];
     results.extend(job.variants.results(&job.write.product, fallback));
     (results, keep_intent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn update_fields_are_read_by_their_wit_names() {
+        let fields = Fields::from_update(&["price", "stock", "short-description", "properties"]);
+        assert!(fields.price && fields.stock && fields.short_description);
+        assert!(!fields.name && !fields.description && !fields.variants && !fields.categories);
+        assert_eq!(Fields::from_update::<&str>(&[]), Fields::default());
+        assert!(Fields::all().variants && Fields::all().ean);
+    }
 }
