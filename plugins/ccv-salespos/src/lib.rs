@@ -1,19 +1,43 @@
-//! The CCV SalesPOS REST API connector (scaffold: being written).
+//! The CCV SalesPOS connector: CCV's REST API v1 behind tillbridge's WIT contract. README.md says
+//! what it does, what each operation costs in requests, and where CCV's documentation left a
+//! choice to make.
+
+mod catalogue;
+mod categories;
+mod client;
+mod customers;
+mod errors;
+mod memory;
+mod order_body;
+mod orders;
+mod personal;
+mod pricing;
+mod products;
+mod results;
+mod schedule;
+mod settings;
+mod shop;
+mod signing;
+mod source;
+mod stock;
+mod time;
+mod variants;
+mod wire;
 
 use tillbridge_sdk::types::{PluginError, ProductRef, RecordResult};
 
 tillbridge_sdk::connector_bindings!(paths: ["../../wit", "wit"], world: "tillbridge:ccv-salespos/ccv-salespos");
 
 use exports::tillbridge::plugin::connector::{ConnectorInfo, Guest};
-use exports::tillbridge::plugin::{categories_sink, customers, orders_sink, products_sink, products_source, stock_source};
+use exports::tillbridge::plugin::{
+    categories_sink, customers as customers_api, orders_sink, products_sink, products_source,
+    stock_source,
+};
+use settings::Ccv;
 
-struct Ccv;
+struct Component;
 
-fn unwritten() -> PluginError {
-    PluginError::fatal("the CCV SalesPOS connector is not written yet")
-}
-
-impl Guest for Ccv {
+impl Guest for Component {
     fn info() -> ConnectorInfo {
         ConnectorInfo {
             name: "ccv-salespos".into(),
@@ -24,61 +48,74 @@ impl Guest for Ccv {
     }
 
     fn check() -> Result<String, PluginError> {
-        Err(unwritten())
+        shop::check(&Ccv::open()?)
     }
 }
 
-impl orders_sink::Guest for Ccv {
-    fn find_orders(_numbers: Vec<String>) -> Result<Vec<orders_sink::OrderRef>, PluginError> {
-        Err(unwritten())
+impl orders_sink::Guest for Component {
+    fn find_orders(numbers: Vec<String>) -> Result<Vec<orders_sink::OrderRef>, PluginError> {
+        orders::find(&Ccv::open()?, numbers)
     }
 
-    fn create_orders(_orders: Vec<orders_sink::OrderSubmission>) -> Result<Vec<RecordResult>, PluginError> {
-        Err(unwritten())
-    }
-}
-
-impl customers::Guest for Ccv {
-    fn find_customers(_emails: Vec<String>) -> Result<Vec<customers::CustomerRef>, PluginError> {
-        Err(unwritten())
-    }
-
-    fn write_customers(_customers: Vec<customers::CustomerWrite>) -> Result<Vec<RecordResult>, PluginError> {
-        Err(unwritten())
+    fn create_orders(
+        submissions: Vec<orders_sink::OrderSubmission>,
+    ) -> Result<Vec<RecordResult>, PluginError> {
+        orders::create(&Ccv::open()?, submissions)
     }
 }
 
-impl products_source::Guest for Ccv {
-    fn read_products(_query: products_source::ProductQuery) -> Result<products_source::ProductPage, PluginError> {
-        Err(unwritten())
+impl customers_api::Guest for Component {
+    fn find_customers(emails: Vec<String>) -> Result<Vec<customers_api::CustomerRef>, PluginError> {
+        customers::find(&Ccv::open()?, emails)
+    }
+
+    fn write_customers(
+        writes: Vec<customers_api::CustomerWrite>,
+    ) -> Result<Vec<RecordResult>, PluginError> {
+        customers::write(&Ccv::open()?, writes)
     }
 }
 
-impl products_sink::Guest for Ccv {
-    fn find_products(_skus: Vec<String>) -> Result<Vec<ProductRef>, PluginError> {
-        Err(unwritten())
-    }
-
-    fn write_products(_products: Vec<products_sink::ProductWrite>) -> Result<Vec<RecordResult>, PluginError> {
-        Err(unwritten())
+impl products_source::Guest for Component {
+    fn read_products(
+        query: products_source::ProductQuery,
+    ) -> Result<products_source::ProductPage, PluginError> {
+        source::read(&Ccv::open()?, query)
     }
 }
 
-impl stock_source::Guest for Ccv {
-    fn read_stock(_query: stock_source::StockQuery) -> Result<stock_source::StockPage, PluginError> {
-        Err(unwritten())
+impl products_sink::Guest for Component {
+    fn find_products(skus: Vec<String>) -> Result<Vec<ProductRef>, PluginError> {
+        catalogue::find(&Ccv::open()?, skus)
+    }
+
+    fn write_products(
+        writes: Vec<products_sink::ProductWrite>,
+    ) -> Result<Vec<RecordResult>, PluginError> {
+        products::write(&Ccv::open()?, writes)
     }
 }
 
-impl categories_sink::Guest for Ccv {
-    fn write_categories(_categories: Vec<categories_sink::CategoryWrite>) -> Result<Vec<RecordResult>, PluginError> {
-        Err(unwritten())
-    }
-
-    fn link_products(_links: Vec<categories_sink::CategoryLink>) -> Result<Vec<RecordResult>, PluginError> {
-        Err(unwritten())
+impl stock_source::Guest for Component {
+    fn read_stock(query: stock_source::StockQuery) -> Result<stock_source::StockPage, PluginError> {
+        stock::read(&Ccv::open()?, query)
     }
 }
 
+impl categories_sink::Guest for Component {
+    fn write_categories(
+        writes: Vec<categories_sink::CategoryWrite>,
+    ) -> Result<Vec<RecordResult>, PluginError> {
+        categories::write(&Ccv::open()?, writes)
+    }
+
+    fn link_products(
+        links: Vec<categories_sink::CategoryLink>,
+    ) -> Result<Vec<RecordResult>, PluginError> {
+        categories::link(&Ccv::open()?, links)
+    }
+}
+
+// Only a WASM build exports the component; natively the crate is built for its unit tests.
 #[cfg(target_family = "wasm")]
-export!(Ccv);
+export!(Component);

@@ -1,0 +1,375 @@
+//! The body of `POST /orders` for an order submission, and the note that goes with it. Pure, so
+//! that a bad order fails before anything is sent.
+//!
+//! - Product lines become rows with `product_id` (and `attribute_combination_id` for a variant),
+//!   with the webshop's price and VAT rate, so the POS books what the customer paid, not its own
+//!   price. A line discount becomes the row's per-unit `discount`.
+//! - Other lines (shipping surcharges, discounts, fees) become free rows: name, price, VAT rate
+//!   and the `package_id` setting, which CCV requires on rows without a product.
+//! - Shipping goes to `total_shipping`; prices include VAT when the order's do.
+//! - The payment method: `POST /orders` takes no payment method (CCV's schema has no
+//!   `paymethod_id`), so it goes into the order's note (see [`note_text`]), with the shipping
+//!   method and the customer's comment.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use tillbridge_sdk::decimal::{self, Decimal};
+use tillbridge_sdk::types::{OrderLine, PluginError, ProductRef};
+
+use crate::exports::tillbridge::plugin::orders_sink::OrderSubmission;
+use crate::personal::personalinfo;
+use crate::settings::Settings;
+use crate::wire::{number, parse_id};
+
+/// CCV's order statuses (1–14), as its documentation names them.
+const STATUSES: [&str; 14] = [
+    "new",
+    "in process",
+    "wait for manufacturer",
+    "wait for payment",
+    "sent",
+    "delivered",
+    "completed",
+    "cancelled",
+    "wait for supplier",
+    "is being packaged",
+    "ready to be collected",
+    "is being assembled",
+    "backorder",
+    "reserved",
+];
+
+/// A status as a number "1"–"14" or CCV's name for it ("completed", "ready_to_be_collected").
+pub fn parse_status(text: &str) -> Result<u8, PluginError> {
+    let name = text.trim().to_lowercase().replace(['_', '-'], " ");
+    let number = match name.parse::<u8>() {
+        Ok(n) if (1..=14).contains(&n) => Some(n),
+        Ok(_) => None,
+        Err(_) => STATUSES
+            .iter()
+            .position(|s| *s == name)
+            .map(|i| i as u8 + 1),
+    };
+    number.ok_or_else(|| {
+        PluginError::invalid_field(
+            format!(
+                "{text:?} is no CCV order status: map it to a number 1–14 or one of {}",
+                STATUSES.join(", ")
+            ),
+            "status",
+        )
+    })
+}
+
+/// A decimal field of a line, with the line named in the error.
+fn amount(text: &str, field: &str, line: usize) -> Result<Decimal, PluginError> {
+    decimal::parse(text, &format!("/lines/{line}/{field}"))
+}
+
+/// Prices travel with up to 4 decimals (net prices are not whole cents).
+fn money(value: Decimal) -> Value {
+    number(value, 4)
+}
+
+/// One order row.
+fn row(
+    line: &OrderLine,
+    index: usize,
+    refs: &HashMap<&str, &ProductRef>,
+    package_id: u64,
+) -> Result<Option<Value>, PluginError> {
+    if line.quantity == 0 {
+        return Ok(None);
+    }
+    let unit = amount(&line.unit_price, "unit-price", index)?;
+    let total = amount(&line.total_price, "total-price", index)?;
+    let tax = amount(&line.tax_rate, "tax-rate", index)?;
+    let count = Decimal::from(line.quantity);
+    let discount = unit - total / count;
+    let product = match line.sku.as_deref() {
+        Some(sku) => match refs.get(sku) {
+            Some(found) => Some(*found),
+            None if line.kind == "product" => {
+                return Err(PluginError::invalid_field(
+                    format!(
+                        "article {sku:?} is not in CCV; create it there (or sync products) first"
+                    ),
+                    format!("/lines/{index}/sku"),
+                ));
+            }
+            None => None,
+        },
+        None => None,
+    };
+    let mut row = json!({
+        "count": line.quantity,
+        "price": money(unit),
+        "discount": money(discount),
+        "tax": money(tax),
+        "product_name": line.name,
+    });
+    match product {
+        Some(found) => {
+            row["product_id"] = json!(parse_id(&found.id, "product")?);
+            if let Some(variant) = &found.variant_id {
+                row["attribute_combination_id"] =
+                    json!(parse_id(variant, "attribute combination")?);
+            }
+        }
+        None => {
+            row["package_id"] = json!(package_id);
+            if let Some(sku) = &line.sku {
+                row["product_number"] = json!(sku);
+            }
+        }
+    }
+    Ok(Some(row))
+}
+
+/// The body of `POST /orders` that books `submission` with `marker` in `reservationnumber`.
+pub fn order_body(
+    submission: &OrderSubmission,
+    marker: &str,
+    settings: &Settings,
+) -> Result<Value, PluginError> {
+    let order = &submission.order;
+    let refs: HashMap<&str, &ProductRef> = submission
+        .products
+        .iter()
+        .map(|r| (r.sku.as_str(), r))
+        .collect();
+    let rows = order
+        .lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, line)| row(line, i, &refs, settings.package_id).transpose())
+        .collect::<Result<Vec<Value>, PluginError>>()?;
+    if rows.is_empty() {
+        return Err(PluginError::invalid_field(
+            format!(
+                "order {} has no lines with a quantity; CCV books no empty orders",
+                order.number
+            ),
+            "/lines",
+        ));
+    }
+    let shipping = decimal::parse(&order.totals.shipping, "/totals/shipping")?;
+    let mut body = json!({
+        "user_id": parse_id(&submission.customer_id, "customer")?,
+        "customer": personalinfo(&order.customer, Some(&order.billing_address), order.shipping_address.as_ref()),
+        "orderrows": rows,
+        "paid": submission.paid,
+        "reservationnumber": marker,
+        "currency": order.currency,
+        "order_row_taxes_included": order.prices_include_tax,
+        "shipping_taxes_included": order.prices_include_tax,
+        "total_shipping": money(shipping),
+    });
+    if let Some(status) = &submission.status {
+        body["status"] = json!(parse_status(status)?);
+    }
+    Ok(body)
+}
+
+/// The note added to a booked order: what CCV's order has no field for. None when there is
+/// nothing to say.
+pub fn note_text(submission: &OrderSubmission, paymethod_label: Option<&str>) -> Option<String> {
+    let order = &submission.order;
+    let mut lines = Vec::new();
+    let source_name = order.payment_method.as_deref().filter(|name| {
+        // After a payment-map transform the order's method is CCV's id: no name to show.
+        Some(*name) != submission.payment_method.as_deref()
+    });
+    match (&submission.payment_method, paymethod_label.or(source_name)) {
+        (Some(id), Some(name)) => {
+            lines.push(format!("Payment method: {name} (CCV payment method {id})"))
+        }
+        (Some(id), None) => lines.push(format!("Payment method: CCV payment method {id}")),
+        (None, Some(name)) => lines.push(format!("Payment method: {name}")),
+        (None, None) => {}
+    }
+    if let Some(shipping) = order.shipping_method.as_deref().filter(|s| !s.is_empty()) {
+        lines.push(format!("Shipping method: {shipping}"));
+    }
+    if let Some(comment) = order.comment.as_deref().filter(|c| !c.trim().is_empty()) {
+        lines.push(format!("Customer's comment: {}", comment.trim()));
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    lines.insert(0, format!("Webshop order {}", order.number));
+    Some(lines.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+    use tillbridge_sdk::types::{Address, Customer, Order, OrderTotals, Person};
+
+    fn settings() -> Settings {
+        tillbridge_sdk::settings::parse(r#"{"url": "https://x"}"#).unwrap()
+    }
+
+    fn line(kind: &str, sku: Option<&str>, quantity: u32, unit: &str, total: &str) -> OrderLine {
+        OrderLine {
+            kind: kind.into(),
+            sku: sku.map(String::from),
+            name: format!("{kind} line"),
+            quantity,
+            unit_price: unit.into(),
+            total_price: total.into(),
+            tax_rate: "21".into(),
+        }
+    }
+
+    fn submission(lines: Vec<OrderLine>) -> OrderSubmission {
+        let address = Address {
+            company: None,
+            first_name: "Ada".into(),
+            last_name: "Jansen".into(),
+            street: "Dorpsstraat 5".into(),
+            house_number: None,
+            house_number_suffix: None,
+            additional_line: None,
+            postcode: "1234 AB".into(),
+            city: "Utrecht".into(),
+            country: "NL".into(),
+            phone: None,
+        };
+        OrderSubmission {
+            order: Order {
+                id: "o1".into(),
+                number: "10042".into(),
+                ordered_at: "2026-11-01T10:00:00Z".into(),
+                updated_at: "2026-11-01T10:00:00Z".into(),
+                order_state: "open".into(),
+                payment_state: "paid".into(),
+                delivery_state: None,
+                currency: "EUR".into(),
+                prices_include_tax: true,
+                sales_channel: None,
+                customer: Customer {
+                    id: None,
+                    number: None,
+                    email: "ada@example.org".into(),
+                    person: Person {
+                        salutation: None,
+                        first_name: "Ada".into(),
+                        last_name: "Jansen".into(),
+                    },
+                    company: None,
+                    phone: None,
+                    billing_address: None,
+                    shipping_address: None,
+                    custom_fields: vec![],
+                },
+                billing_address: address,
+                shipping_address: None,
+                lines,
+                totals: OrderTotals {
+                    net: "0".into(),
+                    gross: "0".into(),
+                    tax: "0".into(),
+                    shipping: "4.95".into(),
+                },
+                payment_method: Some("PayPal".into()),
+                shipping_method: None,
+                comment: Some("  Ring twice ".into()),
+                custom_fields: vec![],
+            },
+            customer_id: "10007".into(),
+            products: vec![
+                ProductRef {
+                    sku: "MUG".into(),
+                    id: "20001".into(),
+                    variant_id: None,
+                },
+                ProductRef {
+                    sku: "TEE-M-RED".into(),
+                    id: "20002".into(),
+                    variant_id: Some("20010".into()),
+                },
+            ],
+            payment_method: Some("2".into()),
+            payment_condition: None,
+            store: None,
+            status: Some("completed".into()),
+            paid: true,
+        }
+    }
+
+    #[test]
+    fn statuses_by_number_or_name() {
+        assert_eq!(parse_status("7").unwrap(), 7);
+        assert_eq!(parse_status("Ready_to_be_collected").unwrap(), 11);
+        assert_eq!(parse_status("reserved").unwrap(), 14);
+        assert!(parse_status("15").is_err());
+        assert!(parse_status("shipped").is_err());
+    }
+
+    #[test]
+    fn the_body_books_rows_marker_status_and_paid() {
+        let s = submission(vec![
+            line("product", Some("MUG"), 2, "12.50", "20.00"),
+            line("product", Some("TEE-M-RED"), 1, "19.95", "19.95"),
+            line("discount", None, 1, "-5", "-5"),
+        ]);
+        let body = order_body(&s, "WEB-10042", &settings()).unwrap();
+        assert_eq!(body["reservationnumber"], "WEB-10042");
+        assert_eq!(body["user_id"], 10007);
+        assert_eq!(
+            (body["status"].clone(), body["paid"].clone()),
+            (json!(7), json!(true))
+        );
+        assert_eq!(body["total_shipping"], json!(4.95));
+        let rows = body["orderrows"].as_array().unwrap();
+        assert_eq!(rows[0]["product_id"], 20001);
+        assert_eq!(
+            (rows[0]["price"].clone(), rows[0]["discount"].clone()),
+            (json!(12.5), json!(2.5))
+        );
+        assert!(rows[0].get("attribute_combination_id").is_none());
+        assert_eq!(rows[1]["attribute_combination_id"], 20010);
+        assert_eq!(rows[2]["package_id"], 1);
+        assert_eq!(rows[2]["price"], json!(-5));
+        assert!(
+            body.get("paymethod_id").is_none(),
+            "CCV's schema refuses it"
+        );
+        assert_eq!(body["customer"]["billingaddress"]["housenumber"], 5);
+    }
+
+    #[test]
+    fn an_article_missing_in_ccv_fails_the_order_by_name() {
+        let s = submission(vec![line("product", Some("POSTER"), 1, "9", "9")]);
+        let PluginError::Invalid(problem) = order_body(&s, "m", &settings()).unwrap_err() else {
+            panic!()
+        };
+        assert!(problem.message.contains("POSTER"));
+        assert_eq!(problem.field.as_deref(), Some("/lines/0/sku"));
+        let empty = submission(vec![line("product", Some("MUG"), 0, "9", "0")]);
+        assert!(order_body(&empty, "m", &settings()).is_err());
+    }
+
+    #[test]
+    fn the_note_says_what_the_order_has_no_field_for() {
+        let s = submission(vec![]);
+        let note = note_text(&s, Some("PayPal")).unwrap();
+        assert_eq!(
+            note,
+            "Webshop order 10042\nPayment method: PayPal (CCV payment method 2)\nCustomer's comment: Ring twice"
+        );
+        let mut mapped = submission(vec![]);
+        mapped.order.payment_method = Some("2".into());
+        mapped.order.comment = None;
+        assert_eq!(
+            note_text(&mapped, None).unwrap(),
+            "Webshop order 10042\nPayment method: CCV payment method 2"
+        );
+        mapped.payment_method = None;
+        mapped.order.payment_method = None;
+        assert_eq!(note_text(&mapped, None), None);
+    }
+}

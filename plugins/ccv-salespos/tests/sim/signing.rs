@@ -1,0 +1,118 @@
+//! Every request is signed as CCV documents it, and a resent request still passes.
+
+use std::time::Duration;
+
+use tillbridge::runtime::CallError;
+use tillbridge::runtime::bindings::tillbridge::plugin::types::PluginError;
+use tillbridge_sim::ccv::CcvOptions;
+use tillbridge_sim::common::Fault;
+
+use super::support::records::{private, write};
+use super::support::{Pos, assert_all_signed};
+
+#[tokio::test]
+async fn get_post_patch_and_query_strings_are_accepted() {
+    let pos = Pos::empty().await;
+    let mut session = pos.session().await;
+
+    let said = session.check().await.unwrap();
+    assert!(said.contains("CCV SalesPOS"), "{said}");
+
+    let created = session
+        .write_customers(&[write(private("ada@example.org"), None)])
+        .await
+        .unwrap();
+    let id = created[0].outcome.clone().unwrap().id;
+    let updated = session
+        .write_customers(&[write(private("ada@example.org"), Some(&id))])
+        .await
+        .unwrap();
+    assert!(updated[0].outcome.is_ok(), "{updated:?}");
+
+    let requests = pos.requests();
+    let methods: Vec<&str> = requests.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(methods, ["GET", "GET", "POST", "PATCH"], "{requests:#?}");
+    assert!(
+        requests[1].query.as_deref().unwrap().contains("orderby=id"),
+        "a query string"
+    );
+    assert!(
+        requests.iter().all(|r| (200..300).contains(&r.status)),
+        "{requests:#?}"
+    );
+    assert_all_signed(&pos);
+}
+
+#[tokio::test]
+async fn the_hosts_resend_of_a_read_passes_the_signature_check() {
+    let pos = Pos::empty().await;
+    pos.sim.faults().add(
+        Fault::status("/api/rest/v1/webshops", 503)
+            .method("GET")
+            .times(1),
+    );
+    let said = pos.session().await.check().await.unwrap();
+    assert!(said.contains("webshop"), "{said}");
+    let statuses: Vec<(u16, bool)> = pos.requests().iter().map(|r| (r.status, r.fault)).collect();
+    assert_eq!(
+        statuses,
+        [(503, true), (200, false)],
+        "resent unchanged, and accepted"
+    );
+}
+
+#[tokio::test]
+async fn a_write_sent_again_after_a_429_is_signed_anew() {
+    // A signature older than 2 s is refused here: a resend with the first attempt's x-date, made
+    // 3 s later, would get 401.20.
+    let pos = Pos::start(CcvOptions {
+        max_clock_skew: Duration::from_secs(2),
+        ..CcvOptions::default()
+    })
+    .await;
+    let mut slow_refusal = Fault::status("/api/rest/v1/users", 429)
+        .method("POST")
+        .times(1);
+    slow_refusal.latency_ms = Some(3_000);
+    pos.sim.faults().add(slow_refusal);
+    // The index is built first (a GET), then the POST is refused once and sent again.
+    let results = pos
+        .session()
+        .await
+        .write_customers(&[write(private("ada@example.org"), None)])
+        .await
+        .unwrap();
+    assert!(results[0].outcome.is_ok(), "{results:?}");
+    let statuses: Vec<(String, u16)> = pos
+        .requests()
+        .iter()
+        .map(|r| (r.method.clone(), r.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("GET".into(), 200),
+            ("POST".into(), 429),
+            ("POST".into(), 201)
+        ]
+    );
+    assert_eq!(pos.sim.users_with_email("ada@example.org").len(), 1);
+}
+
+#[tokio::test]
+async fn wrong_keys_are_an_authentication_error() {
+    let pos = Pos::empty().await;
+    let mut grants = pos.grants();
+    grants
+        .secrets
+        .insert("secret".into(), "not the secret".into());
+    let mut session = pos.session_with(grants).await;
+    let error = session.check().await.unwrap_err();
+    let CallError::Plugin(PluginError::Auth(message)) = &error else {
+        panic!("{error}")
+    };
+    assert!(
+        message.contains("401.30") && message.contains("secret"),
+        "{message}"
+    );
+}
