@@ -200,13 +200,15 @@ fn retry_delay(
     let delay = match answer {
         Err(HttpError::Denied(_)) => return None,
         Err(HttpError::Timeout(_) | HttpError::Unreachable(_)) => backoff(attempt),
-        Ok(response) if matches!(response.status, 429 | 500 | 502 | 503 | 504) => match retry_after(response) {
-            // A wait longer than the host would hold a request is the plugin's to decide: it gets
-            // the answer at once (with the Retry-After in it) instead of a stale resend later.
-            Some(asked) if asked > MAX_BACKOFF => return None,
-            Some(asked) => asked,
-            None => backoff(attempt),
-        },
+        Ok(response) if matches!(response.status, 429 | 500 | 502 | 503 | 504) => {
+            match retry_after(response) {
+                // A wait longer than the host would hold a request is the plugin's to decide: it gets
+                // the answer at once (with the Retry-After in it) instead of a stale resend later.
+                Some(asked) if asked > MAX_BACKOFF => return None,
+                Some(asked) => asked,
+                None => backoff(attempt),
+            }
+        }
         Ok(_) => return None,
     };
     (elapsed + delay <= RESEND_WINDOW).then_some(delay)

@@ -34,12 +34,15 @@ impl RateLimits {
     }
 }
 
-/// Pace at this share of a limit, so that clock drift and timing jitter never tip a request over.
-const HEADROOM: f64 = 0.98;
+/// Pace as if the window were this much longer, so that clock drift and timing jitter never tip
+/// a request over: 2% of the window, and at least 50 ms (short test windows need the floor).
+fn margin(window: Duration) -> Duration {
+    window.mul_f64(0.02).max(Duration::from_millis(50))
+}
 
 fn quota(per_window: u32, window: Duration) -> Option<Quota> {
     let per_window = NonZeroU32::new(per_window)?;
-    let period = window.mul_f64(1.0 / (f64::from(per_window.get()) * HEADROOM));
+    let period = (window + margin(window)) / per_window.get();
     Quota::with_period(period.max(Duration::from_nanos(1))).map(|q| q.allow_burst(NonZeroU32::MIN))
 }
 

@@ -16,7 +16,9 @@ use crate::config::FlowSettings;
 use crate::runtime::CallError;
 use crate::runtime::bindings::exports::tillbridge::plugin::categories_sink::CategoryWrite;
 use crate::runtime::bindings::exports::tillbridge::plugin::transformer::{Entity, Verdict};
-use crate::runtime::bindings::tillbridge::plugin::types::{Category, PluginError};
+use crate::runtime::bindings::tillbridge::plugin::types::{
+    Category, PluginError, WriteAction, Written,
+};
 use crate::state::{Link, Outcome, link_key};
 
 /// Runs the categories flow once.
@@ -125,24 +127,20 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
             continue;
         }
         let batch: Vec<CategoryWrite> = writes.iter().map(|(w, _)| w.clone()).collect();
-        let answers: BTreeMap<String, Result<String, PluginError>> = if ctx.dry_run {
+        let answers: BTreeMap<String, Result<Written, PluginError>> = if ctx.dry_run {
             batch
                 .iter()
                 .map(|w| {
-                    (
-                        w.category.id.clone(),
-                        Ok(w.target_id
-                            .clone()
-                            .unwrap_or_else(|| format!("(new {})", w.category.id))),
-                    )
+                    let (id, action) = match &w.target_id {
+                        Some(id) => (id.clone(), WriteAction::Updated),
+                        None => (format!("(new {})", w.category.id), WriteAction::Created),
+                    };
+                    (w.category.id.clone(), Ok(Written { id, action }))
                 })
                 .collect()
         } else {
             match target.write_categories(&batch).await {
-                Ok(results) => results
-                    .into_iter()
-                    .map(|r| (r.key, r.outcome.map(|w| w.id)))
-                    .collect(),
+                Ok(results) => results.into_iter().map(|r| (r.key, r.outcome)).collect(),
                 Err(e) if stops_run(&e) => bail!("cannot write categories to {}: {e}", flow.target),
                 Err(CallError::Plugin(error)) => batch
                     .iter()
@@ -159,18 +157,17 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
                 .cloned()
                 .unwrap_or_else(|| Err(PluginError::Fatal("no answer".into())));
             match answer {
-                Ok(id) => {
-                    let update = write.target_id.is_some();
-                    let outcome = if update {
-                        Outcome::Updated
-                    } else {
-                        Outcome::Created
-                    };
-                    let verb = match (update, ctx.dry_run) {
-                        (true, false) => "updated",
-                        (false, false) => "created",
-                        (true, true) => "would be updated",
-                        (false, true) => "would be created",
+                Ok(Written { id, action }) => {
+                    let (outcome, verb) = match (action, write.target_id.is_some(), ctx.dry_run) {
+                        // The target had it already (made by hand): taken over, not made twice.
+                        (WriteAction::Unchanged, false, _) => {
+                            (Outcome::Unchanged, "already there, taken over")
+                        }
+                        (WriteAction::Unchanged, true, _) => (Outcome::Unchanged, "as before"),
+                        (_, true, false) => (Outcome::Updated, "updated"),
+                        (_, false, false) => (Outcome::Created, "created"),
+                        (_, true, true) => (Outcome::Updated, "would be updated"),
+                        (_, false, true) => (Outcome::Created, "would be created"),
                     };
                     written.insert(category.id.clone(), id.clone());
                     let link = Link {

@@ -229,7 +229,10 @@ impl OrdersFlow<'_> {
 
     /// sendOrder for a batch: every order ends created, skipped, parked or failed.
     async fn send(&mut self, ctx: &mut RunContext<'_>, orders: Vec<Order>) -> Result<()> {
-        self.originals = orders.iter().map(|o| (o.number.clone(), o.clone())).collect();
+        self.originals = orders
+            .iter()
+            .map(|o| (o.number.clone(), o.clone()))
+            .collect();
         let fresh = self.skip_sent(ctx, orders)?;
         let mapped = self.map(ctx, fresh).await?;
         let with_customers = self.customers(ctx, mapped).await?;

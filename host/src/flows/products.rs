@@ -496,7 +496,10 @@ mod tests {
         );
         let on = update_fields(&settings(true, &[]));
         assert!(on.contains(&"description".to_string()) && on.contains(&"name".to_string()));
-        assert!(!on.contains(&"properties".to_string()), "no property is mapped, so none is written");
+        assert!(
+            !on.contains(&"properties".to_string()),
+            "no property is mapped, so none is written"
+        );
         let mixed = update_fields(&settings(
             true,
             &[

@@ -3,10 +3,13 @@
 //! The host sends parents before children and gives each its parent's CCV id. Within one batch a
 //! child's parent may be new too (its CCV id unknown to the host when it made the batch): the
 //! connector orders the batch parents first itself and takes the parent's id from what it just
-//! wrote. A create is guarded by an intent like products and orders; one whose answer was lost
-//! is looked up (by name under its parent, one pass over the categories) before it is sent again.
+//! wrote. Before anything is created, the categories CCV has are read once: a category with the
+//! same name under the same parent is taken over (the merchant made it by hand, or a create whose
+//! answer was lost made it), never made twice. Creates are also guarded by intents, like products
+//! and orders.
 //!
-//! Costs: one `POST /categories` per new category, one `PATCH /categories/:id` per update; one
+//! Costs: one pass over the categories (⌈categories/250⌉ reads) for a batch with new categories;
+//! one `POST /categories` per new category, one `PATCH /categories/:id` per update; one
 //! `POST /producttocategories` per link (a link that exists already answers `500.40` and is
 //! reported unchanged, so no read is needed first).
 
@@ -69,11 +72,10 @@ pub fn write(ccv: &Ccv, categories: Vec<CategoryWrite>) -> Result<Vec<RecordResu
         .filter(|c| c.target_id.is_none())
         .map(|c| c.category.id.as_str())
         .collect();
-    let unsettled = INTENTS.sent_at(&creates).iter().any(Option::is_some);
-    let existing: Vec<Listed> = if unsettled {
-        ccv.api.all("categories", &[])?
-    } else {
+    let existing: Vec<Listed> = if creates.is_empty() {
         Vec::new()
+    } else {
+        ccv.api.all("categories", &[])?
     };
     INTENTS.open(&creates, clock::now_millis());
 
@@ -171,7 +173,7 @@ fn write_one(
             Err(failure) => Err(failure.into()),
         };
     }
-    // A create whose answer was lost last time: the category is there, by name, under its parent.
+    // Already there, by name, under its parent: taken over, not made twice.
     let same = existing
         .iter()
         .find(|c| c.name == category.name && c.parentcategory.as_ref().map(|p| p.id) == parent);

@@ -189,6 +189,17 @@ pub fn note_text(submission: &OrderSubmission, paymethod_label: Option<&str>) ->
         (None, Some(name)) => lines.push(format!("Payment method: {name}")),
         (None, None) => {}
     }
+    // CCV has no field for payment terms or for the store an order was sold in.
+    if let Some(condition) = submission
+        .payment_condition
+        .as_deref()
+        .filter(|c| !c.is_empty())
+    {
+        lines.push(format!("Payment condition: {condition}"));
+    }
+    if let Some(store) = submission.store.as_deref().filter(|s| !s.is_empty()) {
+        lines.push(format!("Store: {store}"));
+    }
     if let Some(shipping) = order.shipping_method.as_deref().filter(|s| !s.is_empty()) {
         lines.push(format!("Shipping method: {shipping}"));
     }
@@ -368,7 +379,15 @@ mod tests {
             note_text(&mapped, None).unwrap(),
             "Webshop order 10042\nPayment method: CCV payment method 2"
         );
+        mapped.payment_condition = Some("14 days".into());
+        mapped.store = Some("Utrecht".into());
+        assert_eq!(
+            note_text(&mapped, None).unwrap(),
+            "Webshop order 10042\nPayment method: CCV payment method 2\nPayment condition: 14 days\nStore: Utrecht"
+        );
         mapped.payment_method = None;
+        mapped.payment_condition = None;
+        mapped.store = None;
         mapped.order.payment_method = None;
         assert_eq!(note_text(&mapped, None), None);
     }

@@ -5,11 +5,15 @@ use rust_decimal::prelude::ToPrimitive;
 
 use crate::types::PluginError;
 
-/// Parses decimal text ("19.95", "-2", "21"); the error names the field.
+/// Parses decimal text ("19.95", "-2", "21"); the error names the field. No exponent, as the
+/// WIT model says.
 pub fn parse(text: &str, field: &str) -> Result<Decimal, PluginError> {
-    text.trim()
-        .parse::<Decimal>()
-        .map_err(|_| PluginError::invalid_field(format!("{text:?} is not a decimal number"), field))
+    let trimmed = text.trim();
+    let bad = || PluginError::invalid_field(format!("{text:?} is not a decimal number"), field);
+    if trimmed.contains(['e', 'E']) {
+        return Err(bad());
+    }
+    trimmed.parse::<Decimal>().map_err(|_| bad())
 }
 
 /// Writes a decimal as the model's text: no exponent, no trailing zeros ("19.9", "21").
@@ -33,6 +37,11 @@ pub fn from_json(value: &serde_json::Value, field: &str) -> Result<Decimal, Plug
 /// A decimal as a JSON number for an API that wants numbers, with `places` decimals.
 pub fn to_json(value: Decimal, places: u32) -> serde_json::Value {
     let rounded = value.round_dp(places).normalize();
+    if rounded.scale() == 0
+        && let Some(whole) = rounded.to_i64()
+    {
+        return serde_json::Value::from(whole);
+    }
     // serde_json's arbitrary-precision is off, so the number goes through its shortest f64 text,
     // which for values with at most `places` decimals prints exactly as `rounded`.
     serde_json::Number::from_f64(rounded.to_f64().unwrap_or_default())
@@ -70,6 +79,12 @@ mod tests {
         let net = net_from_gross(gross, Decimal::from(21), 2);
         assert_eq!(format(net), "20.62");
         assert_eq!(format(gross_from_net(net, Decimal::from(21), 2)), "24.95");
+    }
+
+    #[test]
+    fn whole_numbers_stay_whole_and_exponents_are_refused() {
+        assert_eq!(to_json(parse("5.00", "p").unwrap(), 2).to_string(), "5");
+        assert!(parse("1e3", "p").is_err());
     }
 
     #[test]

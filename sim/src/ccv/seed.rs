@@ -1,11 +1,12 @@
 //! The POS's state at start: empty, made from the shared [`Dataset`] (so that it fits the Shopware
 //! simulator's), or loaded from a dump.
 //!
-//! From a dataset the POS gets: its payment methods; the category tree; the products that are
-//! `in_pos` (a configurable product as a product with Size/Colour attribute values, its generated
-//! combinations carrying each variant's SKU, EAN and physical stock), each in its category; the
-//! customers that are `in_pos` as users with an older address ("Oude Gracht 1"); and for each
-//! article's `pos_reserved` an order of the till in status 14.
+//! From a dataset the POS gets: its payment methods; the products that are `in_pos` (a
+//! configurable product as a product with Size/Colour attribute values, its generated combinations
+//! carrying each variant's SKU, EAN and physical stock); the customers that are `in_pos` as users
+//! with an older address ("Oude Gracht 1"); and for each article's `pos_reserved` an order of the
+//! till in status 14. No categories: the webshop owns the category tree (FLOWS.md §3.5), and a new
+//! integration brings it to the POS.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -16,8 +17,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::model::{
-    Address, Attribute, AttributeValue, Category, Paymethod, Personalinfo, ProductAttributeValue,
-    ProductToCategory, STATUS_RESERVED, StockType, Store, TAX_TARIFFS, User,
+    Address, Attribute, AttributeValue, Paymethod, Personalinfo, ProductAttributeValue,
+    STATUS_RESERVED, StockType, Store, TAX_TARIFFS, User,
 };
 use super::stock::Article;
 use super::{combinations, orders, products};
@@ -47,10 +48,9 @@ pub(super) fn from_dataset(dataset: &Dataset, now: DateTime<Utc>) -> anyhow::Res
             },
         );
     }
-    let categories = add_categories(&mut store, &dataset.categories);
     let mut options = Options::default();
     for product in dataset.products.iter().filter(|p| p.in_pos) {
-        add_product(&mut store, &mut options, &categories, product, now)?;
+        add_product(&mut store, &mut options, product, now)?;
     }
     for customer in dataset.customers.iter().filter(|c| c.in_pos) {
         let mut userinfo = personalinfo(customer);
@@ -62,37 +62,6 @@ pub(super) fn from_dataset(dataset: &Dataset, now: DateTime<Utc>) -> anyhow::Res
         add_user(&mut store, customer, userinfo, now);
     }
     Ok(store)
-}
-
-/// Adds the tree; returns each category's id by its path of names.
-fn add_categories(store: &mut Store, paths: &[Vec<String>]) -> HashMap<Vec<String>, u64> {
-    let mut ids: HashMap<Vec<String>, u64> = HashMap::new();
-    for path in paths {
-        let Some((name, parent_path)) = path.split_last() else {
-            continue;
-        };
-        let parent_id = ids.get(parent_path).copied();
-        let position = store
-            .categories
-            .values()
-            .filter(|c| c.parent_id == parent_id)
-            .count() as i64
-            + 1;
-        let id = store.new_id();
-        store.categories.insert(
-            id,
-            Category {
-                id,
-                name: name.clone(),
-                parent_id,
-                description: String::new(),
-                position,
-                show_on_website: true,
-            },
-        );
-        ids.insert(path.clone(), id);
-    }
-    ids
 }
 
 /// The attributes and values made so far, by name.
@@ -141,7 +110,6 @@ impl Options {
 fn add_product(
     store: &mut Store,
     options: &mut Options,
-    categories: &HashMap<Vec<String>, u64>,
     data: &DataProduct,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -161,18 +129,6 @@ fn add_product(
         product.stock = Decimal::ZERO;
     }
     store.products.insert(id, product);
-    if let Some(category_id) = categories.get(&data.category) {
-        let link = store.new_id();
-        store.product_categories.insert(
-            link,
-            ProductToCategory {
-                id: link,
-                product_id: id,
-                category_id: *category_id,
-                position: 1,
-            },
-        );
-    }
     if data.variants.is_empty() {
         reserve(
             store,

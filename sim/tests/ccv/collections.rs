@@ -124,12 +124,12 @@ async fn expand_fills_in_sub_resources() {
             .len(),
         6
     );
-    assert_eq!(
+    assert!(
         expanded.body["producttocategories"]["collection"]
             .as_array()
             .unwrap()
-            .len(),
-        1
+            .is_empty(),
+        "the demo POS has no categories yet"
     );
 }
 
