@@ -33,6 +33,41 @@ fn write(
 }
 
 #[tokio::test]
+async fn a_category_the_pos_has_already_is_taken_over_not_made_twice() {
+    let pos = Pos::empty().await;
+    let mut session = pos.session().await;
+    let made = session
+        .write_categories(&[write(category("home", None, "Home", 0), None, None)])
+        .await
+        .unwrap();
+    let home = made[0].outcome.clone().unwrap().id;
+    // The same tree again, as a host that lost its links would send it.
+    let again = session
+        .write_categories(&[
+            write(category("home", None, "Home", 0), None, None),
+            write(category("kitchen", Some("home"), "Kitchen", 1), None, None),
+        ])
+        .await
+        .unwrap();
+    let home_again = again[0].outcome.clone().unwrap();
+    assert_eq!(
+        (home_again.id, home_again.action),
+        (home, WriteAction::Unchanged)
+    );
+    assert_eq!(
+        again[1].outcome.clone().unwrap().action,
+        WriteAction::Created
+    );
+    let homes = pos.dump()["categories"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|c| c["name"] == "Home")
+        .count();
+    assert_eq!(homes, 1, "Home exists once");
+}
+
+#[tokio::test]
 async fn a_tree_is_written_parents_first_with_ccv_ids_per_source_id() {
     let pos = Pos::empty().await;
     let mut session = pos.session().await;
@@ -59,6 +94,7 @@ async fn a_tree_is_written_parents_first_with_ccv_ids_per_source_id() {
     let posts: Vec<_> = pos
         .requests()
         .iter()
+        .filter(|r| r.method == "POST")
         .map(|r| r.body.clone().unwrap()["name"].clone())
         .collect();
     assert_eq!(posts, ["Home", "Kitchen", "Mugs"]);

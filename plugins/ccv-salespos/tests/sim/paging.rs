@@ -1,7 +1,11 @@
 //! Large collections are read in pages of 250, and a catalogue is read once when that is cheaper
 //! than a look-up per SKU.
 
+use tillbridge::runtime::bindings::exports::tillbridge::plugin::categories_sink::{
+    CategoryLink, CategoryWrite,
+};
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_source::ProductQuery;
+use tillbridge::runtime::bindings::tillbridge::plugin::types::Category;
 use tillbridge_sim::ccv::{CcvOptions, Seed};
 use tillbridge_sim::dataset::Dataset;
 
@@ -58,6 +62,35 @@ async fn many_skus_are_found_in_one_pass_over_the_catalogue() {
 async fn the_catalogue_reads_page_by_page_into_the_canonical_model() {
     let (pos, dataset) = big().await;
     let mut session = pos.session().await;
+    // One product in a category (the POS seed has none), to read its link back.
+    let source = &dataset.products[4];
+    let first_sku = source.variants.first().map_or(&source.sku, |v| &v.sku);
+    let product_id = pos.sim.article(first_sku).unwrap().product_id.to_string();
+    let category = Category {
+        id: "c".into(),
+        parent_id: None,
+        name: "Catalogue".into(),
+        path: vec!["Catalogue".into()],
+        position: 0,
+        active: true,
+        description: None,
+    };
+    let written = session
+        .write_categories(&[CategoryWrite {
+            category,
+            parent_target_id: None,
+            target_id: None,
+        }])
+        .await
+        .unwrap();
+    let category_id = written[0].outcome.clone().unwrap().id;
+    session
+        .link_products(&[CategoryLink {
+            product_id,
+            category_id,
+        }])
+        .await
+        .unwrap();
     let mut products = Vec::new();
     let mut cursor = None;
     loop {
@@ -78,7 +111,6 @@ async fn the_catalogue_reads_page_by_page_into_the_canonical_model() {
         cursor = page.cursor;
     }
     assert_eq!(products.len(), 600);
-    let source = &dataset.products[4];
     let read = products.iter().find(|p| p.sku == source.sku).unwrap();
     assert_eq!(read.name, source.name);
     assert_eq!(
