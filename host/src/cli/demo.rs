@@ -155,7 +155,11 @@ pub async fn run(args: &Args) -> Result<()> {
         .await?;
         print_report(&report, args.all);
         if flow.kind == FlowKind::Orders {
-            booked += report.entries.iter().filter(|e| e.kind == "order" && e.outcome == Outcome::Created).count();
+            booked += report
+                .entries
+                .iter()
+                .filter(|e| e.kind == "order" && e.outcome == Outcome::Created)
+                .count();
         }
         if report.run.error.is_some() || report.run.counts.contains_key(&Outcome::Failed) {
             failed.push(name.clone());
@@ -163,7 +167,10 @@ pub async fn run(args: &Args) -> Result<()> {
     }
 
     println!();
-    println!("the point of sale now has: {} ({booked} orders booked from the webshop by this demo; the others are its own till sales)", pos_summary(&pos.dump()));
+    println!(
+        "the point of sale now has: {} ({booked} orders booked from the webshop by this demo; the others are its own till sales)",
+        pos_summary(&pos.dump())
+    );
     println!(
         "explore a run with `tillbridge activity RUN` against your own flows.toml; this demo's state was temporary"
     );

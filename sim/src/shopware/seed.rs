@@ -473,9 +473,11 @@ fn place_seed_order(
         json!(states::state_id(&ORDER, &order.order_state)),
     );
     if state_changed {
+        // Changed after its last transaction, and never later than the seed time.
+        let changed = placed + Duration::minutes(5 * order.transactions.len() as i64 + 2);
         row.data.insert(
             "updatedAt".into(),
-            json!(format_time(placed + Duration::hours(1))),
+            json!(format_time(changed.min(tx.clock.seed()))),
         );
     }
     if order.order_state == "cancelled" {

@@ -207,9 +207,9 @@ async fn flows_3_5_categories_are_created_parents_first_and_products_linked() {
             .clone()
     };
     let (home, clothing, tees) = (by_name("Home"), by_name("Clothing"), by_name("T-shirts"));
-    assert_eq!(clothing["parentcategory_id"], home["id"]);
+    assert_eq!(clothing["parent_id"], home["id"]);
     assert_eq!(
-        tees["parentcategory_id"], clothing["id"],
+        tees["parent_id"], clothing["id"],
         "three levels, each under its parent"
     );
     let written: Vec<&str> = report.entries.iter().map(|e| e.message.as_str()).collect();
