@@ -217,7 +217,6 @@ pub fn note_text(submission: &OrderSubmission, paymethod_label: Option<&str>) ->
 mod tests {
     use super::*;
     use crate::settings::Settings;
-    use tillbridge_sdk::types::{Address, Customer, Order, OrderTotals, Person};
 
     fn settings() -> Settings {
         tillbridge_sdk::settings::parse(r#"{"url": "https://x"}"#).unwrap()
@@ -236,60 +235,17 @@ mod tests {
     }
 
     fn submission(lines: Vec<OrderLine>) -> OrderSubmission {
-        let address = Address {
-            company: None,
-            first_name: "Ada".into(),
-            last_name: "Jansen".into(),
-            street: "Dorpsstraat 5".into(),
-            house_number: None,
-            house_number_suffix: None,
-            additional_line: None,
-            postcode: "1234 AB".into(),
-            city: "Utrecht".into(),
-            country: "NL".into(),
-            phone: None,
-        };
+        let mut order = tillbridge_sdk::samples::order("10042");
+        // As Shopware keeps it: the house number inside the street.
+        order.billing_address.street = "Dorpsstraat 5".into();
+        order.billing_address.house_number = None;
+        order.billing_address.house_number_suffix = None;
+        order.billing_address.postcode = "1234 AB".into();
+        order.lines = lines;
+        order.totals.shipping = "4.95".into();
+        order.comment = Some("  Ring twice ".into());
         OrderSubmission {
-            order: Order {
-                id: "o1".into(),
-                number: "10042".into(),
-                ordered_at: "2026-11-01T10:00:00Z".into(),
-                updated_at: "2026-11-01T10:00:00Z".into(),
-                order_state: "open".into(),
-                payment_state: "paid".into(),
-                delivery_state: None,
-                currency: "EUR".into(),
-                prices_include_tax: true,
-                sales_channel: None,
-                customer: Customer {
-                    id: None,
-                    number: None,
-                    email: "ada@example.org".into(),
-                    person: Person {
-                        salutation: None,
-                        first_name: "Ada".into(),
-                        last_name: "Jansen".into(),
-                    },
-                    company: None,
-                    phone: None,
-                    billing_address: None,
-                    shipping_address: None,
-                    custom_fields: vec![],
-                },
-                billing_address: address,
-                shipping_address: None,
-                lines,
-                totals: OrderTotals {
-                    net: "0".into(),
-                    gross: "0".into(),
-                    tax: "0".into(),
-                    shipping: "4.95".into(),
-                },
-                payment_method: Some("PayPal".into()),
-                shipping_method: None,
-                comment: Some("  Ring twice ".into()),
-                custom_fields: vec![],
-            },
+            order,
             customer_id: "10007".into(),
             products: vec![
                 ProductRef {

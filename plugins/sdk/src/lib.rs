@@ -49,6 +49,7 @@ pub mod decimal;
 pub mod errors;
 pub mod fetch;
 pub mod logging;
+pub mod samples;
 pub mod settings;
 
 pub use bindings::tillbridge::plugin::{clock, config, http, kv, log, types};

@@ -132,62 +132,11 @@ export!(Component);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tillbridge_sdk::types::{Address, Customer, OrderTotals, Person};
 
     fn order(method: Option<&str>) -> Order {
-        let address = Address {
-            company: None,
-            first_name: "Ada".into(),
-            last_name: "Lovelace".into(),
-            street: "Dorpsstraat".into(),
-            house_number: Some("1".into()),
-            house_number_suffix: None,
-            additional_line: None,
-            postcode: "1234 AB".into(),
-            city: "Utrecht".into(),
-            country: "NL".into(),
-            phone: None,
-        };
-        Order {
-            id: "o1".into(),
-            number: "10001".into(),
-            ordered_at: "2026-11-01T10:00:00Z".into(),
-            updated_at: "2026-11-01T10:00:00Z".into(),
-            order_state: "open".into(),
-            payment_state: "paid".into(),
-            delivery_state: None,
-            currency: "EUR".into(),
-            prices_include_tax: true,
-            sales_channel: None,
-            customer: Customer {
-                id: None,
-                number: None,
-                email: "ada@example.org".into(),
-                person: Person {
-                    salutation: None,
-                    first_name: "Ada".into(),
-                    last_name: "Lovelace".into(),
-                },
-                company: None,
-                phone: None,
-                billing_address: None,
-                shipping_address: None,
-                custom_fields: vec![],
-            },
-            billing_address: address,
-            shipping_address: None,
-            lines: vec![],
-            totals: OrderTotals {
-                net: "0".into(),
-                gross: "0".into(),
-                tax: "0".into(),
-                shipping: "0".into(),
-            },
-            payment_method: method.map(String::from),
-            shipping_method: None,
-            comment: None,
-            custom_fields: vec![],
-        }
+        let mut order = tillbridge_sdk::samples::order("10001");
+        order.payment_method = method.map(String::from);
+        order
     }
 
     fn settings(json: &str) -> PaymentMap {
