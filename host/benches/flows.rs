@@ -17,10 +17,11 @@ use std::time::{Duration, Instant};
 use tillbridge::config::Config;
 use tillbridge::flows::{self, Options};
 use tillbridge::integration::Integration;
-use tillbridge::runtime::Kv;
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::customers::CustomerWrite;
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderSubmission;
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_source::OrderQuery;
+use tillbridge::runtime::bindings::tillbridge::plugin::types::Order;
+use tillbridge::runtime::{Kv, Session};
 use tillbridge::state::State;
 use tillbridge_sim::ccv::{self, CcvOptions, CcvSim};
 use tillbridge_sim::common::JournalEntry;
@@ -80,8 +81,9 @@ settings = {{ batch_size = 500 }}
     Integration::open(config).unwrap()
 }
 
-fn requests(shop: &ShopwareSim, pos: &CcvSim) -> usize {
-    shop.journal().len() + pos.journal().len()
+/// How many requests each simulator has journaled so far.
+fn mark(shop: &ShopwareSim, pos: &CcvSim) -> (usize, usize) {
+    (shop.journal().len(), pos.journal().len())
 }
 
 /// Places `n` paid orders for customers and products the point of sale already has.
@@ -101,18 +103,14 @@ fn place_paid_orders(shop: &ShopwareSim, data: &Dataset, n: usize, offset: usize
     }
 }
 
-async fn requests_per_order() {
-    let data = Dataset::generated(30, 0, 1.0, 11);
+/// Both simulators on `data`, the point of sale with `limits`.
+async fn start_sims(data: &Dataset, limits: ccv::RateLimits) -> (ShopwareSim, CcvSim) {
     let shop = ShopwareSim::start(ShopwareOptions {
         seed: shopware::Seed::Dataset(data.clone()),
         ..ShopwareOptions::default()
     })
     .await
     .unwrap();
-    let limits = ccv::RateLimits {
-        window: Duration::from_millis(100),
-        ..ccv::RateLimits::default()
-    };
     let pos = CcvSim::start(CcvOptions {
         seed: ccv::Seed::Dataset(data.clone()),
         rate_limits: limits,
@@ -120,6 +118,16 @@ async fn requests_per_order() {
     })
     .await
     .unwrap();
+    (shop, pos)
+}
+
+async fn requests_per_order() {
+    let data = Dataset::generated(30, 0, 1.0, 11);
+    let limits = ccv::RateLimits {
+        window: Duration::from_millis(100),
+        ..ccv::RateLimits::default()
+    };
+    let (shop, pos) = start_sims(&data, limits).await;
     let dir = tempfile::tempdir().unwrap();
     let integration = config(
         dir.path(),
@@ -140,11 +148,11 @@ async fn requests_per_order() {
     // Steady state, tillbridge's way.
     const N: usize = 100;
     place_paid_orders(&shop, &data, N, 100);
-    let before = requests(&shop, &pos);
+    let before = mark(&shop, &pos);
     let report = flows::run_flow(&integration, &state, "orders", &options)
         .await
         .unwrap();
-    let ours = requests(&shop, &pos) - before;
+    let ours = breakdown(&shop, &pos, before);
     assert_eq!(
         report.entries.iter().filter(|e| e.kind == "order").count(),
         N
@@ -161,62 +169,77 @@ async fn requests_per_order() {
         .await
         .unwrap();
     let cursor = state.read().unwrap().cursor("orders").unwrap();
-    let before = requests(&shop, &pos);
-    let query = OrderQuery {
+    let before = mark(&shop, &pos);
+    let mut query = OrderQuery {
         cursor,
         changed_since: None,
         order_states: vec![],
         payment_states: vec!["paid".into()],
         limit: N as u32,
     };
-    let page = source.read_orders(&query).await.unwrap();
-    for order in page.orders {
-        if !target
-            .find_orders(std::slice::from_ref(&order.number))
-            .await
-            .unwrap()
-            .is_empty()
-        {
-            continue;
+    let mut sent = 0;
+    loop {
+        let page = source.read_orders(&query).await.unwrap();
+        for order in page.orders {
+            if naive_send(&mut target, order).await {
+                sent += 1;
+            }
         }
-        let found = target
-            .find_customers(std::slice::from_ref(&order.customer.email))
-            .await
-            .unwrap();
-        let write = CustomerWrite {
-            customer: order.customer.clone(),
-            target_id: found.first().map(|c| c.id.clone()),
-        };
-        let written = target.write_customers(&[write]).await.unwrap();
-        let customer_id = written[0].outcome.clone().unwrap().id;
-        let mut products = Vec::new();
-        for sku in order.lines.iter().filter_map(|l| l.sku.clone()) {
-            products.extend(target.find_products(&[sku]).await.unwrap());
+        query.cursor = page.cursor.or(query.cursor);
+        if !page.more {
+            break;
         }
-        let submission = OrderSubmission {
-            order,
-            customer_id,
-            products,
-            payment_method: None,
-            payment_condition: None,
-            store: None,
-            status: None,
-            paid: true,
-        };
-        target.create_orders(&[submission]).await.unwrap();
     }
-    let naive = requests(&shop, &pos) - before;
+    assert_eq!(sent, N);
+    let naive = breakdown(&shop, &pos, before);
     println!("requests per order at steady state ({N} orders, customers and products known):");
-    println!(
-        "  tillbridge:  {:.2} ({ours} requests)",
-        ours as f64 / N as f64
-    );
-    println!(
-        "  naive:       {:.2} ({naive} requests)",
-        naive as f64 / N as f64
-    );
+    for (who, (total, ops)) in [("tillbridge", ours), ("naive", naive)] {
+        println!(
+            "  {who:<11} {:.2} per order ({total} requests: {ops})",
+            total as f64 / N as f64
+        );
+    }
     shop.stop().await;
     pos.stop().await;
+}
+
+/// The orders algorithm with one call per check: exists? customer? write customer; each product;
+/// create. True when the order was sent.
+async fn naive_send(target: &mut Session, order: Order) -> bool {
+    if !target
+        .find_orders(std::slice::from_ref(&order.number))
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        return false;
+    }
+    let found = target
+        .find_customers(std::slice::from_ref(&order.customer.email))
+        .await
+        .unwrap();
+    let write = CustomerWrite {
+        customer: order.customer.clone(),
+        target_id: found.first().map(|c| c.id.clone()),
+    };
+    let written = target.write_customers(&[write]).await.unwrap();
+    let customer_id = written[0].outcome.clone().unwrap().id;
+    let mut products = Vec::new();
+    for sku in order.lines.iter().filter_map(|l| l.sku.clone()) {
+        products.extend(target.find_products(&[sku]).await.unwrap());
+    }
+    let submission = OrderSubmission {
+        order,
+        customer_id,
+        products,
+        payment_method: None,
+        payment_condition: None,
+        store: None,
+        status: None,
+        paid: true,
+    };
+    target.create_orders(&[submission]).await.unwrap();
+    true
 }
 
 /// The operation a request counts against in CCV's limits: method and path with ids as `{id}`.
@@ -236,13 +259,32 @@ fn operation(entry: &JournalEntry) -> String {
     format!("{} {}", entry.method, path.join("/"))
 }
 
-/// The least time CCV's limits allow for the requests a run made: per operation, a window for
-/// every `limit` requests after the first window, and the slowest operation sets the pace.
-fn minimum(entries: &[JournalEntry], limits: &ccv::RateLimits) -> Duration {
+/// How many requests went to each operation.
+fn operations(entries: &[JournalEntry]) -> BTreeMap<String, usize> {
     let mut per_op: BTreeMap<String, usize> = BTreeMap::new();
     for e in entries.iter().filter(|e| !e.path.starts_with("/__sim")) {
         *per_op.entry(operation(e)).or_default() += 1;
     }
+    per_op
+}
+
+/// The requests both simulators journaled after the first `skip` of each: how many, and per
+/// operation.
+fn breakdown(shop: &ShopwareSim, pos: &CcvSim, skip: (usize, usize)) -> (usize, String) {
+    let mut entries = shop.journal().entries().split_off(skip.0);
+    entries.extend(pos.journal().entries().split_off(skip.1));
+    let ops = operations(&entries);
+    let list = ops
+        .iter()
+        .map(|(op, n)| format!("{op} ×{n}"))
+        .collect::<Vec<_>>();
+    (ops.values().sum(), list.join(", "))
+}
+
+/// The least time CCV's limits allow for the requests a run made: per operation, a window for
+/// every `limit` requests after the first window, and the slowest operation sets the pace.
+fn minimum(entries: &[JournalEntry], limits: &ccv::RateLimits) -> Duration {
+    let per_op = operations(entries);
     let total: usize = per_op.values().sum();
     let mut windows = (total.saturating_sub(1) / limits.total_per_window as usize) as u32;
     for (op, count) in per_op {
@@ -256,84 +298,50 @@ fn minimum(entries: &[JournalEntry], limits: &ccv::RateLimits) -> Duration {
     limits.window * windows
 }
 
-async fn under_default_limits() {
-    let limits = ccv::RateLimits::default();
-    // 1,000 orders of known products, by 100 customers the point of sale does not know yet.
-    let data = Dataset::generated(200, 0, 1.0, 5);
-    let shop = ShopwareSim::start(ShopwareOptions {
-        seed: shopware::Seed::Dataset(data.clone()),
-        ..ShopwareOptions::default()
-    })
-    .await
-    .unwrap();
-    let pos = CcvSim::start(CcvOptions {
-        seed: ccv::Seed::Dataset(data.clone()),
-        rate_limits: limits,
-        ..CcvOptions::default()
-    })
-    .await
-    .unwrap();
+/// Runs `flow` once under `limits` and prints how long it took against the least the limits allow.
+async fn timed_run(
+    what: &str,
+    data: &Dataset,
+    limits: ccv::RateLimits,
+    flow: &str,
+    settings: &str,
+) {
+    let (shop, pos) = start_sims(data, limits).await;
     let dir = tempfile::tempdir().unwrap();
-    let integration = config(
-        dir.path(),
-        &shop,
-        &pos,
-        &limits,
-        "payment_states = [\"paid\"], batch_size = 1000",
-    );
+    let integration = config(dir.path(), &shop, &pos, &limits, settings);
     let state = State::open(&dir.path().join("state.redb")).unwrap();
-    place_paid_orders(&shop, &data, 1_000, 0);
+    if flow == "orders" {
+        place_paid_orders(&shop, data, 1_000, 0);
+    }
     pos.journal().clear();
     let started = Instant::now();
-    let report = flows::run_flow(&integration, &state, "orders", &Options::default())
+    let report = flows::run_flow(&integration, &state, flow, &Options::default())
         .await
         .unwrap();
     let took = started.elapsed();
     let min = minimum(&pos.journal().entries(), &limits);
     println!(
-        "1,000 orders under CCV's default limits: {:.1} s; the limits allow {:.1} s at best ({:.2}×); {}",
-        took.as_secs_f64(),
-        min.as_secs_f64(),
-        took.as_secs_f64() / min.as_secs_f64().max(0.001),
-        flows::summary(&report.run.counts)
-    );
-    shop.stop().await;
-    pos.stop().await;
-
-    // 10,000 stock levels (about 12,000 articles with variants).
-    let data = Dataset::generated(10_000, 0, 1.0, 6);
-    let shop = ShopwareSim::start(ShopwareOptions {
-        seed: shopware::Seed::Dataset(data.clone()),
-        ..ShopwareOptions::default()
-    })
-    .await
-    .unwrap();
-    let pos = CcvSim::start(CcvOptions {
-        seed: ccv::Seed::Dataset(data.clone()),
-        rate_limits: limits,
-        ..CcvOptions::default()
-    })
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let integration = config(dir.path(), &shop, &pos, &limits, "");
-    let state = State::open(&dir.path().join("state.redb")).unwrap();
-    pos.journal().clear();
-    let started = Instant::now();
-    let report = flows::run_flow(&integration, &state, "stock", &Options::default())
-        .await
-        .unwrap();
-    let took = started.elapsed();
-    let min = minimum(&pos.journal().entries(), &limits);
-    println!(
-        "{} stock levels under CCV's default limits: {:.1} s; the limits allow {:.1} s at best; {}",
+        "{what} ({} records) under CCV's default limits: {:.1} s; the limits allow {:.1} s at best ({:.2}×); {} CCV requests; {}",
         report.entries.len(),
         took.as_secs_f64(),
         min.as_secs_f64(),
+        took.as_secs_f64() / min.as_secs_f64().max(0.001),
+        pos.journal().len(),
         flows::summary(&report.run.counts)
     );
     shop.stop().await;
     pos.stop().await;
+}
+
+async fn under_default_limits() {
+    let limits = ccv::RateLimits::default();
+    // 1,000 orders of known products, by customers the point of sale does not know yet.
+    let data = Dataset::generated(200, 0, 1.0, 5);
+    let settings = "payment_states = [\"paid\"], batch_size = 1000";
+    timed_run("1,000 orders", &data, limits, "orders", settings).await;
+    // 10,000 products' stock levels (with their variants, about 12,000 articles).
+    let data = Dataset::generated(10_000, 0, 1.0, 6);
+    timed_run("10,000 products' stock", &data, limits, "stock", "").await;
 }
 
 fn main() {

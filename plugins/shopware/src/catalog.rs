@@ -136,19 +136,7 @@ impl Catalog {
         if wanted.is_empty() {
             return Ok(());
         }
-        let rows = client.search_all(
-            "property_group",
-            json!({
-                "filter": [equals_any("name", &wanted)],
-                "associations": {"options": {}},
-                "includes": {"property_group": ["id", "name", "translated", "position", "options"],
-                             "property_group_option": ["id", "name", "translated"]},
-            }),
-        )?;
-        for row in rows {
-            self.learn_group(&row);
-        }
-        Ok(())
+        self.fetch_groups(client, equals_any("name", &wanted))
     }
 
     /// Loads the groups of these option ids (for reading products).
@@ -160,10 +148,15 @@ impl Catalog {
         if wanted.is_empty() {
             return Ok(());
         }
+        self.fetch_groups(client, equals_any("options.id", &wanted))
+    }
+
+    /// Reads the groups that match `filter`, with all their options, and remembers them.
+    fn fetch_groups(&mut self, client: &mut Client, filter: Value) -> Result<(), PluginError> {
         let rows = client.search_all(
             "property_group",
             json!({
-                "filter": [equals_any("options.id", &wanted)],
+                "filter": [filter],
                 "associations": {"options": {}},
                 "includes": {"property_group": ["id", "name", "translated", "position", "options"],
                              "property_group_option": ["id", "name", "translated"]},

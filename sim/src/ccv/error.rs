@@ -45,6 +45,20 @@ impl CcvError {
         Self::new(StatusCode::BAD_REQUEST, "400.10", message)
     }
 
+    /// `400.10` naming the required fields that are absent (`(name, absent)` pairs), after
+    /// `lead`; `Ok` when none is.
+    pub fn require(lead: &str, fields: &[(&str, bool)]) -> Result<(), Self> {
+        let missing: Vec<&str> = fields
+            .iter()
+            .filter_map(|(field, absent)| absent.then_some(*field))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::invalid(format!("{lead} {}.", missing.join(", "))))
+        }
+    }
+
     /// `401.10`: no or an unknown public key.
     pub fn unknown_public_key(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "401.10", message)

@@ -68,20 +68,14 @@ pub(super) fn build_row(store: &mut Store, input: RowInput) -> Result<OrderRow, 
                     "attribute_combination_id needs the product_id it belongs to.",
                 ));
             }
-            let missing: Vec<&str> = [
-                ("product_name", input.product_name.is_none()),
-                ("price", input.price.is_none()),
-                ("package_id", input.package_id.is_none()),
-            ]
-            .into_iter()
-            .filter_map(|(field, absent)| absent.then_some(field))
-            .collect();
-            if !missing.is_empty() {
-                return Err(CcvError::invalid(format!(
-                    "A row without product_id needs {}.",
-                    missing.join(", ")
-                )));
-            }
+            CcvError::require(
+                "A row without product_id needs",
+                &[
+                    ("product_name", input.product_name.is_none()),
+                    ("price", input.price.is_none()),
+                    ("package_id", input.package_id.is_none()),
+                ],
+            )?;
             free_row()
         }
     };

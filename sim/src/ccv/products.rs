@@ -191,21 +191,15 @@ pub(super) fn parse_bool(name: &str, value: &str) -> Result<bool, CcvError> {
 /// `POST /products`: `name`, `price`, `discount` and `package_id` are required.
 pub fn create(store: &mut Store, request: &ApiRequest) -> Result<Reply, CcvError> {
     let input: ProductInput = request.input()?;
-    let missing: Vec<&str> = [
-        ("name", input.name.is_none()),
-        ("price", input.price.is_none()),
-        ("discount", input.discount.is_none()),
-        ("package_id", input.package_id.is_none()),
-    ]
-    .into_iter()
-    .filter_map(|(field, absent)| absent.then_some(field))
-    .collect();
-    if !missing.is_empty() {
-        return Err(CcvError::invalid(format!(
-            "Required properties are missing: {}.",
-            missing.join(", ")
-        )));
-    }
+    CcvError::require(
+        "Required properties are missing:",
+        &[
+            ("name", input.name.is_none()),
+            ("price", input.price.is_none()),
+            ("discount", input.discount.is_none()),
+            ("package_id", input.package_id.is_none()),
+        ],
+    )?;
     let mut product = new_product(store.next_id, request.now);
     input.apply(&mut product)?;
     product.id = store.new_id();

@@ -114,9 +114,8 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
     assert!(booked.values().all(|n| *n == 1), "each exactly once");
 }
 
-#[tokio::test]
-async fn with_ten_percent_failures_on_both_sides_every_record_still_arrives_once() {
-    let flows = r#"
+/// All four flows with their default settings.
+const EVERY_FLOW: &str = r#"
 [flows.categories]
 kind = "categories"
 source = "shop"
@@ -137,6 +136,10 @@ kind = "stock"
 source = "pos"
 target = "shop"
 "#;
+
+#[tokio::test]
+async fn with_ten_percent_failures_on_both_sides_every_record_still_arrives_once() {
+    let flows = EVERY_FLOW;
     let pair = Pair::start(
         Setup {
             ccv_limits: fast_limits(),
@@ -206,27 +209,7 @@ target = "shop"
 
 #[tokio::test]
 async fn a_dry_run_writes_nothing_and_its_plan_is_what_the_real_run_then_does() {
-    let flows = r#"
-[flows.categories]
-kind = "categories"
-source = "shop"
-target = "pos"
-
-[flows.products]
-kind = "products"
-source = "shop"
-target = "pos"
-
-[flows.orders]
-kind = "orders"
-source = "shop"
-target = "pos"
-
-[flows.stock]
-kind = "stock"
-source = "pos"
-target = "shop"
-"#;
+    let flows = EVERY_FLOW;
     let pair = Pair::demo(flows).await;
     for flow in ["orders", "categories", "products", "stock", "orders"] {
         let (shop, pos) = (pair.shop.dump(), pair.pos.dump());

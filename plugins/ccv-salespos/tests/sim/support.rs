@@ -143,6 +143,7 @@ pub fn assert_all_signed(pos: &Pos) {
 pub mod records {
     //! Canonical records for the tests.
 
+    use rust_decimal::Decimal;
     use tillbridge::runtime::bindings::exports::tillbridge::plugin::customers::CustomerWrite;
     use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderSubmission;
     use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_sink::ProductWrite;
@@ -224,14 +225,14 @@ pub mod records {
 
     /// A product line.
     pub fn line(sku: &str, quantity: u32, unit_price: &str) -> OrderLine {
-        let total = unit_price.parse::<f64>().unwrap() * f64::from(quantity);
+        let total = unit_price.parse::<Decimal>().unwrap() * Decimal::from(quantity);
         OrderLine {
             kind: "product".into(),
             sku: Some(sku.into()),
             name: format!("Article {sku}"),
             quantity,
             unit_price: unit_price.into(),
-            total_price: format!("{total:.2}"),
+            total_price: total.to_string(),
             tax_rate: "21".into(),
         }
     }
