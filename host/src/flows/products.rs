@@ -3,7 +3,8 @@
 //! Every run reads the source's catalogue and writes only what changed: each product's
 //! fingerprint covers what an update would write, and is kept in a link that both directions of a
 //! two-way sync share, so a product written one way and read back the other way is recognised as
-//! unchanged (no echo). On create everything mapped is sent; on update only the fields the
+//! unchanged (no echo); the two directions should then map the same option groups, properties
+//! and fields, or what one writes looks changed to the other. On create everything mapped is sent; on update only the fields the
 //! "update product information" switch and the per-field choices allow (§3.3). Option groups
 //! (variants) and properties are mapped by the merchant (§3.4); products are linked to the
 //! categories the categories flow created (§3.5). Images are not synced (§3.6).
@@ -209,14 +210,23 @@ impl ProductsFlow<'_> {
                 "stock" => serde_json::json!(product.stock),
                 "active" => serde_json::json!(product.active),
                 "properties" => serde_json::to_value(&product.properties).unwrap_or_default(),
-                "variants" => serde_json::to_value(
-                    product
+                "variants" => {
+                    // In SKU order, options by group: the order systems list them in means nothing,
+                    // and differs between them (a two-way sync would see a change).
+                    let variants: BTreeMap<&str, _> = product
                         .variants
                         .iter()
-                        .map(|v| (&v.sku, &v.ean, &v.options, &v.prices, v.active))
-                        .collect::<Vec<_>>(),
-                )
-                .unwrap_or_default(),
+                        .map(|v| {
+                            let options: BTreeMap<&str, &str> = v
+                                .options
+                                .iter()
+                                .map(|o| (o.group.as_str(), o.value.as_str()))
+                                .collect();
+                            (v.sku.as_str(), (&v.ean, options, &v.prices, v.active))
+                        })
+                        .collect();
+                    serde_json::to_value(variants).unwrap_or_default()
+                }
                 "categories" if self.categories_in_fingerprint => serde_json::json!(categories),
                 _ => continue,
             };
@@ -225,7 +235,13 @@ impl ProductsFlow<'_> {
         fingerprint::of(&Synced {
             sku: &product.sku,
             fields,
-            variant_skus: product.variants.iter().map(|v| v.sku.as_str()).collect(),
+            variant_skus: product
+                .variants
+                .iter()
+                .map(|v| v.sku.as_str())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
         })
     }
 

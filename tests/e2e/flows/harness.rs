@@ -9,6 +9,7 @@ use tillbridge::flows::{self, Options, RunReport};
 use tillbridge::integration::Integration;
 use tillbridge::state::{Outcome, State};
 use tillbridge_sim::ccv::{self, CcvOptions, CcvSim};
+use tillbridge_sim::common::Journal;
 use tillbridge_sim::dataset::{self, Dataset};
 use tillbridge_sim::shopware::{self, ApiVersion, ShopwareOptions, ShopwareSim};
 
@@ -205,13 +206,28 @@ impl Pair {
 
     /// How many requests the point of sale answered that changed something.
     pub fn pos_writes(&self) -> usize {
-        self.pos
-            .journal()
-            .entries()
-            .iter()
-            .filter(|e| e.is_write() && !e.path.starts_with("/__sim"))
-            .count()
+        writes(self.pos.journal())
     }
+
+    /// How many requests the webshop answered that changed something (token requests aside).
+    pub fn shop_writes(&self) -> usize {
+        writes(self.shop.journal())
+    }
+}
+
+/// Requests in a journal that were meant to change something: not reads, searches, tokens or the
+/// simulator's own endpoints.
+fn writes(journal: &Journal) -> usize {
+    journal
+        .entries()
+        .iter()
+        .filter(|e| {
+            e.is_write()
+                && !e.path.starts_with("/__sim")
+                && !e.path.starts_with("/api/search")
+                && !e.path.starts_with("/api/oauth")
+        })
+        .count()
 }
 
 /// The values of a JSON map (the simulators dump tables as id → record).

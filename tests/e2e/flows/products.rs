@@ -3,7 +3,9 @@
 use serde_json::Value;
 use tillbridge::state::Outcome;
 
-use super::harness::{Pair, finished, keys, values};
+use tillbridge_sim::dataset::Dataset;
+
+use super::harness::{Pair, Setup, finished, keys, values};
 
 const PRODUCTS: &str = r#"
 [flows.products]
@@ -281,5 +283,122 @@ async fn flows_3_7_the_default_product_mapping() {
         poster["stock"].to_string().trim_matches('"'),
         "15",
         "the quantity, on create"
+    );
+}
+
+/// Products from the point of sale to the webshop, and back again.
+const FROM_POS: &str = r#"
+[flows.products-to-shop]
+kind = "products"
+source = "pos"
+target = "shop"
+settings = { options = { "Size" = "Size", "Colour" = "Colour" } }
+"#;
+
+/// The webshop's products (the simulator's rows, as `Accept: application/json` shows them).
+fn shop_products(pair: &Pair) -> Vec<Value> {
+    pair.shop.dump()["entities"]["product"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn flows_3_1_and_3_2_products_also_go_from_the_pos_to_the_webshop() {
+    // The T-shirt (3 sizes × 2 colours) and the book are in the POS only.
+    let mut dataset = Dataset::demo();
+    for product in &mut dataset.products {
+        if ["TB-TEE", "TB-BOOK-01"].contains(&product.sku.as_str()) {
+            product.in_shop = false;
+        }
+    }
+    let pair = Pair::start(
+        Setup {
+            dataset,
+            ..Setup::default()
+        },
+        FROM_POS,
+    )
+    .await;
+    assert!(pair.shop.product("TB-TEE").is_none());
+    let first = pair.run("products-to-shop").await;
+    finished(&first);
+    assert_eq!(
+        keys(&first, "product", Outcome::Created),
+        vec!["TB-BOOK-01".to_string(), "TB-TEE".to_string()]
+    );
+
+    let book = pair
+        .shop
+        .product("TB-BOOK-01")
+        .expect("the book is created");
+    assert_eq!(book["name"], "Field guide to Dutch birds");
+    assert_eq!(book["price"][0]["gross"].to_string(), "29.95");
+    assert_eq!(book["stock"], 12);
+    let tee = pair.shop.product("TB-TEE").expect("the T-shirt is created");
+    let mut variants: Vec<String> = shop_products(&pair)
+        .iter()
+        .filter(|p| p["parentId"] == tee["id"])
+        .map(|p| p["productNumber"].as_str().unwrap_or_default().to_string())
+        .collect();
+    variants.sort();
+    assert_eq!(
+        variants,
+        [
+            "TB-TEE-L-BLUE",
+            "TB-TEE-L-RED",
+            "TB-TEE-M-BLUE",
+            "TB-TEE-M-RED",
+            "TB-TEE-S-BLUE",
+            "TB-TEE-S-RED"
+        ],
+        "a variant product arrives as a parent with its six variants"
+    );
+    // The mug and the others exist in both: matched by SKU, not made twice.
+    let mugs = shop_products(&pair)
+        .iter()
+        .filter(|p| p["productNumber"] == "TB-MUG-01")
+        .count();
+    assert_eq!(mugs, 1);
+}
+
+#[tokio::test]
+async fn a_two_way_product_sync_does_not_echo_its_own_writes() {
+    // Long descriptions are kept in step both ways.
+    let both = format!("{PRODUCTS}\n{FROM_POS}").replace(
+        "settings = { options",
+        "settings = { fields = { description = \"always\" }, options",
+    );
+    let pair = Pair::demo(&both).await;
+    finished(&pair.run("products").await);
+    finished(&pair.run("products-to-shop").await);
+    // Everything is in both now: another round in each direction writes nothing.
+    let (shop_writes, pos_writes) = (pair.shop_writes(), pair.pos_writes());
+    for flow in ["products", "products-to-shop"] {
+        let report = pair.run(flow).await;
+        finished(&report);
+        assert!(
+            keys(&report, "product", Outcome::Created).is_empty()
+                && keys(&report, "product", Outcome::Updated).is_empty(),
+            "{flow} wrote again: {:?}",
+            report.entries
+        );
+    }
+    assert_eq!(pair.shop_writes(), shop_writes, "no write to the webshop");
+    assert_eq!(pair.pos_writes(), pos_writes, "no write to the POS");
+
+    // A change made in the POS goes to the webshop once, and does not come back.
+    pair.pos
+        .enrich_product("TB-MUG-01", "<p>Now dishwasher safe</p>")
+        .unwrap();
+    let report = pair.run("products-to-shop").await;
+    assert_eq!(
+        keys(&report, "product", Outcome::Updated),
+        vec!["TB-MUG-01".to_string()]
+    );
+    let back = pair.run("products").await;
+    assert!(
+        keys(&back, "product", Outcome::Updated).is_empty(),
+        "the webshop's copy of the change is not sent back"
     );
 }
