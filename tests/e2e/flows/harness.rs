@@ -157,6 +157,23 @@ impl Pair {
         self.integration = Self::open(&self.dir, &self.flows, &self.shop, &self.pos);
     }
 
+    /// The configuration for a `tillbridge` child process: the same, with the simulators'
+    /// addresses and credentials written out and its own state file (`state`, in the folder).
+    pub fn child_config(&self, state: &str) -> PathBuf {
+        let text = self
+            .flows
+            .replace("${SHOP_URL}", self.shop.base_url())
+            .replace("${POS_URL}", self.pos.base_url())
+            .replace("${SHOP_ID}", dataset::SHOPWARE_CLIENT_ID)
+            .replace("${SHOP_SECRET}", dataset::SHOPWARE_CLIENT_SECRET)
+            .replace("${POS_KEY}", dataset::CCV_PUBLIC_KEY)
+            .replace("${POS_SECRET}", dataset::CCV_SECRET)
+            .replace("state = \"state.redb\"", &format!("state = \"{state}\""));
+        let path = self.dir.path().join("child.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
     /// Runs a flow once and returns what happened.
     pub async fn run(&self, flow: &str) -> RunReport {
         flows::run_flow(&self.integration, &self.state, flow, &Options::default())

@@ -6,4 +6,5 @@ mod harness;
 mod orders;
 mod products;
 mod robustness;
+mod schedule;
 mod stock;

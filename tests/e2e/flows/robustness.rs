@@ -63,21 +63,7 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
         flows,
     )
     .await;
-    // The child processes read the same configuration with the simulators' addresses written out.
-    let config = pair.dir.path().join("child.toml");
-    let text = std::fs::read_to_string(pair.dir.path().join("flows.toml")).unwrap();
-    let text = text
-        .replace("${SHOP_URL}", pair.shop.base_url())
-        .replace("${POS_URL}", pair.pos.base_url())
-        .replace("${SHOP_ID}", tillbridge_sim::dataset::SHOPWARE_CLIENT_ID)
-        .replace(
-            "${SHOP_SECRET}",
-            tillbridge_sim::dataset::SHOPWARE_CLIENT_SECRET,
-        )
-        .replace("${POS_KEY}", tillbridge_sim::dataset::CCV_PUBLIC_KEY)
-        .replace("${POS_SECRET}", tillbridge_sim::dataset::CCV_SECRET)
-        .replace("state = \"state.redb\"", "state = \"child.redb\"");
-    std::fs::write(&config, text).unwrap();
+    let config = pair.child_config("child.redb");
 
     for (i, after_ms) in moments(42, 20, 3_000).into_iter().enumerate() {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tillbridge"))
