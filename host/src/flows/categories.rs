@@ -105,13 +105,11 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
                 && link.as_ref().and_then(|l| l.fingerprint.as_deref()) == Some(print.as_str())
             {
                 written.insert(category.id.clone(), id.clone());
-                let entry = Entry::new(
+                ctx.unchanged(
                     "category",
                     &category.id,
-                    Outcome::Unchanged,
                     format!("{} as before", category.path.join(" › ")),
                 );
-                ctx.record(entry, |_| Ok(()))?;
                 continue;
             }
             writes.push((

@@ -217,10 +217,53 @@ impl<'a> RunContext<'a> {
         entry: Entry,
         changes: impl FnOnce(&Write<'_>) -> Result<()>,
     ) -> Result<()> {
+        self.record_batch(vec![entry], changes)
+    }
+
+    /// Records the outcomes of records the target took as one batch, with their state changes,
+    /// in one transaction: one commit (a flush to disk) per batch, not per record. Only for
+    /// writes that are safe to repeat, since a crash loses the whole batch's record.
+    pub fn record_batch(
+        &mut self,
+        entries: Vec<Entry>,
+        changes: impl FnOnce(&Write<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let activities: Vec<Activity> = entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| self.activity(e, i))
+            .collect();
+        if !self.dry_run {
+            self.state.write(|w| {
+                changes(w)?;
+                for activity in &activities {
+                    if activity.outcome != Outcome::Unchanged {
+                        w.put_activity(activity)?;
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        for activity in activities {
+            self.tally(activity);
+        }
+        Ok(())
+    }
+
+    /// Counts a record that needs nothing written (unchanged, as its fingerprint shows): no
+    /// transaction, no activity log line.
+    pub fn unchanged(&mut self, kind: &'static str, key: &str, message: impl Into<String>) {
+        let activity = self.activity(Entry::new(kind, key, Outcome::Unchanged, message), 0);
+        self.tally(activity);
+    }
+
+    /// The activity line of an entry in this run (redacted as the host is configured), `later`
+    /// places after the last one tallied.
+    fn activity(&self, entry: Entry, later: usize) -> Activity {
         let redact = self.integration.config.host.redact_personal_data;
-        let activity = Activity {
+        Activity {
             run: self.run.id,
-            seq: u32::try_from(self.entries.len() + 1).unwrap_or(u32::MAX),
+            seq: u32::try_from(self.entries.len() + 1 + later).unwrap_or(u32::MAX),
             at: Utc::now(),
             flow: self.name.to_string(),
             kind: entry.kind.to_string(),
@@ -233,24 +276,17 @@ impl<'a> RunContext<'a> {
             came: entry.came.map(|v| if redact { redacted(v) } else { v }),
             sent: entry.sent.map(|v| if redact { redacted(v) } else { v }),
             answer: entry.answer,
-        };
-        if !self.dry_run {
-            let logged = activity.outcome != Outcome::Unchanged;
-            self.state.write(|w| {
-                changes(w)?;
-                if logged {
-                    w.put_activity(&activity)?;
-                }
-                Ok(())
-            })?;
         }
+    }
+
+    /// Counts an activity in the run and shows progress.
+    fn tally(&mut self, activity: Activity) {
         *self.run.counts.entry(activity.outcome).or_default() += 1;
         if activity.outcome == Outcome::Failed {
             tracing::warn!(flow = self.name, key = %activity.key, "{} failed: {}", activity.kind, activity.message);
         }
         self.entries.push(activity);
         self.show_progress();
-        Ok(())
     }
 
     /// Applies state changes that belong to no single record (a cursor, an intent), unless dry.

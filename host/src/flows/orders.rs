@@ -378,15 +378,7 @@ impl OrdersFlow<'_> {
             match (&target_id, known.get(email)) {
                 (Some(id), Some(link)) if link.fingerprint.as_deref() == Some(print.as_str()) => {
                     ids.insert(email.clone(), Ok(id.clone()));
-                    ctx.record(
-                        Entry::new(
-                            "customer",
-                            email,
-                            Outcome::Unchanged,
-                            format!("customer {id} is up to date"),
-                        ),
-                        |_| Ok(()),
-                    )?;
+                    ctx.unchanged("customer", email, format!("customer {id} is up to date"));
                 }
                 _ => writes.push((
                     email.clone(),

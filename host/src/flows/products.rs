@@ -265,10 +265,7 @@ impl ProductsFlow<'_> {
                 if link.as_ref().and_then(|l| l.fingerprint.as_deref()) == Some(print.as_str())
                     && target_id.is_some()
                 {
-                    ctx.record(
-                        Entry::new("product", &product.sku, Outcome::Unchanged, "as before"),
-                        |_| Ok(()),
-                    )?;
+                    ctx.unchanged("product", &product.sku, "as before");
                     continue;
                 }
                 if target_id.is_none() {

@@ -63,15 +63,11 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
                     let key = link_key("stock", &flow.source, &flow.target, &level.sku);
                     let last = ctx.state.read()?.link(&key)?;
                     if last.and_then(|l| l.fingerprint).as_deref() == Some(print.as_str()) {
-                        ctx.record(
-                            Entry::new(
-                                "stock",
-                                &level.sku,
-                                Outcome::Unchanged,
-                                format!("{} as before", update.quantity),
-                            ),
-                            |_| Ok(()),
-                        )?;
+                        ctx.unchanged(
+                            "stock",
+                            &level.sku,
+                            format!("{} as before", update.quantity),
+                        );
                     } else {
                         queue.push((level, update, print));
                     }
@@ -154,6 +150,9 @@ async fn write(
             Err(e) => bail!(e),
         }
     };
+    // Absolute quantities are safe to write again: the batch is recorded in one transaction.
+    let mut entries = Vec::with_capacity(queue.len());
+    let mut links = Vec::new();
     for (level, update, print) in queue {
         let answer = answers
             .get(&update.sku)
@@ -188,7 +187,8 @@ async fn write(
                     .came(&level)
                     .sent(&update)
                     .fields(vec!["stock".into()]);
-                ctx.record(entry, |w| w.put_link(&key, &link))?;
+                entries.push(entry);
+                links.push((key, link));
             }
             Err(PluginError::NotFound(_)) => {
                 let entry = Entry::new(
@@ -198,7 +198,7 @@ async fn write(
                     format!("{} has no article {}", flow.target, update.sku),
                 )
                 .came(&level);
-                ctx.record(entry, |_| Ok(()))?;
+                entries.push(entry);
             }
             Err(error) => {
                 let entry = Entry::new(
@@ -209,11 +209,16 @@ async fn write(
                 )
                 .came(&level)
                 .sent(&update);
-                ctx.record(entry, |_| Ok(()))?;
+                entries.push(entry);
             }
         }
     }
-    Ok(())
+    ctx.record_batch(entries, |w| {
+        for (key, link) in &links {
+            w.put_link(key, link)?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]

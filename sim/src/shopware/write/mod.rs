@@ -313,7 +313,8 @@ impl<'t, 's> Writer<'t, 's> {
             self.check_required(def, &row, at);
         }
         self.set_versions(def, &mut row);
-        if def.name == "product" {
+        // Like the database's unique index: only a number being set is checked.
+        if def.name == "product" && row.get("productNumber") != before.get("productNumber") {
             self.check_unique_number(&row, &key);
         }
         if !inserting && row != before {
