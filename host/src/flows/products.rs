@@ -4,10 +4,11 @@
 //! fingerprint covers what an update would write, and is kept in a link that both directions of a
 //! two-way sync share, so a product written one way and read back the other way is recognised as
 //! unchanged (no echo); the two directions should then map the same option groups, properties
-//! and fields, or what one writes looks changed to the other. On create everything mapped is sent; on update only the fields the
-//! "update product information" switch and the per-field choices allow (§3.3). Option groups
-//! (variants) and properties are mapped by the merchant (§3.4); products are linked to the
-//! categories the categories flow created (§3.5). Images are not synced (§3.6).
+//! and fields, or what one writes looks changed to the other. On create everything mapped is
+//! sent; on update only the fields the "update product information" switch and the per-field
+//! choices allow (§3.3). Option groups (variants) and properties are mapped by the merchant
+//! (§3.4); products are linked to the categories the categories flow created (§3.5). Images are
+//! not synced (§3.6).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -172,7 +173,7 @@ struct ProductsFlow<'s> {
 struct Synced<'a> {
     sku: &'a str,
     fields: BTreeMap<&'a str, serde_json::Value>,
-    variant_skus: Vec<&'a str>,
+    variant_skus: BTreeSet<&'a str>,
 }
 
 impl ProductsFlow<'_> {
@@ -235,13 +236,7 @@ impl ProductsFlow<'_> {
         fingerprint::of(&Synced {
             sku: &product.sku,
             fields,
-            variant_skus: product
-                .variants
-                .iter()
-                .map(|v| v.sku.as_str())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect(),
+            variant_skus: product.variants.iter().map(|v| v.sku.as_str()).collect(),
         })
     }
 

@@ -54,6 +54,21 @@ impl Fault {
         }
     }
 
+    /// A rule that handles every matching request, but only after `ms` milliseconds.
+    pub fn latency(path: &str, ms: u64) -> Self {
+        Fault {
+            status: None,
+            ..Fault::status(path, 200)
+        }
+        .delayed(ms)
+    }
+
+    /// Wait `ms` milliseconds before answering.
+    pub fn delayed(mut self, ms: u64) -> Self {
+        self.latency_ms = Some(ms);
+        self
+    }
+
     /// Only requests with this method.
     pub fn method(mut self, method: &str) -> Self {
         self.method = Some(method.to_ascii_uppercase());

@@ -28,10 +28,9 @@ async fn the_daemon_keeps_to_the_schedule_never_overlaps_and_stops_cleanly_on_si
     finished(&pair.run("stock").await);
     // From now on every run lasts about three seconds (its one read of the products is slow):
     // longer than the schedule's two, and ending away from a fire time.
-    let mut slow = Fault::status("/api/rest/v1/products", 200).method("GET");
-    slow.status = None;
-    slow.latency_ms = Some(2_800);
-    pair.pos.faults().add(slow);
+    pair.pos
+        .faults()
+        .add(Fault::latency("/api/rest/v1/products", 2_800).method("GET"));
 
     let config = pair.child_config("daemon.redb");
     let mut daemon = Command::new(env!("CARGO_BIN_EXE_tillbridge"))

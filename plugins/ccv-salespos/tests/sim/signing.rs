@@ -70,10 +70,10 @@ async fn a_write_sent_again_after_a_429_is_signed_anew() {
         ..CcvOptions::default()
     })
     .await;
-    let mut slow_refusal = Fault::status("/api/rest/v1/users", 429)
+    let slow_refusal = Fault::status("/api/rest/v1/users", 429)
         .method("POST")
-        .times(1);
-    slow_refusal.latency_ms = Some(3_000);
+        .times(1)
+        .delayed(3_000);
     pos.sim.faults().add(slow_refusal);
     // The index is built first (a GET), then the POST is refused once and sent again.
     let results = pos
