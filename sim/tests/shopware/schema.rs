@@ -1,5 +1,6 @@
 //! The simulator's responses checked against the official OpenAPI descriptions of 6.4, 6.6 and
-//! 6.7 (`shared/specs/shopware/`), and a check that the validation can fail.
+//! 6.7 (`tests/specs/shopware/`: verbatim extracts of shopware/admin-api-reference, see
+//! `SOURCES.json` there), and a check that the validation can fail.
 //!
 //! The files are OpenAPI 3.0; the schemas are used as JSON Schema (draft 4, which 3.0 extends)
 //! with these adaptations, each because real Shopware responses differ from the generated
@@ -31,7 +32,7 @@ use crate::support::*;
 
 fn spec_file(version: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/specs/shopware")
+        .join("tests/specs/shopware")
         .join(format!("admin-api-{version}.subset.openapi.json"))
 }
 
