@@ -80,6 +80,13 @@ async fn flows_2_1_stock_is_synchronised_per_sku_for_simple_products_and_each_va
             "{sku}"
         );
     }
+    // Each level written has its line in the activity log (the batch is logged as one
+    // transaction), in the order of the run.
+    let logged = pair.state.read().unwrap().activity(report.run.id).unwrap();
+    let logged_keys: Vec<&str> = logged.iter().map(|a| a.key.as_str()).collect();
+    let reported: Vec<&str> = report.entries.iter().map(|a| a.key.as_str()).collect();
+    assert_eq!(logged_keys, reported);
+    assert!(logged.windows(2).all(|w| w[0].seq < w[1].seq));
     // A second run with nothing changed writes nothing.
     let writes = pair
         .shop
