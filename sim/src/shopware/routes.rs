@@ -88,6 +88,16 @@ impl Call<'_> {
         Ok(language.to_string())
     }
 
+    /// A reader of `store` as this request asks: its version, language and inheritance.
+    fn reader<'s>(&self, store: &'s Store) -> Result<Reader<'s>, ApiError> {
+        Ok(Reader::new(
+            store,
+            &self.version(),
+            &self.language(store)?,
+            self.inheritance(),
+        ))
+    }
+
     fn inheritance(&self) -> bool {
         matches!(self.header("sw-inheritance"), Some("1" | "true"))
     }
@@ -366,12 +376,7 @@ fn search(
     };
     let criteria = criteria::parse(body, &store.defs, def, limits(store))?;
     acl::check_read(shared, &store.defs, def, &criteria)?;
-    let reader = Reader::new(
-        store,
-        &call.version(),
-        &call.language(store)?,
-        call.inheritance(),
-    );
+    let reader = call.reader(store)?;
     let found = reader.search(def, &criteria);
     if ids_only {
         let ids: Vec<Value> = found
@@ -445,12 +450,7 @@ fn detail(
     let body = query_to_json(call.query().unwrap_or_default());
     let criteria = criteria::parse(&body, &store.defs, def, Limits { max: None })?;
     acl::check_read(shared, &store.defs, def, &criteria)?;
-    let reader = Reader::new(
-        store,
-        &call.version(),
-        &call.language(store)?,
-        call.inheritance(),
-    );
+    let reader = call.reader(store)?;
     let row = reader
         .get(def.name, id)
         .ok_or_else(|| ApiError::not_found(def.name, id))?;
@@ -481,12 +481,7 @@ fn nested_list(
     else {
         return Err(call.no_route());
     };
-    let reader = Reader::new(
-        store,
-        &call.version(),
-        &call.language(store)?,
-        call.inheritance(),
-    );
+    let reader = call.reader(store)?;
     let row = reader
         .get(def.name, id)
         .ok_or_else(|| ApiError::not_found(def.name, id))?;

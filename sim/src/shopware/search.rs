@@ -112,29 +112,23 @@ impl<'s> Reader<'s> {
     /// A field's value for filtering and sorting: translations fall back to the system
     /// language, and with inheritance a variant falls back to its parent.
     pub fn value(&self, def: &EntityDef, row: &Row, field: &Field) -> Value {
-        let own = if field.translated {
-            row.translation(field.name, &self.language)
-                .or_else(|| row.translation(field.name, SYSTEM_LANGUAGE))
-                .cloned()
-                .unwrap_or(Value::Null)
-        } else {
-            row.get(field.name).clone()
-        };
-        if own.is_null()
-            && field.inherited
-            && self.inheritance
-            && let Some(parent) = self.parent(def, row)
-        {
-            return self.value(def, parent, field);
-        }
-        own
+        self.resolve(def, row, field, true)
     }
 
     /// What a response shows in a field: a translated field only in the requested language
     /// (null when that language lacks it), a variant's own value unless inheritance is asked for.
     pub fn shown(&self, def: &EntityDef, row: &Row, field: &Field) -> Value {
+        self.resolve(def, row, field, false)
+    }
+
+    fn resolve(&self, def: &EntityDef, row: &Row, field: &Field, system_language: bool) -> Value {
         let own = if field.translated {
             row.translation(field.name, &self.language)
+                .or_else(|| {
+                    system_language
+                        .then(|| row.translation(field.name, SYSTEM_LANGUAGE))
+                        .flatten()
+                })
                 .cloned()
                 .unwrap_or(Value::Null)
         } else {
@@ -145,7 +139,7 @@ impl<'s> Reader<'s> {
             && self.inheritance
             && let Some(parent) = self.parent(def, row)
         {
-            return self.shown(def, parent, field);
+            return self.resolve(def, parent, field, system_language);
         }
         own
     }
