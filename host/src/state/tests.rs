@@ -160,3 +160,33 @@ fn a_new_file_is_at_the_current_version_and_reopens() {
     let state = State::open(&path).unwrap();
     assert_eq!(state.kv("a").get("k").unwrap().as_deref(), Some("v"));
 }
+
+#[test]
+fn a_file_from_a_newer_tillbridge_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.redb");
+    drop(State::open(&path).unwrap());
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let write = db.begin_write().unwrap();
+        write
+            .open_table(META)
+            .unwrap()
+            .insert("schema_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        write.commit().unwrap();
+    }
+    let error = format!("{:#}", State::open(&path).err().unwrap());
+    assert!(
+        error.contains("newer than this tillbridge") && error.contains("state.redb"),
+        "{error}"
+    );
+    let db = redb::Database::open(&path).unwrap();
+    let read = db.begin_read().unwrap();
+    let version = read
+        .open_table(META)
+        .unwrap()
+        .get("schema_version")
+        .unwrap();
+    assert_eq!(version.map(|v| v.value()), Some(SCHEMA_VERSION + 1));
+}
