@@ -331,10 +331,21 @@ impl ProductsFlow<'_> {
                 Err(e) => bail!(e),
             }
         };
+        // Products are written by SKU (created or updated): a batch whose record a crash lost
+        // is found by SKU on the next run, so the batch is recorded in one transaction.
+        let mut entries = Vec::with_capacity(writes.len());
+        let mut links = Vec::new();
         for (write, print) in writes {
-            self.record(ctx, write, print, &answers)?;
+            let (entry, product_links) = Self::outcome(ctx, write, print, &answers);
+            entries.push(entry);
+            links.extend(product_links);
         }
-        Ok(())
+        ctx.record_batch(entries, |w| {
+            for (key, link) in &links {
+                w.put_link(key, link)?;
+            }
+            Ok(())
+        })
     }
 
     /// The target's ids of a product's categories, from the categories flow's links.
@@ -361,13 +372,13 @@ impl ProductsFlow<'_> {
         Ok(ids)
     }
 
-    fn record(
-        &self,
-        ctx: &mut RunContext<'_>,
+    /// What became of one product write: its activity entry and the links to store.
+    fn outcome(
+        ctx: &RunContext<'_>,
         write: ProductWrite,
         print: String,
         answers: &BTreeMap<String, Result<String, PluginError>>,
-    ) -> Result<()> {
+    ) -> (Entry, Vec<(String, Link)>) {
         let flow = ctx.flow;
         let sku = write.product.sku.clone();
         let update = write.target_id.is_some();
@@ -399,10 +410,8 @@ impl ProductsFlow<'_> {
                     flow.target,
                     CallError::Plugin(error)
                 );
-                return ctx.record(
-                    Entry::new("product", &sku, Outcome::Failed, message).sent(&write),
-                    |_| Ok(()),
-                );
+                let entry = Entry::new("product", &sku, Outcome::Failed, message).sent(&write);
+                return (entry, Vec::new());
             }
         };
         let verb = match (update, ctx.dry_run) {
@@ -470,12 +479,7 @@ impl ProductsFlow<'_> {
             .sent(&write)
             .answer(id)
             .fields(fields);
-        ctx.record(entry, |w| {
-            for (key, link) in &links {
-                w.put_link(key, link)?;
-            }
-            Ok(())
-        })
+        (entry, links)
     }
 }
 
