@@ -244,28 +244,13 @@ async fn naive_send(target: &mut Session, order: Order) -> bool {
     true
 }
 
-/// The operation a request counts against in CCV's limits: method and path with ids as `{id}`.
-fn operation(entry: &JournalEntry) -> String {
-    let path: Vec<&str> = entry
-        .path
-        .trim_end_matches('/')
-        .split('/')
-        .map(|s| {
-            if s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() {
-                "{id}"
-            } else {
-                s
-            }
-        })
-        .collect();
-    format!("{} {}", entry.method, path.join("/"))
-}
-
 /// How many requests went to each operation.
 fn operations(entries: &[JournalEntry]) -> BTreeMap<String, usize> {
     let mut per_op: BTreeMap<String, usize> = BTreeMap::new();
     for e in entries.iter().filter(|e| !e.path.starts_with("/__sim")) {
-        *per_op.entry(operation(e)).or_default() += 1;
+        *per_op
+            .entry(ccv::operation(&e.method, &e.path))
+            .or_default() += 1;
     }
     per_op
 }

@@ -19,7 +19,7 @@ use tillbridge::runtime::bindings::tillbridge::plugin::types::{
 };
 use tillbridge::runtime::{Grants, Kv, Limits, Runtime};
 use tillbridge::state::State;
-use tillbridge_sim::ccv::{CcvOptions, CcvSim, RateLimits};
+use tillbridge_sim::ccv::{CcvOptions, CcvSim, RateLimits, operation};
 
 const PRODUCTS: usize = 1_000;
 const BATCH: usize = 100;
@@ -83,23 +83,6 @@ fn product(i: usize, configurable: bool) -> Product {
         updated_at: None,
         custom_fields: vec![],
     }
-}
-
-/// CCV's operation of a journal entry: the method and the path with ids as `{id}`.
-fn operation(method: &str, path: &str) -> String {
-    let path = path.trim_start_matches("/api/rest/v1");
-    let segments: Vec<&str> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            if s.bytes().all(|b| b.is_ascii_digit()) {
-                "{id}"
-            } else {
-                s
-            }
-        })
-        .collect();
-    format!("{method} /{}", segments.join("/"))
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -50,6 +50,7 @@ use serde_json::{Value, json};
 pub use auth::{format_x_date, parse_x_date, sign};
 pub use collection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use error::CcvError;
+pub use limits::operation;
 pub use stock::{Article, StockLevel};
 
 use crate::common::{Faults, Instrumentation, Journal, RunningServer, instrument, serve};
