@@ -1,4 +1,4 @@
-//! Host-side bindings of the `tillbridge:plugin@0.1.0` WIT package.
+//! Host-side bindings of the `tillbridge:plugin@0.2.0` WIT package.
 //!
 //! Generated from the `all-capabilities` world, which imports everything the host offers and
 //! exports every capability; per component the runtime binds only the exports it really has.
