@@ -132,7 +132,7 @@ pub fn main() -> ExitCode {
             Command::Run(args) => flows::run(&args).await,
             Command::Once(args) => flows::once(&args).await,
             Command::Runs(args) => records::runs(&args).await,
-            Command::Activity(args) => records::activity(&args).await,
+            Command::Activity(args) => records::activity(&args, cli.verbose > 0).await,
             Command::Retry(args) => records::retry(&args).await,
             Command::Skip(args) => records::skip(&args).await,
             Command::Demo(args) => demo::run(&args).await,

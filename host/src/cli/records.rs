@@ -118,13 +118,11 @@ pub struct ActivityArgs {
     /// How many records at most (for --search).
     #[arg(long, default_value_t = 50)]
     limit: usize,
-    /// Also print what came from the source and what was sent.
-    #[arg(long, short)]
-    verbose: bool,
 }
 
-/// Prints the activity of a run, or the records that match a search.
-pub async fn activity(args: &ActivityArgs) -> Result<()> {
+/// Prints the activity of a run, or the records that match a search; `verbose` (the global
+/// `-v`) adds what came from the source and what was sent.
+pub async fn activity(args: &ActivityArgs, verbose: bool) -> Result<()> {
     let (_, records) = Records::open(&args.config)?;
     let rows = match (&args.search, args.run) {
         (Some(text), _) => records.search(text, args.limit).await?,
@@ -146,7 +144,7 @@ pub async fn activity(args: &ActivityArgs) -> Result<()> {
         println!("nothing found");
     }
     for row in rows {
-        print_activity(&row, args.verbose);
+        print_activity(&row, verbose);
     }
     let waiting: Vec<_> = records
         .pending()

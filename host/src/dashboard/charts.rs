@@ -8,9 +8,13 @@ use plotters::prelude::*;
 
 use crate::state::{Outcome, Run};
 
-const WIDTH: u32 = 760;
-const HEIGHT: u32 = 260;
+const WIDTH: u32 = 600;
+const HEIGHT: u32 = 280;
+/// The legend's room, right of the plot.
+const LEGEND: u32 = 100;
 const FONT: &str = "sans-serif";
+/// The fewest bars' places, so that a few runs do not make a few wide blocks.
+const MIN_SLOTS: usize = 10;
 
 /// The colour of an outcome, as the pages' badges show it.
 fn colour(outcome: Outcome) -> RGBColor {
@@ -32,23 +36,27 @@ fn builder<'a, 'b>(
     let mut builder = ChartBuilder::on(root);
     builder
         .margin(12)
-        .caption(caption, (FONT, 16))
+        .caption(caption, (FONT, 17))
         .x_label_area_size(28)
         .y_label_area_size(44);
     builder
 }
 
-/// The series' names and colours, top left.
-fn legend<'a, 'b: 'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
-) -> Result<()> {
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.2))
-        .label_font((FONT, 12))
-        .draw()?;
+/// The series' names and colours, in the room right of the plot.
+fn legend(area: &DrawingArea<SVGBackend<'_>, Shift>, series: &[(Outcome, bool)]) -> Result<()> {
+    for (i, (outcome, bar)) in series.iter().enumerate() {
+        let y = 44 + 22 * i32::try_from(i).unwrap_or(0);
+        let fill = colour(*outcome);
+        if *bar {
+            area.draw(&Rectangle::new([(6, y - 6), (18, y + 6)], fill.filled()))?;
+        } else {
+            area.draw(&PathElement::new(
+                vec![(4, y), (20, y)],
+                fill.stroke_width(2),
+            ))?;
+        }
+        area.draw(&Text::new(outcome.as_str(), (26, y - 7), (FONT, 13)))?;
+    }
     Ok(())
 }
 
@@ -62,19 +70,23 @@ pub fn records_per_run(runs: &[Run]) -> Result<String> {
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE)?;
-        let bars = runs.len().max(1);
+        let (plot, side) = root.split_horizontally(WIDTH - LEGEND);
+        let slots = runs.len().max(MIN_SLOTS);
         let highest = runs
             .iter()
             .map(|r| r.counts.values().sum::<u64>())
             .max()
             .unwrap_or(0)
             .max(1);
-        let mut chart = builder(&root, "Records per run")
-            .build_cartesian_2d((0..bars).into_segmented(), 0..highest + highest / 5 + 1)?;
+        // A segmented range of 0..n has n + 1 places.
+        let mut chart = builder(&plot, "Records per run").build_cartesian_2d(
+            (0..slots - 1).into_segmented(),
+            0..highest + highest / 5 + 1,
+        )?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(bars.min(16))
+            .x_labels(slots.min(16))
             .x_label_formatter(&|v| {
                 match v {
                     SegmentValue::CenterOf(i) => runs.get(*i).map(|r| format!("#{}", r.id)),
@@ -83,7 +95,7 @@ pub fn records_per_run(runs: &[Run]) -> Result<String> {
                 .unwrap_or_default()
             })
             .y_desc("records")
-            .label_style((FONT, 12))
+            .label_style((FONT, 13))
             .draw()?;
         for outcome in Outcome::ALL {
             let bars = runs.iter().enumerate().filter_map(|(i, run)| {
@@ -105,13 +117,10 @@ pub fn records_per_run(runs: &[Run]) -> Result<String> {
                     bar
                 })
             });
-            let fill = colour(outcome);
-            chart
-                .draw_series(bars)?
-                .label(outcome.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], fill.filled()));
+            chart.draw_series(bars)?;
         }
-        legend(&mut chart)?;
+        let series: Vec<(Outcome, bool)> = Outcome::ALL.iter().rev().map(|o| (*o, true)).collect();
+        legend(&side, &series)?;
         root.present()?;
     }
     Ok(svg)
@@ -151,7 +160,8 @@ pub fn failures_over_time(runs: &[Run], days: u32) -> Result<String> {
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE)?;
-        let mut chart = builder(&root, "Failures over time (per day, UTC)")
+        let (plot, side) = root.split_horizontally(WIDTH - LEGEND);
+        let mut chart = builder(&plot, "Failures per day (UTC)")
             .build_cartesian_2d(0..dates.len().saturating_sub(1).max(1), 0..highest + 1)?;
         chart
             .configure_mesh()
@@ -164,18 +174,13 @@ pub fn failures_over_time(runs: &[Run], days: u32) -> Result<String> {
                     .unwrap_or_default()
             })
             .y_desc("records")
-            .label_style((FONT, 12))
+            .label_style((FONT, 13))
             .draw()?;
         for (outcome, points) in [(Outcome::Failed, failed), (Outcome::Parked, parked)] {
             let line = colour(outcome);
-            chart
-                .draw_series(LineSeries::new(points, line.stroke_width(2)).point_size(3))?
-                .label(outcome.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 14, y)], line.stroke_width(2))
-                });
+            chart.draw_series(LineSeries::new(points, line.stroke_width(2)).point_size(3))?;
         }
-        legend(&mut chart)?;
+        legend(&side, &[(Outcome::Failed, false), (Outcome::Parked, false)])?;
         root.present()?;
     }
     Ok(svg)

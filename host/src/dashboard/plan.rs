@@ -27,6 +27,9 @@ pub struct Row {
     pub key: String,
     pub message: String,
     pub changes: Vec<Change>,
+    /// For an update: whether tillbridge's log has what it last wrote (else the old values are
+    /// not known).
+    pub known: bool,
     /// Values of a new record not listed.
     pub more: usize,
 }
@@ -72,6 +75,7 @@ pub fn rows(
         .filter(|e| e.outcome != Outcome::Unchanged)
         .map(|entry| {
             let now = entry.sent.as_ref().map(leaves).unwrap_or_default();
+            let mut known = false;
             let (changes, more) = match entry.outcome {
                 Outcome::Created => {
                     // The record's own values first, then those of its parts (variants, lines).
@@ -95,7 +99,11 @@ pub fn rows(
                     let before = written
                         .get(&(entry.kind.clone(), entry.key.clone()))
                         .map(leaves);
-                    (updates(&now, before.as_ref(), &entry.fields), 0)
+                    known = before.is_some();
+                    let mut changes = updates(&now, before.as_ref(), &entry.fields);
+                    // The record's own key is no news.
+                    changes.retain(|c| c.new != entry.key);
+                    (changes, 0)
                 }
                 _ => (Vec::new(), 0),
             };
@@ -113,6 +121,7 @@ pub fn rows(
                         field: c.field,
                     })
                     .collect(),
+                known,
                 more,
             }
         })

@@ -17,6 +17,9 @@ pub fn time(at: DateTime<Utc>) -> String {
 /// "in 3 min", "2 h ago".
 pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let seconds = (at - now).num_seconds();
+    if seconds.abs() < 5 {
+        return "just now".into();
+    }
     let amount = |s: i64| match s {
         0..60 => format!("{s} s"),
         60..3600 => format!("{} min", s / 60),

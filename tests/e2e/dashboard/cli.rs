@@ -140,7 +140,7 @@ async fn runs_activity_retry_and_skip_work_while_the_daemon_holds_the_state_file
     .iter()
     .map(|args| cli(&config, args))
     .collect();
-    assert!(local[2].1.contains("Parked"), "{}", local[2].1);
+    assert!(local[2].1.contains("Parked"), "{local:?}");
 
     let dir = pair.dir.path();
     let config_arg = config.to_str().unwrap();
@@ -217,7 +217,7 @@ async fn runs_activity_retry_and_skip_work_while_the_daemon_holds_the_state_file
 async fn a_token_from_the_environment_is_used_and_never_printed() {
     let flows = four_flows("0 0 1 1 *").replace(
         "listen = \"127.0.0.1:0\"",
-        "listen = \"127.0.0.1:0\"\ntoken = \"${BOARD_TOKEN}\"",
+        "listen = \"127.0.0.1:0\"\ntoken = \"${BOARD_TOKEN:-the-pair-process-reads-this-one}\"",
     );
     let pair = Pair::demo(&flows).await;
     let config = pair.child_config("daemon.redb");

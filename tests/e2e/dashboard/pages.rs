@@ -269,7 +269,7 @@ async fn the_charts_show_records_per_run_and_failures_over_time() {
         assert!(records.body.contains(label), "{label} in the chart");
     }
     let failures = board.get("/charts/failures.svg?flow=orders").await;
-    assert!(failures.body.contains("Failures over time") && failures.body.contains("parked"));
+    assert!(failures.body.contains("Failures per day") && failures.body.contains("parked"));
 }
 
 /// A JSON value as the plan shows it.
