@@ -22,16 +22,14 @@ pub struct Action {
 }
 
 impl Action {
-    /// Refuses a form without the right CSRF token.
-    fn checked(self, app: &App) -> Result<Self, Response> {
-        if app.auth.is_csrf(&self.csrf) {
-            Ok(self)
-        } else {
-            Err(app.pages.error(
+    /// The refusal of a form without the right CSRF token.
+    fn refused(&self, app: &App) -> Option<Response> {
+        (!app.auth.is_csrf(&self.csrf)).then(|| {
+            app.pages.error(
                 StatusCode::FORBIDDEN,
                 "this form did not come from the dashboard (its CSRF token is missing or wrong); nothing was done — reload the page and try again",
-            ))
-        }
+            )
+        })
     }
 }
 
@@ -52,10 +50,9 @@ fn not_started(app: &App, flow: &str, why: NotStarted) -> Response {
 
 /// Runs a flow now.
 pub async fn run_now(State(app): State<App>, Form(action): Form<Action>) -> Response {
-    let action = match action.checked(&app) {
-        Ok(a) => a,
-        Err(refused) => return refused,
-    };
+    if let Some(refused) = action.refused(&app) {
+        return refused;
+    }
     match app.runner.run_now(&action.flow) {
         Ok(()) => {
             app.pages
@@ -68,10 +65,9 @@ pub async fn run_now(State(app): State<App>, Form(action): Form<Action>) -> Resp
 
 /// Starts a dry run of a flow and shows its plan.
 pub async fn dry_run(State(app): State<App>, Form(action): Form<Action>) -> Response {
-    let action = match action.checked(&app) {
-        Ok(a) => a,
-        Err(refused) => return refused,
-    };
+    if let Some(refused) = action.refused(&app) {
+        return refused;
+    }
     match app.runner.dry_run(&action.flow) {
         Ok(id) => see_other(&format!("/plans/{id}")),
         Err(why) => not_started(&app, &action.flow, why),
@@ -80,10 +76,9 @@ pub async fn dry_run(State(app): State<App>, Form(action): Form<Action>) -> Resp
 
 /// Sends a waiting record again: now, if its flow is not running, else with its next run.
 pub async fn retry(State(app): State<App>, Form(action): Form<Action>) -> Response {
-    let action = match action.checked(&app) {
-        Ok(a) => a,
-        Err(refused) => return refused,
-    };
+    if let Some(refused) = action.refused(&app) {
+        return refused;
+    }
     let (flow, key) = (&action.flow, &action.key);
     if let Err(e) = app.state.retry(flow, key) {
         return app.pages.error(StatusCode::CONFLICT, &format!("{e:#}"));
@@ -102,10 +97,9 @@ pub async fn retry(State(app): State<App>, Form(action): Form<Action>) -> Respon
 
 /// Gives up on a waiting record: it is never sent.
 pub async fn skip(State(app): State<App>, Form(action): Form<Action>) -> Response {
-    let action = match action.checked(&app) {
-        Ok(a) => a,
-        Err(refused) => return refused,
-    };
+    if let Some(refused) = action.refused(&app) {
+        return refused;
+    }
     let (flow, key) = (&action.flow, &action.key);
     let Some(f) = app.integration.config.flows.get(flow) else {
         return app
