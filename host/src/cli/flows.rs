@@ -1,12 +1,15 @@
 //! `tillbridge once` (one flow, now, possibly dry) and `tillbridge run` (the daemon).
 
+use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use tokio_util::sync::CancellationToken;
 
 use super::{ConfigArg, open};
+use crate::dashboard;
 use crate::flows::{self, Options, RunReport, summary};
+use crate::scheduler::FlowLocks;
 use crate::state::{Outcome, RunStatus};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -43,13 +46,19 @@ pub async fn once(args: &OnceArgs) -> Result<()> {
 
 /// The records of a run, one line each, then the summary and the notes.
 pub fn print_report(report: &RunReport, all: bool) {
+    // stdout gone (a closed pipe) leaves nobody to tell.
+    let _ = write_report(&mut std::io::stdout(), report, all);
+}
+
+/// [`print_report`] to any writer.
+pub fn write_report(out: &mut impl Write, report: &RunReport, all: bool) -> std::io::Result<()> {
     let run = &report.run;
     let title = if run.dry_run {
         format!("dry run of {} (nothing was written)", run.flow)
     } else {
         format!("run {} of {}", run.id, run.flow)
     };
-    println!("{title}:");
+    writeln!(out, "{title}:")?;
     let width = report
         .entries
         .iter()
@@ -62,25 +71,27 @@ pub fn print_report(report: &RunReport, all: bool) {
         .iter()
         .filter(|e| all || e.outcome != Outcome::Unchanged)
     {
-        println!(
+        writeln!(
+            out,
             "  {:<9} {:<width$}  {:<9}  {}",
             entry.kind,
             entry.key,
             entry.outcome.as_str(),
             entry.message
-        );
+        )?;
     }
     let unchanged = run.counts.get(&Outcome::Unchanged).copied().unwrap_or(0);
     if !all && unchanged > 0 {
-        println!("  … and {unchanged} unchanged (list them with --all)");
+        writeln!(out, "  … and {unchanged} unchanged (list them with --all)")?;
     }
-    println!("  {}", summary(&run.counts));
+    writeln!(out, "  {}", summary(&run.counts))?;
     for note in &run.notes {
-        println!("  note: {note}");
+        writeln!(out, "  note: {note}")?;
     }
     if let Some(error) = &run.error {
-        println!("  stopped: {error}");
+        writeln!(out, "  stopped: {error}")?;
     }
+    Ok(())
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -89,7 +100,7 @@ pub struct RunArgs {
     config: ConfigArg,
 }
 
-/// Runs every enabled flow on its schedule until SIGINT or SIGTERM.
+/// Runs every enabled flow on its schedule, and serves the dashboard, until SIGINT or SIGTERM.
 pub async fn run(args: &RunArgs) -> Result<()> {
     let (integration, state) = open(&args.config)?;
     let shutdown = CancellationToken::new();
@@ -105,11 +116,41 @@ pub async fn run(args: &RunArgs) -> Result<()> {
         "tillbridge runs {}; Ctrl-C stops after the record in flight",
         flows.join(", ")
     );
-    crate::scheduler::run(Arc::new(integration), state, shutdown).await
+    let integration = Arc::new(integration);
+    let locks = FlowLocks::default();
+    let served = if integration.config.dashboard.enabled {
+        let served = dashboard::serve(
+            integration.clone(),
+            state.clone(),
+            locks.clone(),
+            shutdown.clone(),
+        )
+        .await?;
+        if served.token_generated {
+            tracing::info!(
+                "dashboard: {} (sign in: {})",
+                served.url,
+                served.sign_in_url()
+            );
+        } else {
+            tracing::info!(
+                "dashboard: {} (sign in with the token of [dashboard] in flows.toml)",
+                served.url
+            );
+        }
+        Some(served)
+    } else {
+        None
+    };
+    let result = crate::scheduler::run(integration, state, locks, shutdown).await;
+    if let Some(served) = served {
+        served.stopped().await;
+    }
+    result
 }
 
 /// Cancels `token` on SIGINT or SIGTERM, so that flows stop after the record in flight.
-fn stop_on_signal(token: CancellationToken) {
+pub(super) fn stop_on_signal(token: CancellationToken) {
     tokio::spawn(async move {
         let interrupt = tokio::signal::ctrl_c();
         #[cfg(unix)]

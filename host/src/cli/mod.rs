@@ -84,15 +84,15 @@ pub fn open(args: &ConfigArg) -> anyhow::Result<(Integration, State)> {
         &integration
             .config
             .resolve_path(&integration.config.host.state),
-    )?;
+    )
+    .map_err(|e| {
+        if State::held_elsewhere(&e) {
+            e.context("a running `tillbridge run` holds the state file: use Run now or Dry run on its dashboard, or stop it first")
+        } else {
+            e
+        }
+    })?;
     Ok((integration, state))
-}
-
-/// The state file of a configuration, without loading its plugins.
-pub fn open_state(args: &ConfigArg) -> anyhow::Result<(Config, State)> {
-    let config = args.load()?;
-    let state = State::open(&config.resolve_path(&config.host.state))?;
-    Ok((config, state))
 }
 
 /// Runs the command line; the exit code is 0 on success, 1 on failure (with the reason on
@@ -131,10 +131,10 @@ pub fn main() -> ExitCode {
             Command::Transform(args) => transform::run(&args).await,
             Command::Run(args) => flows::run(&args).await,
             Command::Once(args) => flows::once(&args).await,
-            Command::Runs(args) => records::runs(&args),
-            Command::Activity(args) => records::activity(&args),
-            Command::Retry(args) => records::retry(&args),
-            Command::Skip(args) => records::skip(&args),
+            Command::Runs(args) => records::runs(&args).await,
+            Command::Activity(args) => records::activity(&args, cli.verbose > 0).await,
+            Command::Retry(args) => records::retry(&args).await,
+            Command::Skip(args) => records::skip(&args).await,
             Command::Demo(args) => demo::run(&args).await,
             Command::Sim(args) => sim::run(&args).await,
         }

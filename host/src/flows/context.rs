@@ -408,7 +408,7 @@ pub fn summary(counts: &BTreeMap<Outcome, u64>) -> String {
 }
 
 /// Personal data out of a record: names, e-mail addresses, addresses and phone numbers.
-fn redacted(mut value: Value) -> Value {
+pub fn redacted(mut value: Value) -> Value {
     const PERSONAL: [&str; 12] = [
         "email",
         "first_name",

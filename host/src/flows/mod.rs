@@ -10,7 +10,7 @@ pub mod stock;
 
 use anyhow::Result;
 
-pub use context::{Entry, Options, RunContext, RunReport, summary};
+pub use context::{Entry, Options, RunContext, RunReport, redacted, summary};
 
 use crate::config::FlowKind;
 use crate::integration::Integration;

@@ -6,6 +6,7 @@
 mod kv;
 mod records;
 mod tables;
+mod waiting;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -95,6 +96,15 @@ impl State {
         let result = f(&Write { txn: &txn })?;
         txn.commit()?;
         Ok(result)
+    }
+
+    /// Whether `error` (from [`State::open`]) says another process has the file open: a running
+    /// `tillbridge run` holds it for as long as it runs.
+    pub fn held_elsewhere(error: &anyhow::Error) -> bool {
+        matches!(
+            error.downcast_ref::<redb::DatabaseError>(),
+            Some(redb::DatabaseError::DatabaseAlreadyOpen)
+        )
     }
 
     /// The key-value space of one plugin for one connection.

@@ -45,6 +45,14 @@ fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
         .with_context(|| format!("unreadable record in the state file: {text}"))
 }
 
+/// The record under `key` in a table of JSON values.
+fn get_json<T: DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static str>,
+    key: &str,
+) -> Result<Option<T>> {
+    table.get(key)?.map(|v| from_json(v.value())).transpose()
+}
+
 pub(super) fn create(write: &WriteTransaction) -> Result<()> {
     write.open_table(LINKS)?;
     write.open_table(CURSORS)?;
@@ -85,11 +93,7 @@ impl Read {
 
     /// One pending record.
     pub fn pending_one(&self, flow: &str, key: &str) -> Result<Option<Pending>> {
-        let table = self.txn.open_table(PENDING)?;
-        table
-            .get(flow_key(flow, key).as_str())?
-            .map(|v| from_json(v.value()))
-            .transpose()
+        get_json(&self.txn.open_table(PENDING)?, &flow_key(flow, key))
     }
 
     /// Every pending record of every flow.
@@ -211,6 +215,11 @@ impl Write<'_> {
             .open_table(INTENTS)?
             .remove(flow_key(flow, key).as_str())?;
         Ok(())
+    }
+
+    /// One pending record, as this transaction sees it.
+    pub fn pending_one(&self, flow: &str, key: &str) -> Result<Option<Pending>> {
+        get_json(&self.txn.open_table(PENDING)?, &flow_key(flow, key))
     }
 
     /// Records (or replaces) a pending record.
