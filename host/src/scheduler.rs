@@ -12,15 +12,17 @@ use chrono::Utc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::flows::{self, Options};
+use crate::flows::{self, Events, Options};
 use crate::integration::Integration;
 use crate::state::State;
 
-/// Runs every enabled flow on its schedule until `shutdown` is cancelled.
+/// Runs every enabled flow on its schedule until `shutdown` is cancelled; every run reports its
+/// events to `events`.
 pub async fn run(
     integration: Arc<Integration>,
     state: State,
     shutdown: CancellationToken,
+    events: Events,
 ) -> Result<()> {
     let mut tasks = JoinSet::new();
     for (name, flow) in &integration.config.flows {
@@ -32,7 +34,11 @@ pub async fn run(
             integration.clone(),
             state.clone(),
             name.clone(),
-            shutdown.clone(),
+            Options {
+                dry_run: false,
+                cancel: shutdown.clone(),
+                events: events.clone(),
+            },
         ));
     }
     while let Some(done) = tasks.join_next().await {
@@ -43,12 +49,8 @@ pub async fn run(
     Ok(())
 }
 
-async fn flow_loop(
-    integration: Arc<Integration>,
-    state: State,
-    name: String,
-    shutdown: CancellationToken,
-) {
+async fn flow_loop(integration: Arc<Integration>, state: State, name: String, options: Options) {
+    let shutdown = options.cancel.clone();
     let schedule = integration.config.flows[&name].schedule.clone();
     loop {
         let now = Utc::now();
@@ -62,11 +64,6 @@ async fn flow_loop(
             () = tokio::time::sleep(wait) => {}
             () = shutdown.cancelled() => return,
         }
-        let options = Options {
-            dry_run: false,
-            cancel: shutdown.clone(),
-            progress: false,
-        };
         if let Err(e) = flows::run_flow(&integration, &state, &name, &options).await {
             tracing::error!(flow = %name, "cannot run: {e:#}");
         }

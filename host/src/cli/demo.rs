@@ -15,9 +15,10 @@ use tillbridge_sim::dataset::{self, Dataset};
 use tillbridge_sim::shopware::{self, ApiVersion, ShopwareOptions, ShopwareSim};
 
 use super::flows::print_report;
+use super::progress::Progress;
 use crate::builtin;
 use crate::config::{Config, FlowKind, ProcessEnv, Vars};
-use crate::flows::{self, Options};
+use crate::flows::{self, Events, Options};
 use crate::integration::Integration;
 use crate::state::{Outcome, State};
 
@@ -126,6 +127,10 @@ pub async fn run(args: &Args) -> Result<()> {
             .map(|f| (f, "again: waiting orders go once their articles exist")),
     );
 
+    let options = Options {
+        events: Events::default().with(Progress::for_stderr()),
+        ..Options::default()
+    };
     let mut failed = Vec::new();
     let mut booked = 0;
     for (step, (name, why)) in plan.iter().enumerate() {
@@ -143,16 +148,7 @@ pub async fn run(args: &Args) -> Result<()> {
                 format!(" ({why})")
             }
         );
-        let report = flows::run_flow(
-            &integration,
-            &state,
-            name,
-            &Options {
-                progress: true,
-                ..Options::default()
-            },
-        )
-        .await?;
+        let report = flows::run_flow(&integration, &state, name, &options).await?;
         print_report(&report, args.all);
         if flow.kind == FlowKind::Orders {
             booked += report

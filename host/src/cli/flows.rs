@@ -5,8 +5,9 @@ use std::sync::Arc;
 use anyhow::{Result, bail};
 use tokio_util::sync::CancellationToken;
 
+use super::progress::Progress;
 use super::{ConfigArg, open};
-use crate::flows::{self, Options, RunReport, summary};
+use crate::flows::{self, Events, Options, RunReport, summary};
 use crate::state::{Outcome, RunStatus};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -31,7 +32,7 @@ pub async fn once(args: &OnceArgs) -> Result<()> {
     let options = Options {
         dry_run: args.dry_run,
         cancel,
-        progress: true,
+        events: Events::default().with(Progress::for_stderr()),
     };
     let report = flows::run_flow(&integration, &state, &args.flow, &options).await?;
     print_report(&report, args.all);
@@ -105,7 +106,8 @@ pub async fn run(args: &RunArgs) -> Result<()> {
         "tillbridge runs {}; Ctrl-C stops after the record in flight",
         flows.join(", ")
     );
-    crate::scheduler::run(Arc::new(integration), state, shutdown).await
+    let events = Events::default().with(Progress::log_lines());
+    crate::scheduler::run(Arc::new(integration), state, shutdown, events).await
 }
 
 /// Cancels `token` on SIGINT or SIGTERM, so that flows stop after the record in flight.
