@@ -52,8 +52,10 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
         waiting: Waiting::default(),
     };
     orders.reconcile(ctx).await?;
-    orders.retry_pending(ctx).await?;
-    orders.read_new(ctx, settings.batch_size).await
+    let sent = orders.retry_pending(ctx).await?;
+    orders
+        .read_new(ctx, settings.batch_size.saturating_sub(sent))
+        .await
 }
 
 struct OrdersFlow<'s> {

@@ -39,7 +39,7 @@ impl OrdersFlow<'_> {
         let doing = format!("trying {} waiting order(s) again", orders.len());
         tracing::info!("{doing}");
         ctx.progress(doing);
-        self.send(ctx, orders, u32::MAX).await
+        self.send(ctx, orders, self.settings.batch_size).await
     }
 
     /// A whole batch failed: for a passing reason the cursor stays, so the orders come again.
