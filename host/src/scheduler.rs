@@ -16,7 +16,7 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::flows::{self, Options};
+use crate::flows::{self, Events, Options};
 use crate::integration::Integration;
 use crate::state::State;
 
@@ -46,12 +46,14 @@ impl FlowLocks {
     }
 }
 
-/// Runs every enabled flow on its schedule until `shutdown` is cancelled.
+/// Runs every enabled flow on its schedule until `shutdown` is cancelled; every run reports its
+/// events to `events`.
 pub async fn run(
     integration: Arc<Integration>,
     state: State,
     locks: FlowLocks,
     shutdown: CancellationToken,
+    events: Events,
 ) -> Result<()> {
     let mut tasks = JoinSet::new();
     for (name, flow) in &integration.config.flows {
@@ -64,7 +66,11 @@ pub async fn run(
             state.clone(),
             name.clone(),
             locks.clone(),
-            shutdown.clone(),
+            Options {
+                dry_run: false,
+                cancel: shutdown.clone(),
+                events: events.clone(),
+            },
         ));
     }
     while let Some(done) = tasks.join_next().await {
@@ -80,8 +86,9 @@ async fn flow_loop(
     state: State,
     name: String,
     locks: FlowLocks,
-    shutdown: CancellationToken,
+    options: Options,
 ) {
+    let shutdown = options.cancel.clone();
     let schedule = integration.config.flows[&name].schedule.clone();
     loop {
         let now = Utc::now();
@@ -99,11 +106,6 @@ async fn flow_loop(
         let _running = tokio::select! {
             guard = locks.wait(&name) => guard,
             () = shutdown.cancelled() => return,
-        };
-        let options = Options {
-            dry_run: false,
-            cancel: shutdown.clone(),
-            progress: false,
         };
         if let Err(e) = flows::run_flow(&integration, &state, &name, &options).await {
             tracing::error!(flow = %name, "cannot run: {e:#}");

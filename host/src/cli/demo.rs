@@ -21,10 +21,11 @@ use tillbridge_sim::shopware::{self, ApiVersion, ShopwareOptions, ShopwareSim};
 use tokio_util::sync::CancellationToken;
 
 use super::flows::{stop_on_signal, write_report};
+use super::progress::Progress;
 use crate::builtin;
 use crate::config::{Config, FlowKind, ProcessEnv, Vars};
 use crate::dashboard;
-use crate::flows::{self, Options};
+use crate::flows::{self, Events, Options};
 use crate::integration::Integration;
 use crate::scheduler::FlowLocks;
 use crate::state::{Outcome, State};
@@ -147,6 +148,10 @@ pub async fn run(args: &Args) -> Result<()> {
             .map(|f| (f, "again: waiting orders go once their articles exist")),
     );
 
+    let options = Options {
+        events: Events::default().with(Progress::for_stderr()),
+        ..Options::default()
+    };
     let mut failed = Vec::new();
     let mut booked = 0;
     for (step, (name, why)) in plan.iter().enumerate() {
@@ -165,16 +170,7 @@ pub async fn run(args: &Args) -> Result<()> {
                 format!(" ({why})")
             }
         )?;
-        let report = flows::run_flow(
-            &integration,
-            &state,
-            name,
-            &Options {
-                progress: true,
-                ..Options::default()
-            },
-        )
-        .await?;
+        let report = flows::run_flow(&integration, &state, name, &options).await?;
         write_report(&mut out, &report, args.all)?;
         if flow.kind == FlowKind::Orders {
             booked += report
@@ -215,8 +211,14 @@ pub async fn run(args: &Args) -> Result<()> {
 async fn serve(out: &mut dyn Write, integration: Integration, state: State) -> Result<()> {
     let shutdown = CancellationToken::new();
     stop_on_signal(shutdown.clone());
-    let served =
-        dashboard::serve(Arc::new(integration), state, FlowLocks::default(), shutdown).await?;
+    let served = dashboard::serve(
+        Arc::new(integration),
+        state,
+        FlowLocks::default(),
+        shutdown,
+        Events::default().with(Progress::log_lines()),
+    )
+    .await?;
     writeln!(
         out,
         "the dashboard shows this demo at {} — Ctrl-C stops it and both simulators",

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use anyhow::{Result, bail};
 use tokio_util::sync::CancellationToken;
 
+use super::progress::Progress;
 use super::{ConfigArg, open};
 use crate::dashboard;
-use crate::flows::{self, Options, RunReport, summary};
+use crate::flows::{self, Events, Options, RunReport, summary};
 use crate::scheduler::FlowLocks;
 use crate::state::{Outcome, RunStatus};
 
@@ -34,7 +35,7 @@ pub async fn once(args: &OnceArgs) -> Result<()> {
     let options = Options {
         dry_run: args.dry_run,
         cancel,
-        progress: true,
+        events: Events::default().with(Progress::for_stderr()),
     };
     let report = flows::run_flow(&integration, &state, &args.flow, &options).await?;
     print_report(&report, args.all);
@@ -118,12 +119,14 @@ pub async fn run(args: &RunArgs) -> Result<()> {
     );
     let integration = Arc::new(integration);
     let locks = FlowLocks::default();
+    let events = Events::default().with(Progress::log_lines());
     let served = if integration.config.dashboard.enabled {
         let served = dashboard::serve(
             integration.clone(),
             state.clone(),
             locks.clone(),
             shutdown.clone(),
+            events.clone(),
         )
         .await?;
         if served.token_generated {
@@ -142,7 +145,7 @@ pub async fn run(args: &RunArgs) -> Result<()> {
     } else {
         None
     };
-    let result = crate::scheduler::run(integration, state, locks, shutdown).await;
+    let result = crate::scheduler::run(integration, state, locks, shutdown, events).await;
     if let Some(served) = served {
         served.stopped().await;
     }

@@ -3,6 +3,7 @@
 mod demo;
 mod flows;
 mod plugins;
+mod progress;
 mod records;
 mod sim;
 mod transform;

@@ -117,6 +117,51 @@ fn a_bad_cron_expression_names_its_line() {
 }
 
 #[test]
+fn cron_weekdays_are_read_as_crontab_reads_them() {
+    use chrono::{Datelike, TimeZone, Utc, Weekday};
+    // A Wednesday.
+    let wednesday = Utc.with_ymd_and_hms(2025, 1, 1, 12, 0, 0).unwrap();
+    let days = |expression: &str| -> Vec<Weekday> {
+        let schedule = Schedule::parse(expression).unwrap_or_else(|p| panic!("{}", p.message));
+        schedule
+            .next_times(wednesday, 7)
+            .iter()
+            .map(|t| t.weekday())
+            .collect()
+    };
+    assert_eq!(days("0 9 * * 0"), vec![Weekday::Sun; 7], "0 is Sunday");
+    assert_eq!(days("0 9 * * 7"), vec![Weekday::Sun; 7], "and so is 7");
+    assert_eq!(days("0 9 * * 1"), vec![Weekday::Mon; 7], "1 is Monday");
+    use Weekday::*;
+    assert_eq!(
+        days("0 9 * * 1-5"),
+        vec![Thu, Fri, Mon, Tue, Wed, Thu, Fri],
+        "1-5 is Monday to Friday"
+    );
+    assert_eq!(
+        days("0 9 * * SAT,SUN"),
+        vec![Sat, Sun, Sat, Sun, Sat, Sun, Sat]
+    );
+    // A day of the month and a weekday both given: either matches (Vixie cron).
+    let either = Schedule::parse("0 9 13 * 5")
+        .unwrap()
+        .next_times(wednesday, 3);
+    assert_eq!(
+        either
+            .iter()
+            .map(|t| (t.day(), t.weekday()))
+            .collect::<Vec<_>>(),
+        vec![(3, Fri), (10, Fri), (13, Mon)]
+    );
+    let seconds = Schedule::parse("*/2 * * * * *").unwrap();
+    assert_eq!(
+        seconds.next_after(wednesday),
+        Some(wednesday + chrono::Duration::seconds(2)),
+        "six fields: seconds first"
+    );
+}
+
+#[test]
 fn an_unknown_flow_kind_lists_the_kinds() {
     let text = GOOD.replace("kind = \"stock\"", "kind = \"invoices\"");
     let p = problem(&text);

@@ -35,6 +35,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::flows::Events;
 use crate::integration::Integration;
 use crate::scheduler::FlowLocks;
 use crate::state::State;
@@ -99,6 +100,7 @@ pub async fn serve(
     state: State,
     locks: FlowLocks,
     shutdown: CancellationToken,
+    events: Events,
 ) -> Result<Served> {
     let config = &integration.config;
     let settings = &config.dashboard;
@@ -112,7 +114,13 @@ pub async fn serve(
     let auth = Auth::new(token.clone());
     let mask = Mask::new(config, &[auth.token()]);
     let pages = Pages::new(mask, auth.csrf().to_string());
-    let runner = Runner::new(integration.clone(), state.clone(), locks, shutdown.clone());
+    let runner = Runner::new(
+        integration.clone(),
+        state.clone(),
+        locks,
+        shutdown.clone(),
+        events,
+    );
     let discovery = discovery_path(&config.resolve_path(&config.host.state));
     Discovery {
         url: url.clone(),

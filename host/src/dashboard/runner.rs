@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
-use crate::flows::{self, Options, RunReport};
+use crate::flows::{self, Events, Options, RunReport};
 use crate::integration::Integration;
 use crate::scheduler::FlowLocks;
 use crate::state::State;
@@ -36,6 +36,7 @@ pub struct Runner {
     state: State,
     locks: FlowLocks,
     shutdown: CancellationToken,
+    events: Events,
     plans: Arc<Mutex<BTreeMap<u64, Plan>>>,
 }
 
@@ -56,12 +57,14 @@ impl Runner {
         state: State,
         locks: FlowLocks,
         shutdown: CancellationToken,
+        events: Events,
     ) -> Self {
         Runner {
             integration,
             state,
             locks,
             shutdown,
+            events,
             plans: Arc::default(),
         }
     }
@@ -147,12 +150,13 @@ impl Runner {
             .collect()
     }
 
-    /// How runs started here run: stopped by tillbridge's shutdown, logged, not drawn.
+    /// How runs started here run: stopped by tillbridge's shutdown, reported to the same
+    /// consumers as the scheduler's runs.
     fn options(&self, dry_run: bool) -> Options {
         Options {
             dry_run,
             cancel: self.shutdown.clone(),
-            progress: false,
+            events: self.events.clone(),
         }
     }
 

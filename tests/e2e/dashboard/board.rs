@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use tillbridge::dashboard;
+use tillbridge::flows::Events;
 use tillbridge::integration::Integration;
 use tillbridge::scheduler::FlowLocks;
 use tokio_util::sync::CancellationToken;
@@ -78,6 +79,7 @@ impl Board {
             pair.state.clone(),
             locks.clone(),
             shutdown.clone(),
+            Events::default(),
         )
         .await
         .unwrap();

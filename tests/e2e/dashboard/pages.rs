@@ -142,6 +142,7 @@ async fn run_now_starts_a_run_and_never_overlaps_a_scheduled_run_in_flight() {
         board.pair.state.clone(),
         board.locks.clone(),
         shutdown.clone(),
+        tillbridge::flows::Events::default(),
     ));
     // Wait for a scheduled stock run to be in flight.
     let start = Instant::now();
