@@ -14,6 +14,7 @@ use tillbridge_sim::ccv::{self, CcvOptions, CcvSim};
 use tillbridge_sim::dataset::{self, Dataset};
 use tillbridge_sim::shopware::{self, ApiVersion, ShopwareOptions, ShopwareSim};
 
+use super::Incomplete;
 use super::flows::print_report;
 use super::progress::Progress;
 use crate::builtin;
@@ -173,7 +174,11 @@ pub async fn run(args: &Args) -> Result<()> {
     shop.stop().await;
     pos.stop().await;
     if !failed.is_empty() {
-        anyhow::bail!("records failed in: {} (see above)", failed.join(", "));
+        return Err(Incomplete(format!(
+            "records failed in: {} (see above)",
+            failed.join(", ")
+        ))
+        .into());
     }
     Ok(())
 }

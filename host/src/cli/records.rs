@@ -65,13 +65,11 @@ pub struct ActivityArgs {
     /// How many records at most (for --search).
     #[arg(long, default_value_t = 50)]
     limit: usize,
-    /// Also print what came from the source and what was sent.
-    #[arg(long, short)]
-    verbose: bool,
 }
 
-/// Prints the activity of a run, or the records that match a search.
-pub fn activity(args: &ActivityArgs) -> Result<()> {
+/// Prints the activity of a run, or the records that match a search; `verbose` (the global
+/// `-v`) adds what came from the source, what was sent and the answer.
+pub fn activity(args: &ActivityArgs, verbose: bool) -> Result<()> {
     let (_, state) = open_state(&args.config)?;
     let read = state.read()?;
     let rows = match (&args.search, args.run) {
@@ -93,7 +91,7 @@ pub fn activity(args: &ActivityArgs) -> Result<()> {
         println!("nothing found");
     }
     for row in rows {
-        print_activity(&row, args.verbose);
+        print_activity(&row, verbose);
     }
     let waiting: Vec<_> = read
         .all_pending()?
