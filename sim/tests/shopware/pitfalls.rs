@@ -242,9 +242,10 @@ async fn pitfall_10_states_need_transitions_and_the_6_4_sync_fails_with_a_succes
         res.body.get("errors").is_none(),
         "no errors list: it looks like a success body"
     );
+    // SW@v6.4.20.2 `SyncService::sync`: with fail-on-error a failure resets the entities.
     assert_eq!(
-        res.body["data"]["stock"]["result"][0]["entities"]["product"],
-        json!([keys::product("TB-MUG-01")])
+        res.body["data"]["stock"]["result"][0]["entities"],
+        json!([])
     );
     assert_eq!(
         res.body["data"]["stock"]["result"][1]["errors"][0]["source"]["pointer"],
