@@ -139,6 +139,32 @@ async fn on_6_7_the_primary_transaction_is_filtered_in_the_search() {
     assert!(criteria.contains("primaryOrderTransaction.stateMachineState.technicalName"));
 }
 
+/// 6.7 sets the primary transaction in the checkout only: an order written through the API
+/// (an ERP, a marketplace, an import) has none (SW 6.8
+/// `Migration1777952601BackfillPrimaryOrderTransaction`: "orders created during the 6.7
+/// lifecycle via direct DAL writes that did not set primary_order_transaction_id"). Its latest
+/// transaction counts: paid, it is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_6_7_an_order_without_a_primary_transaction_counts_by_its_latest() {
+    let (shop, _dir) = Shop::edited(ApiVersion::V6_7, Dataset::demo(), |dump| {
+        for order in rows(dump, "order") {
+            if ["10001", "10007"].contains(&order["orderNumber"].as_str().unwrap()) {
+                order["primaryOrderTransactionId"] = serde_json::Value::Null;
+            }
+        }
+    })
+    .await;
+    let mut session = shop.session().await;
+    let (paid, _) = read_all(&mut session, query(None, &["paid"], 50))
+        .await
+        .unwrap();
+    assert_eq!(
+        numbers(&paid),
+        ["10001", "10002", "10003", "10004", "10006"],
+        "10001 is paid; 10007 (paid, then cancelled) is not"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn order_states_and_payment_states_either_match() {
     for version in VERSIONS {
