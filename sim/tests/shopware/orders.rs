@@ -228,14 +228,6 @@ async fn on_6_7_only_the_checkout_and_a_change_of_payment_set_the_primary_transa
     );
     let paid = json!({"filter": [{"type": "equals", "field": "primaryOrderTransaction.stateMachineState.technicalName", "value": "paid"}],
                       "sort": [{"field": "orderNumber"}], "includes": {"order": ["orderNumber"]}});
-    let numbers = |res: &Res| -> Vec<String> {
-        res.body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o["orderNumber"].as_str().unwrap().to_string())
-            .collect()
-    };
     let before = numbers(&api.search("order", paid.clone()).await);
     assert_eq!(before, ["10001", "10002", "10003", "10004", "10006"]);
 

@@ -120,15 +120,20 @@ async fn the_latest_transaction_decides_whether_an_order_is_paid() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_6_7_the_primary_transaction_is_filtered_in_the_search() {
-    let shop = Shop::demo(ApiVersion::V6_7).await;
+/// The numbers of the paid orders a new session reads in one sweep.
+async fn paid_numbers(shop: &Shop) -> Vec<String> {
     let mut session = shop.session().await;
     let (paid, _) = read_all(&mut session, query(None, &["paid"], 50))
         .await
         .unwrap();
+    numbers(&paid)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_6_7_the_primary_transaction_is_filtered_in_the_search() {
+    let shop = Shop::demo(ApiVersion::V6_7).await;
     assert_eq!(
-        numbers(&paid),
+        paid_numbers(&shop).await,
         ["10001", "10002", "10003", "10004", "10006"]
     );
     let searches = shop
@@ -154,12 +159,8 @@ async fn on_6_7_an_order_without_a_primary_transaction_counts_by_its_latest() {
         }
     })
     .await;
-    let mut session = shop.session().await;
-    let (paid, _) = read_all(&mut session, query(None, &["paid"], 50))
-        .await
-        .unwrap();
     assert_eq!(
-        numbers(&paid),
+        paid_numbers(&shop).await,
         ["10001", "10002", "10003", "10004", "10006"],
         "10001 is paid; 10007 (paid, then cancelled) is not"
     );

@@ -263,18 +263,6 @@ async fn a_bad_record_fails_alone_with_shopwares_pointer_and_message() {
     }
 }
 
-/// A simple product of the polo's kind.
-fn simple(sku: &str, name: &str) -> Product {
-    Product {
-        variants: vec![],
-        properties: vec![],
-        stock: Some(3),
-        sku: sku.into(),
-        name: name.into(),
-        ..polo()
-    }
-}
-
 /// A record the database refuses (a category that does not exist: a foreign key, which no
 /// pointer places) fails alone, and the rest of its batch is written: on 6.4 its operation
 /// was rolled back and is sent again without it; on 6.6 the batch is split until it is alone.
