@@ -260,7 +260,7 @@ pub fn handle(
             }
         }
     }
-    let changes = writer.finish().map_err(|e| write_error(e, true))?;
+    let changes = writer.finish().map_err(write_error)?;
     Indexing::of(call).run(&mut tx, &changes);
     tx.commit();
     let mut answer = json!({
@@ -321,8 +321,7 @@ fn legacy(
                 Err(error) => {
                     tx.rollback_to(savepoint);
                     operation_failed = true;
-                    records
-                        .push(json!({"entities": [], "errors": write_error(error, true).errors}));
+                    records.push(json!({"entities": [], "errors": write_error(error).errors}));
                 }
             }
         }
