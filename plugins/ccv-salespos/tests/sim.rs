@@ -4,6 +4,7 @@
 mod sim {
     mod support;
 
+    mod addresses;
     mod categories;
     mod customers;
     mod errors;
