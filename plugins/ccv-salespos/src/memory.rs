@@ -12,7 +12,7 @@
 //! | `attributes` | `{"size": id}` | `variants` |
 //! | `attributes/<id>/values` | `{"m": id}` | `variants` |
 //! | `paymethods` | `{"2": "PayPal"}` | `orders` |
-//! | `webshop` | the webshop's currency and VAT setting | `shop` |
+//! | `webshop/settings` | the webshop, its currency and VAT setting | `shop` |
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -28,6 +28,10 @@ pub struct Settings {
     /// customer's comment (one more request per order).
     #[serde(default = "yes")]
     pub order_note: bool,
+    /// Whether CCV's product prices include VAT, when the shop's own setting is not to be
+    /// trusted for them (none: the shop's `prices_include_vat` decides).
+    #[serde(default)]
+    pub prices_include_vat: Option<bool>,
     /// The type of the attributes the connector creates for variant options.
     #[serde(default = "default_attribute_type")]
     pub attribute_type: String,

@@ -14,4 +14,5 @@ mod sim {
     mod products;
     mod signing;
     mod stock;
+    mod vat;
 }
