@@ -20,7 +20,9 @@ use tillbridge::config::Config;
 use tillbridge::flows::{self, Options};
 use tillbridge::integration::Integration;
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::customers::CustomerWrite;
-use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderSubmission;
+use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::{
+    OrderLookup, OrderSubmission,
+};
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_source::OrderQuery;
 use tillbridge::runtime::bindings::tillbridge::plugin::types::Order;
 use tillbridge::runtime::{Kv, Session};
@@ -208,12 +210,11 @@ async fn requests_per_order() {
 /// The orders algorithm with one call per check: exists? customer? write customer; each product;
 /// create. True when the order was sent.
 async fn naive_send(target: &mut Session, order: Order) -> bool {
-    if !target
-        .find_orders(std::slice::from_ref(&order.number))
-        .await
-        .unwrap()
-        .is_empty()
-    {
+    let lookup = OrderLookup {
+        number: order.number.clone(),
+        placed_at: order.ordered_at.clone(),
+    };
+    if !target.find_orders(&[lookup]).await.unwrap().is_empty() {
         return false;
     }
     let found = target

@@ -21,7 +21,9 @@ use super::fingerprint;
 use crate::config::{FlowSettings, OrdersSettings};
 use crate::mapper::Transforms;
 use crate::runtime::bindings::exports::tillbridge::plugin::customers::CustomerWrite;
-use crate::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderSubmission;
+use crate::runtime::bindings::exports::tillbridge::plugin::orders_sink::{
+    OrderLookup, OrderSubmission,
+};
 use crate::runtime::bindings::exports::tillbridge::plugin::orders_source::OrderQuery;
 use crate::runtime::bindings::exports::tillbridge::plugin::transformer::{Entity, Verdict};
 use crate::runtime::bindings::tillbridge::plugin::types::{
@@ -110,13 +112,20 @@ impl OrdersFlow<'_> {
         if intents.is_empty() {
             return Ok(());
         }
-        let numbers: Vec<String> = intents.iter().map(|i| i.key.clone()).collect();
+        // Sent at `at`: it cannot have been booked before.
+        let lookups: Vec<OrderLookup> = intents
+            .iter()
+            .map(|i| OrderLookup {
+                number: i.key.clone(),
+                placed_at: i.at.to_rfc3339(),
+            })
+            .collect();
         tracing::info!(
             flow = ctx.name,
             "looking up {} order(s) whose booking was never confirmed",
-            numbers.len()
+            lookups.len()
         );
-        let found = match retrying!(self.target.find_orders(&numbers).await) {
+        let found = match retrying!(self.target.find_orders(&lookups).await) {
             Ok(found) => found,
             Err(e) => bail!("cannot check the orders of an interrupted run: {e}"),
         };

@@ -221,6 +221,18 @@ impl Pair {
         })
     }
 
+    /// The internal notes of the point-of-sale order booked for a webshop order number.
+    pub fn pos_order_notes(&self, number: &str) -> Vec<String> {
+        let Some(order) = self.pos_order(number) else {
+            return Vec::new();
+        };
+        values(&self.pos_state()["order_notes"])
+            .into_iter()
+            .filter(|n| n["order_id"] == order["id"] && n["type"] == "internal")
+            .filter_map(|n| n["note"].as_str().map(String::from))
+            .collect()
+    }
+
     /// How many requests the point of sale answered that changed something.
     pub fn pos_writes(&self) -> usize {
         writes(self.pos.journal())
