@@ -7,9 +7,11 @@
 //! 3. New orders are read from the cursor on, in the chosen statuses, at most `batch_size`; the
 //!    cursor moves only after every order of a page has its outcome recorded.
 //!
-//! Per order (sendOrder): already sent → skipped; mapped and transformed; the customer matched by
-//! e-mail and created or updated (or the default debtor); every product checked (missing → the
-//! order is parked, not half-sent); then booked, with an intent recorded before the request.
+//! Per order (sendOrder): already sent → skipped, whether this state remembers it (a link) or only
+//! the target has it (`find-orders`: the state is a cache, the target the truth); mapped and
+//! transformed; the customer matched by e-mail and created or updated (or the default debtor);
+//! every product checked (missing → the order is parked, not half-sent); then booked, with an
+//! intent recorded before the request.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -242,7 +244,8 @@ impl OrdersFlow<'_> {
             .iter()
             .map(|o| (o.number.clone(), o.clone()))
             .collect();
-        let fresh = self.skip_sent(ctx, orders)?;
+        let unlinked = self.skip_sent(ctx, orders)?;
+        let fresh = self.skip_booked(ctx, unlinked).await?;
         let mapped = self.map(ctx, fresh).await?;
         let with_customers = self.customers(ctx, mapped).await?;
         let ready = self.products(ctx, with_customers).await?;
@@ -273,6 +276,66 @@ impl OrdersFlow<'_> {
                 }
                 None => fresh.push(order),
             }
+        }
+        Ok(fresh)
+    }
+
+    /// Orders the target has although this state has no link for them (the state file was lost,
+    /// or the order was booked by hand or by a previous integration with the marker) are linked
+    /// and skipped, before any customer is written for them.
+    async fn skip_booked(
+        &mut self,
+        ctx: &mut RunContext<'_>,
+        orders: Vec<Order>,
+    ) -> Result<Vec<Order>> {
+        if orders.is_empty() {
+            return Ok(orders);
+        }
+        let lookups: Vec<OrderLookup> = orders
+            .iter()
+            .map(|o| OrderLookup {
+                number: o.number.clone(),
+                placed_at: o.ordered_at.clone(),
+            })
+            .collect();
+        let found = match retrying!(self.target.find_orders(&lookups).await) {
+            Ok(found) => found,
+            Err(e) => {
+                // Unknown whether they are booked: none is sent, none is lost.
+                let error = batch_error(e)?;
+                self.batch_failed(&error);
+                let message = format!(
+                    "cannot check whether {} has the order already: {}",
+                    ctx.flow.target,
+                    describe(&error)
+                );
+                for order in &orders {
+                    self.fail(ctx, order, message.clone())?;
+                }
+                return Ok(Vec::new());
+            }
+        };
+        let found: BTreeMap<String, String> = found.into_iter().map(|r| (r.number, r.id)).collect();
+        let mut fresh = Vec::new();
+        for order in orders {
+            let Some(id) = found.get(&order.number) else {
+                fresh.push(order);
+                continue;
+            };
+            let link = self.order_link(ctx, Some(&order.id), id);
+            let key = order_key(ctx, &order.number);
+            let (flow, number) = (ctx.name.to_string(), order.number.clone());
+            let entry = Entry::new(
+                "order",
+                &order.number,
+                Outcome::Skipped,
+                format!("already in {} as order {id}", ctx.flow.target),
+            )
+            .answer(id.clone());
+            ctx.record(entry, |w| {
+                w.put_link(&key, &link)?;
+                w.delete_pending(&flow, &number)
+            })?;
         }
         Ok(fresh)
     }
