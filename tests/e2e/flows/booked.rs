@@ -7,18 +7,7 @@ use tillbridge::state::Outcome;
 use tillbridge_sim::dataset::Dataset;
 
 use super::harness::{Pair, Setup, finished, keys};
-
-const ORDERS: &str = r#"
-[flows.orders]
-kind = "orders"
-source = "shop"
-target = "pos"
-settings = { payment_states = ["paid"] }
-"#;
-
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
+use super::orders::{ORDERS, strings, user_emails};
 
 /// The point of sale's requests from `from` on, by operation ("GET /orders").
 fn operations(pair: &Pair, from: usize) -> BTreeMap<String, usize> {
@@ -28,16 +17,6 @@ fn operations(pair: &Pair, from: usize) -> BTreeMap<String, usize> {
         *counts.entry(op).or_default() += 1;
     }
     counts
-}
-
-fn users(pair: &Pair) -> Vec<String> {
-    let mut emails: Vec<String> = pair
-        .pos_users()
-        .iter()
-        .filter_map(|u| u["userinfo"]["email"].as_str().map(String::from))
-        .collect();
-    emails.sort();
-    emails
 }
 
 #[tokio::test]
@@ -113,7 +92,7 @@ async fn an_order_booked_by_hand_with_the_marker_is_not_booked_again() {
         Some(by_hand.to_string().as_str())
     );
     assert!(
-        !users(&pair).contains(&"ada.jansen@example.nl".to_string()),
+        !user_emails(&pair).contains(&"ada.jansen@example.nl".to_string()),
         "an order already booked costs no customer write"
     );
     // Linked now: the next run skips it without asking.

@@ -7,7 +7,7 @@ use tillbridge_sim::dataset::Dataset;
 
 use super::harness::{Pair, finished, keys};
 
-const ORDERS: &str = r#"
+pub(super) const ORDERS: &str = r#"
 [flows.orders]
 kind = "orders"
 source = "shop"
@@ -22,12 +22,12 @@ fn with_settings(settings: &str) -> String {
     )
 }
 
-fn strings(items: &[&str]) -> Vec<String> {
+pub(super) fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
 /// The e-mail addresses of the point of sale's users.
-fn user_emails(pair: &Pair) -> Vec<String> {
+pub(super) fn user_emails(pair: &Pair) -> Vec<String> {
     let mut emails: Vec<String> = pair
         .pos_users()
         .iter()
