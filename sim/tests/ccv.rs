@@ -8,6 +8,7 @@ mod ccv {
     mod collections;
     mod limits;
     mod orders;
+    mod properties;
     mod seed;
     mod signing;
     mod stock;
