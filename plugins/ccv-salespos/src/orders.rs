@@ -24,6 +24,7 @@ use tillbridge_sdk::{clock, kv};
 use crate::exports::tillbridge::plugin::orders_sink::{OrderRef, OrderSubmission};
 use crate::memory::{self, Intents};
 use crate::order_body::{note_text, order_body};
+use crate::packages;
 use crate::results::{Batch, written};
 use crate::settings::Ccv;
 use crate::time::iso_utc;
@@ -117,9 +118,10 @@ pub fn create(
         .map(|s| s.order.number.as_str())
         .collect();
     let mut existing = booked(ccv, &numbers)?;
+    let mut package = packages::Lazy::new(ccv);
     let bodies: Vec<Result<serde_json::Value, PluginError>> = submissions
         .iter()
-        .map(|s| order_body(s, &marker(ccv, &s.order.number), &ccv.settings))
+        .map(|s| order_body(s, &marker(ccv, &s.order.number), &mut || package.id()))
         .collect();
     let to_send: Vec<&str> = submissions
         .iter()
