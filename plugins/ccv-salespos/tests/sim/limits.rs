@@ -1,8 +1,9 @@
 //! Under CCV's rate limits (scaled to a short window) the host's pacing keeps every request
-//! under them: a batch of writes gets no 429 at all.
+//! under them: a batch of writes gets no 429 at all. The limits come from the connector's declaration.
 
 use std::time::{Duration, Instant};
 
+use tillbridge::egress::{Allowance, Pacer, RateLimits as PaceLimits};
 use tillbridge_sim::ccv::{CcvOptions, RateLimits};
 
 use super::support::Pos;
@@ -13,6 +14,7 @@ async fn paced_writes_are_never_refused() {
     let limits = RateLimits {
         reads_per_window: 45,
         writes_per_window: 30,
+        productqueries_per_window: 9,
         total_per_window: 90,
         // The host paces 2% under each limit; on a window this short that is 60 ms, enough for
         // the latency jitter of a test machine (on CCV's minute it is 1.2 s).
@@ -39,3 +41,38 @@ async fn paced_writes_are_never_refused() {
         "{took:?}"
     );
 }
+
+/// CCV documents 30 `GET /productqueries` a minute ("30 per minute",
+/// `src/Endpoints/ProductqueriesEndpoint.php` of `jacobdekeizer/ccvshop-client`, generated from
+/// CCV's docs), 150 for other reads and 100 for writes: the connector declares them, and the host
+/// paces under them from the connector's first session on, with no configuration.
+#[tokio::test]
+async fn the_connector_declares_ccvs_limits_and_the_host_takes_them() {
+    let mut pos = Pos::empty().await;
+    let pacer = Pacer::new(&PaceLimits::default());
+    pos.pacer = Some(pacer.clone());
+    let mut session = pos.session().await;
+    let info = session.connector_info().await.unwrap();
+    let declared: Vec<(&str, u32, u32)> = info
+        .rate_limits
+        .iter()
+        .map(|l| (l.operation.as_str(), l.requests, l.per_seconds))
+        .collect();
+    assert!(
+        declared.contains(&("GET /productqueries", 30, 60)),
+        "{declared:?}"
+    );
+    let minute = |requests| {
+        Some(Allowance {
+            requests,
+            window: Duration::from_secs(60),
+        })
+    };
+    assert_eq!(pacer.allowance("GET", "GET /productqueries"), minute(30));
+    assert_eq!(pacer.allowance("GET", "GET /products/{id}"), minute(150));
+    assert_eq!(
+        pacer.allowance("PATCH", "PATCH /attributecombinations/{id}"),
+        minute(100)
+    );
+}
+
