@@ -1,10 +1,13 @@
 //! Under CCV's rate limits (scaled to a short window) the host's pacing keeps every request
-//! under them: a batch of writes gets no 429 at all. The limits come from the connector's declaration.
+//! under them: a batch of writes gets no 429 at all, nor do look-ups under the stricter limit of
+//! `GET /productqueries`. The limits come from the connector's declaration.
 
 use std::time::{Duration, Instant};
 
 use tillbridge::egress::{Allowance, Pacer, RateLimits as PaceLimits};
-use tillbridge_sim::ccv::{CcvOptions, RateLimits};
+use tillbridge::runtime::Kv;
+use tillbridge_sim::ccv::{CcvOptions, RateLimits, Seed};
+use tillbridge_sim::dataset::Dataset;
 
 use super::support::Pos;
 use super::support::records::{product, product_write};
@@ -76,3 +79,45 @@ async fn the_connector_declares_ccvs_limits_and_the_host_takes_them() {
     );
 }
 
+#[tokio::test]
+async fn paced_productqueries_are_never_refused() {
+    let limits = RateLimits {
+        reads_per_window: 45,
+        writes_per_window: 30,
+        productqueries_per_window: 3,
+        total_per_window: 90,
+        window: Duration::from_secs(2),
+    };
+    let mut pos = Pos::start(CcvOptions {
+        seed: Seed::Dataset(Dataset::demo()),
+        rate_limits: limits,
+        ..CcvOptions::default()
+    })
+    .await;
+    pos.pace(limits);
+    // As remembered from a pass over a large catalogue: looking a few SKUs up is quicker.
+    let Kv::Memory(map) = &pos.kv else { panic!() };
+    map.lock()
+        .unwrap()
+        .insert("catalogue/pages".into(), "100".into());
+    let skus: Vec<String> = ["TB-MUG-01", "TB-BOOK-01", "TB-TEE-M-RED", "TB-TEE-L-BLUE"]
+        .map(String::from)
+        .to_vec();
+    let found = pos.session().await.find_products(&skus).await.unwrap();
+    assert_eq!(found.len(), 4, "{found:?}");
+    let queries = pos
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/productqueries"))
+        .count();
+    assert_eq!(
+        queries, 6,
+        "a simple product takes two look-ups, a variant one"
+    );
+    let refused: Vec<_> = pos
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 429)
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
+}
