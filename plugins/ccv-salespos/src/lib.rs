@@ -20,6 +20,7 @@ mod shop;
 mod signing;
 mod source;
 mod stock;
+mod surcharges;
 mod time;
 mod variants;
 mod wire;

@@ -26,6 +26,7 @@ use crate::memory::{self, Intents};
 use crate::order_body::{note_text, order_body};
 use crate::results::{Batch, written};
 use crate::settings::Ccv;
+use crate::surcharges::Surcharges;
 use crate::time::iso_utc;
 use crate::wire::{Created, Order, Paymethod};
 
@@ -117,9 +118,13 @@ pub fn create(
         .map(|s| s.order.number.as_str())
         .collect();
     let mut existing = booked(ccv, &numbers)?;
+    let unbooked = submissions
+        .iter()
+        .filter(|s| !existing.contains_key(&s.order.number));
+    let surcharges = Surcharges::of(ccv, unbooked)?;
     let bodies: Vec<Result<serde_json::Value, PluginError>> = submissions
         .iter()
-        .map(|s| order_body(s, &marker(ccv, &s.order.number), &ccv.settings))
+        .map(|s| order_body(s, &marker(ccv, &s.order.number), &ccv.settings, &surcharges))
         .collect();
     let to_send: Vec<&str> = submissions
         .iter()
