@@ -13,6 +13,7 @@ mod orders;
 mod personal;
 mod pricing;
 mod products;
+mod reservations;
 mod results;
 mod schedule;
 mod settings;

@@ -9,6 +9,7 @@
 //! | `orders/intent/<number>` | ms since 1970 when sent, `""` when settled | `orders` |
 //! | `products/intent/<sku>` | ms when a create was sent, `""` when settled | `products` |
 //! | `catalogue/pages` | pages the last full product scan took | `catalogue` |
+//! | `stock/reserved/<order id>` | a reserved order's rows and the total they were read at | `reservations` |
 //! | `attributes` | `{"size": id}` | `variants` |
 //! | `attributes/<id>/values` | `{"m": id}` | `variants` |
 //! | `paymethods` | `{"2": "PayPal"}` | `orders` |

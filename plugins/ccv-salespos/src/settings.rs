@@ -31,6 +31,10 @@ pub struct Settings {
     /// The type of the attributes the connector creates for variant options.
     #[serde(default = "default_attribute_type")]
     pub attribute_type: String,
+    /// Whether CCV's `stock` still counts the goods of reserved orders (status 14) until they
+    /// are collected. CCV does not document it (README, "Stock numbers").
+    #[serde(default = "yes")]
+    pub reserved_in_stock: bool,
 }
 
 fn default_package_id() -> u64 {
@@ -110,6 +114,7 @@ mod tests {
         assert_eq!(s.package_id, 1);
         assert_eq!(s.order_marker_prefix, "WEB-");
         assert!(s.order_note);
+        assert!(s.reserved_in_stock);
         assert_eq!(s.tariff(Decimal::from(21)).unwrap(), "normal");
         assert_eq!(
             s.tariff(decimal::parse("9.00", "r").unwrap()).unwrap(),
