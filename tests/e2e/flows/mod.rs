@@ -2,7 +2,7 @@
 //! point of FLOWS.md §1–§3, named after the point it covers, plus the robustness the issue asks
 //! for (nothing sent twice, crashes, injected faults, dry runs, re-syncs).
 
-mod harness;
+pub mod harness;
 mod orders;
 mod products;
 mod robustness;
