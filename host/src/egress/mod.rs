@@ -86,7 +86,8 @@ impl Egress {
                 policy.allowed.describe().join(", ")
             )));
         }
-        let method = method_name(request.method);
+        let method = http_method(request.method);
+        let method = method.as_str();
         let operation = request
             .operation
             .clone()
@@ -121,8 +122,7 @@ impl Egress {
                 Duration::from_millis(u64::from(ms))
             })
             .min(self.max_timeout);
-        let method = reqwest::Method::from_bytes(method_name(request.method).as_bytes())
-            .expect("a standard method");
+        let method = http_method(request.method);
         let mut builder = self
             .client
             .request(method.clone(), url.clone())
@@ -182,15 +182,15 @@ impl Egress {
     }
 }
 
-/// A method as HTTP writes it.
-fn method_name(method: Method) -> &'static str {
+/// The request's method for reqwest (and, as `as_str`, for the pacer's patterns).
+fn http_method(method: Method) -> reqwest::Method {
     match method {
-        Method::Get => "GET",
-        Method::Head => "HEAD",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Patch => "PATCH",
-        Method::Delete => "DELETE",
+        Method::Get => reqwest::Method::GET,
+        Method::Head => reqwest::Method::HEAD,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
     }
 }
 
