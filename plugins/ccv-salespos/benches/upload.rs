@@ -217,12 +217,15 @@ async fn main() {
     // The least time the limits allow for these requests: sustained at the limits (n / limit
     // windows), and with fixed windows filled in bursts at each window's start
     // ((⌈n / limit⌉ − 1) windows).
+    let l = limits();
     let window = WINDOW.as_secs_f64();
     let mut sustained = journal.len() as f64 / f64::from(l.total_per_window) * window;
     let mut bursts = (journal.len().div_ceil(l.total_per_window as usize) - 1) as f64 * window;
     let mut binding = "all requests (total limit)".to_string();
     for (op, n) in &per_op {
-        let limit = if op.starts_with("GET") {
+        let limit = if op == "GET /productqueries" {
+            l.productqueries_per_window
+        } else if op.starts_with("GET") {
             l.reads_per_window
         } else {
             l.writes_per_window
