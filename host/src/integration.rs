@@ -21,7 +21,8 @@ pub struct Integration {
     pub runtime: Runtime,
     /// The loaded plugins by name.
     pub plugins: BTreeMap<String, Plugin>,
-    /// The pacers of connections with rate limits, shared by every session.
+    /// The pacers of the connections, shared by every session: each paces under what its
+    /// connector declares and flows.toml overrides.
     pacers: BTreeMap<String, std::sync::Arc<Pacer>>,
 }
 
@@ -55,10 +56,9 @@ impl Integration {
         let pacers = config
             .connections
             .iter()
-            .filter_map(|(name, c)| {
-                c.rate_limits
-                    .as_ref()
-                    .map(|limits| (name.clone(), Pacer::new(limits)))
+            .map(|(name, c)| {
+                let limits = c.rate_limits.clone().unwrap_or_default();
+                (name.clone(), Pacer::new(&limits))
             })
             .collect();
         Ok(Integration {

@@ -79,6 +79,16 @@ pub(super) fn references(config: &Config, builtins: BuiltinNames<'_>) -> Vec<Pro
                 ));
             }
         }
+        let limits = connection.rate_limits.iter().flat_map(|l| l.problems());
+        for (key, message, hint) in limits {
+            let mut at = vec![
+                "connections".to_string(),
+                name.clone(),
+                "rate_limits".into(),
+            ];
+            at.extend(key);
+            problems.push(Problem::at(&at, message).hint(hint));
+        }
     }
 
     for (name, flow) in &config.flows {

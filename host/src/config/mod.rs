@@ -130,7 +130,8 @@ pub struct ConnectionConfig {
     /// Secrets granted to the connector for this connection (credentials).
     #[serde(default)]
     pub secrets: BTreeMap<String, String>,
-    /// The system's rate limits; requests are paced to stay under them.
+    /// Overrides of the rate limits the connector declares; requests are paced to stay under
+    /// them.
     #[serde(default)]
     pub rate_limits: Option<crate::egress::RateLimits>,
 }

@@ -117,6 +117,39 @@ fn a_bad_cron_expression_names_its_line() {
 }
 
 #[test]
+fn a_rate_limit_override_names_its_operation_line_and_fix() {
+    let limits = "url = \"http://127.0.0.1:8802\"\n\n[connections.pos.rate_limits.operations]\n\"GET /productqueries\" = { requests = 20, per_seconds = 60 }\n";
+    let text = GOOD.replace("url = \"http://127.0.0.1:8802\"\n", limits);
+    let config = parse(&text).unwrap();
+    let operations = &config.connections["pos"]
+        .rate_limits
+        .as_ref()
+        .unwrap()
+        .operations;
+    assert_eq!(operations["GET /productqueries"].requests, 20);
+
+    let text = text.replace("\"GET /productqueries\"", "\"GET productqueries\"");
+    let p = problem(&text);
+    assert_eq!(
+        p.key(),
+        "connections.pos.rate_limits.operations.\"GET productqueries\""
+    );
+    assert_eq!(p.position.unwrap().0, line_of(&text, "GET productqueries"));
+    assert!(p.message.contains("must start with /"), "{}", p.message);
+    assert!(p.hint.unwrap().contains("\"GET /productqueries\""));
+
+    let text = text
+        .replace("\"GET productqueries\"", "\"GET /productqueries\"")
+        .replace("requests = 20", "requests = 0");
+    let p = problem(&text);
+    assert_eq!(
+        p.key(),
+        "connections.pos.rate_limits.operations.\"GET /productqueries\".requests"
+    );
+    assert_eq!(p.position.unwrap().0, line_of(&text, "requests = 0"));
+}
+
+#[test]
 fn cron_weekdays_are_read_as_crontab_reads_them() {
     use chrono::{Datelike, TimeZone, Utc, Weekday};
     // A Wednesday.

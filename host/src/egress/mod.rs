@@ -5,6 +5,7 @@
 //! size-limited, and every exchange is logged.
 
 mod allow;
+mod limits;
 mod pace;
 
 use std::sync::Arc;
@@ -14,7 +15,8 @@ use anyhow::Result;
 use url::Url;
 
 pub use allow::AllowList;
-pub use pace::{Pacer, RateLimits};
+pub use limits::{Allowance, Pattern};
+pub use pace::{Declared, OperationLimit, Pacer, RateLimits};
 
 use crate::runtime::bindings::tillbridge::plugin::http::{HttpError, Method, Request, Response};
 
@@ -84,16 +86,17 @@ impl Egress {
                 policy.allowed.describe().join(", ")
             )));
         }
-        let write = !matches!(request.method, Method::Get | Method::Head);
+        let method = http_method(request.method);
+        let method = method.as_str();
         let operation = request
             .operation
             .clone()
-            .unwrap_or_else(|| format!("{:?} {}", request.method, url.path()));
+            .unwrap_or_else(|| format!("{method} {}", url.path()));
         let made = Instant::now();
         let mut attempt = 0;
         loop {
             if let Some(pacer) = &policy.pacer {
-                pacer.ready(&operation, write).await;
+                pacer.ready(method, &operation).await;
             }
             let answer = self.send_once(policy, &url, &request).await;
             match retry_delay(&answer, request.idempotent, attempt, made.elapsed()) {
@@ -119,14 +122,7 @@ impl Egress {
                 Duration::from_millis(u64::from(ms))
             })
             .min(self.max_timeout);
-        let method = match request.method {
-            Method::Get => reqwest::Method::GET,
-            Method::Head => reqwest::Method::HEAD,
-            Method::Post => reqwest::Method::POST,
-            Method::Put => reqwest::Method::PUT,
-            Method::Patch => reqwest::Method::PATCH,
-            Method::Delete => reqwest::Method::DELETE,
-        };
+        let method = http_method(request.method);
         let mut builder = self
             .client
             .request(method.clone(), url.clone())
@@ -183,6 +179,18 @@ impl Egress {
             body.extend_from_slice(&chunk);
         }
         Ok(body)
+    }
+}
+
+/// The request's method for reqwest (and, as `as_str`, for the pacer's patterns).
+fn http_method(method: Method) -> reqwest::Method {
+    match method {
+        Method::Get => reqwest::Method::GET,
+        Method::Head => reqwest::Method::HEAD,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
     }
 }
 

@@ -70,6 +70,11 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
                 return Ok(());
             }
         }
+        // A page may be empty while the source is still preparing (CCV reads reservations over
+        // several calls): a stop is honoured there too.
+        if ctx.cancelled() {
+            return Ok(());
+        }
         if !page.more {
             break;
         }

@@ -183,7 +183,27 @@ impl Session {
             ))
         })();
         session.guests = loaded.map_err(|e| session.crash(e))?;
+        session.learn_rate_limits().await?;
         Ok(session)
+    }
+
+    /// Gives the connection's pacer the rate limits the connector declares, the first time one
+    /// of its sessions starts.
+    async fn learn_rate_limits(&mut self) -> Result<(), CallError> {
+        let Some(pacer) = self.store.data().grants.pacer.clone() else {
+            return Ok(());
+        };
+        if pacer.is_declared() || self.guests.connector.is_none() {
+            return Ok(());
+        }
+        let info = self.connector_info().await?;
+        let declared: Vec<crate::egress::Declared> = info
+            .rate_limits
+            .into_iter()
+            .map(|l| (l.operation, l.requests, l.per_seconds))
+            .collect();
+        pacer.declare(self.plugin(), &declared);
+        Ok(())
     }
 
     /// The plugin's name.

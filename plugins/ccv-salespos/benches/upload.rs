@@ -28,10 +28,8 @@ const WINDOW: Duration = Duration::from_secs(6);
 
 fn limits() -> RateLimits {
     RateLimits {
-        reads_per_window: 150,
-        writes_per_window: 100,
-        total_per_window: 300,
         window: WINDOW,
+        ..RateLimits::default()
     }
 }
 
@@ -112,13 +110,8 @@ async fn main() {
     grants.secrets.insert("secret".into(), sim.secret().into());
     grants.allowed_hosts = AllowList::new(&[AllowList::entry_for(sim.base_url()).unwrap()]);
     grants.kv = Kv::State(state.kv("pos"));
-    let l = limits();
-    grants.pacer = Some(Pacer::new(&PaceLimits {
-        reads_per_window: l.reads_per_window,
-        writes_per_window: l.writes_per_window,
-        total_per_window: Some(l.total_per_window),
-        window_secs: l.window.as_secs_f64(),
-    }));
+    let pacing = PaceLimits::from_toml(&limits().pacing_toml()).unwrap();
+    grants.pacer = Some(Pacer::new(&pacing));
     let mut session = plugin.session(grants).await.unwrap();
 
     // The tree first (not timed): 20 categories.
@@ -224,12 +217,15 @@ async fn main() {
     // The least time the limits allow for these requests: sustained at the limits (n / limit
     // windows), and with fixed windows filled in bursts at each window's start
     // ((⌈n / limit⌉ − 1) windows).
+    let l = limits();
     let window = WINDOW.as_secs_f64();
     let mut sustained = journal.len() as f64 / f64::from(l.total_per_window) * window;
     let mut bursts = (journal.len().div_ceil(l.total_per_window as usize) - 1) as f64 * window;
     let mut binding = "all requests (total limit)".to_string();
     for (op, n) in &per_op {
-        let limit = if op.starts_with("GET") {
+        let limit = if op == "GET /productqueries" {
+            l.productqueries_per_window
+        } else if op.starts_with("GET") {
             l.reads_per_window
         } else {
             l.writes_per_window

@@ -21,6 +21,25 @@ use crate::wire::Page;
 /// The largest page CCV gives (its Python client's cap; the simulator's too).
 pub const PAGE_SIZE: usize = 250;
 
+/// CCV's rate limits per minute, per operation, as its documentation gives each operation's
+/// ("Rate limit:" in the docs, the doc comments of `src/Endpoints/*Endpoint.php` in
+/// `jacobdekeizer/ccvshop-client`): 150 for reads, 100 for writes, 30 for `GET /productqueries`.
+/// Declared to the host, which paces each operation under its own.
+pub const RATE_LIMITS: [(&str, u32); 6] = [
+    ("GET *", READS_PER_MINUTE),
+    ("POST *", 100),
+    ("PUT *", 100),
+    ("PATCH *", 100),
+    ("DELETE *", 100),
+    ("GET /productqueries", QUERIES_PER_MINUTE),
+];
+
+/// Reads of one operation per minute.
+pub const READS_PER_MINUTE: u32 = 150;
+
+/// `GET /productqueries` per minute.
+pub const QUERIES_PER_MINUTE: u32 = 30;
+
 /// How often a write that CCV refused with a 429 is sent again (signed anew) before the record
 /// fails as rate limited. The host paces every attempt, so each waits for a free slot.
 const WRITE_RETRIES: u32 = 2;

@@ -17,6 +17,7 @@ mod personal;
 mod pricing;
 mod products;
 mod properties;
+mod reservations;
 mod results;
 mod schedule;
 mod settings;
@@ -24,6 +25,7 @@ mod shop;
 mod signing;
 mod source;
 mod stock;
+mod surcharges;
 mod time;
 mod variants;
 mod wire;
@@ -32,7 +34,7 @@ use tillbridge_sdk::types::{PluginError, ProductRef, RecordResult};
 
 tillbridge_sdk::connector_bindings!(paths: ["../../wit", "wit"], world: "tillbridge:ccv-salespos/ccv-salespos");
 
-use exports::tillbridge::plugin::connector::{ConnectorInfo, Guest};
+use exports::tillbridge::plugin::connector::{ConnectorInfo, Guest, OperationLimit};
 use exports::tillbridge::plugin::{
     categories_sink, customers as customers_api, orders_sink, product_properties, products_sink,
     products_source, stock_source,
@@ -48,6 +50,14 @@ impl Guest for Component {
             version: env!("CARGO_PKG_VERSION").into(),
             system: "CCV SalesPOS REST API v1".into(),
             description: "Books orders and customers in CCV SalesPOS; reads and writes products; reads stock; writes categories".into(),
+            rate_limits: client::RATE_LIMITS
+                .iter()
+                .map(|(operation, requests)| OperationLimit {
+                    operation: operation.to_string(),
+                    requests: *requests,
+                    per_seconds: 60,
+                })
+                .collect(),
         }
     }
 

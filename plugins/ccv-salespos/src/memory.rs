@@ -10,6 +10,7 @@
 //! | `orders/unanswered` | ms when the earliest unanswered booking was sent, `""` when none | `bookings` |
 //! | `products/intent/<sku>` | ms when a create was sent, `""` when settled | `products` |
 //! | `catalogue/pages` | pages the last full product scan took | `catalogue` |
+//! | `stock/reserved/<order id>` | a reserved order's rows and the total they were read at | `reservations` |
 //! | `attributes` | `{"size": id}` | `variants` |
 //! | `attributes/<id>/values` | `{"m": id}` | `variants` |
 //! | `paymethods` | `{"2": "PayPal"}` | `orders` |

@@ -3,7 +3,9 @@
 //!
 //! - Product lines become rows with `product_id` (and `attribute_combination_id` for a variant),
 //!   with the webshop's price and VAT rate, so the POS books what the customer paid, not its own
-//!   price. A line discount becomes the row's per-unit `discount`.
+//!   price. A line discount becomes the row's per-unit `discount`. CCV adds a variant's surcharge
+//!   to its row itself, so a variant's `price` is the webshop's less that surcharge
+//!   ([`Surcharges`]): the row's total is the line's.
 //! - Other lines (shipping surcharges, discounts, fees) become free rows: name, price, VAT rate
 //!   and the package (see [`crate::packages`]), which CCV requires on rows without a product.
 //! - Shipping goes to `total_shipping`; prices include VAT when the order's do.
@@ -23,6 +25,7 @@ use tillbridge_sdk::types::{OrderLine, PluginError, ProductRef};
 
 use crate::exports::tillbridge::plugin::orders_sink::OrderSubmission;
 use crate::personal::personalinfo;
+use crate::surcharges::Surcharges;
 use crate::wire::{number, parse_id};
 
 /// CCV's order statuses (1–14), as its documentation names them.
@@ -75,13 +78,17 @@ fn money(value: Decimal) -> Value {
     number(value, 4)
 }
 
+/// What one row is booked with besides its line.
+struct RowContext<'a> {
+    refs: HashMap<&'a str, &'a ProductRef>,
+    surcharges: &'a Surcharges,
+    includes_tax: bool,
+    /// The package of a free row, asked only when there is one.
+    package_id: &'a mut dyn FnMut() -> Result<u64, PluginError>,
+}
+
 /// One order row.
-fn row(
-    line: &OrderLine,
-    index: usize,
-    refs: &HashMap<&str, &ProductRef>,
-    package_id: &mut dyn FnMut() -> Result<u64, PluginError>,
-) -> Result<Option<Value>, PluginError> {
+fn row(line: &OrderLine, index: usize, at: &mut RowContext) -> Result<Option<Value>, PluginError> {
     if line.quantity == 0 {
         return Ok(None);
     }
@@ -91,7 +98,7 @@ fn row(
     let count = Decimal::from(line.quantity);
     let discount = unit - total / count;
     let product = match line.sku.as_deref() {
-        Some(sku) => match refs.get(sku) {
+        Some(sku) => match at.refs.get(sku) {
             Some(found) => Some(*found),
             None if line.kind == "product" => {
                 return Err(PluginError::invalid_field(
@@ -116,12 +123,26 @@ fn row(
         Some(found) => {
             row["product_id"] = json!(parse_id(&found.id, "product")?);
             if let Some(variant) = &found.variant_id {
-                row["attribute_combination_id"] =
-                    json!(parse_id(variant, "attribute combination")?);
+                let combination = parse_id(variant, "attribute combination")?;
+                let surcharge = at
+                    .surcharges
+                    .per_unit(combination, tax, at.includes_tax)
+                    .ok_or_else(|| {
+                        PluginError::invalid_field(
+                            format!(
+                                "the variant {} (CCV attribute combination {combination} of product {}) is no longer in CCV; sync products first",
+                                line.sku.as_deref().unwrap_or_default(),
+                                found.id
+                            ),
+                            format!("/lines/{index}/sku"),
+                        )
+                    })?;
+                row["attribute_combination_id"] = json!(combination);
+                row["price"] = money(unit - surcharge);
             }
         }
         None => {
-            row["package_id"] = json!(package_id()?);
+            row["package_id"] = json!((at.package_id)()?);
             if let Some(sku) = &line.sku {
                 row["product_number"] = json!(sku);
             }
@@ -131,23 +152,30 @@ fn row(
 }
 
 /// The body of `POST /orders` that books `submission` with `marker` in `reservationnumber`;
-/// free rows get `package_id()` (asked only when there is one).
+/// `surcharges` has those of its variants; free rows get `package_id()` (asked only when there
+/// is one).
 pub fn order_body(
     submission: &OrderSubmission,
     marker: &str,
+    surcharges: &Surcharges,
     package_id: &mut dyn FnMut() -> Result<u64, PluginError>,
 ) -> Result<Value, PluginError> {
     let order = &submission.order;
-    let refs: HashMap<&str, &ProductRef> = submission
-        .products
-        .iter()
-        .map(|r| (r.sku.as_str(), r))
-        .collect();
+    let mut at = RowContext {
+        refs: submission
+            .products
+            .iter()
+            .map(|r| (r.sku.as_str(), r))
+            .collect(),
+        surcharges,
+        includes_tax: order.prices_include_tax,
+        package_id,
+    };
     let rows = order
         .lines
         .iter()
         .enumerate()
-        .filter_map(|(i, line)| row(line, i, &refs, &mut *package_id).transpose())
+        .filter_map(|(i, line)| row(line, i, &mut at).transpose())
         .collect::<Result<Vec<Value>, PluginError>>()?;
     if rows.is_empty() {
         return Err(PluginError::invalid_field(
@@ -286,7 +314,8 @@ mod tests {
             line("product", Some("TEE-M-RED"), 1, "19.95", "19.95"),
             line("discount", None, 1, "-5", "-5"),
         ]);
-        let body = order_body(&s, "WEB-10042", &mut package).unwrap();
+        let surcharges = Surcharges::known(&[(20010, "0")], true);
+        let body = order_body(&s, "WEB-10042", &surcharges, &mut package).unwrap();
         assert_eq!(body["reservationnumber"], "WEB-10042");
         assert_eq!(body["user_id"], 10007);
         assert_eq!(
@@ -314,13 +343,42 @@ mod tests {
     #[test]
     fn an_article_missing_in_ccv_fails_the_order_by_name() {
         let s = submission(vec![line("product", Some("POSTER"), 1, "9", "9")]);
-        let PluginError::Invalid(problem) = order_body(&s, "m", &mut package).unwrap_err() else {
+        let none = Surcharges::default();
+        let PluginError::Invalid(problem) = order_body(&s, "m", &none, &mut package).unwrap_err()
+        else {
             panic!()
         };
         assert!(problem.message.contains("POSTER"));
         assert_eq!(problem.field.as_deref(), Some("/lines/0/sku"));
         let empty = submission(vec![line("product", Some("MUG"), 0, "9", "0")]);
-        assert!(order_body(&empty, "m", &mut package).is_err());
+        assert!(order_body(&empty, "m", &none, &mut package).is_err());
+        let gone = submission(vec![line("product", Some("TEE-M-RED"), 1, "9", "9")]);
+        let PluginError::Invalid(problem) =
+            order_body(&gone, "m", &none, &mut package).unwrap_err()
+        else {
+            panic!()
+        };
+        assert!(problem.message.contains("20010"), "{}", problem.message);
+    }
+
+    #[test]
+    fn a_variant_row_leaves_its_surcharge_to_ccv() {
+        let s = submission(vec![line(
+            "product",
+            Some("TEE-M-RED"),
+            2,
+            "22.50",
+            "40.00",
+        )]);
+        let surcharges = Surcharges::known(&[(20010, "2.50")], true);
+        let body = order_body(&s, "m", &surcharges, &mut package).unwrap();
+        let row = &body["orderrows"][0];
+        assert_eq!(row["attribute_combination_id"], 20010);
+        assert_eq!(
+            (row["price"].clone(), row["discount"].clone()),
+            (json!(20), json!(2.5)),
+            "CCV adds 2.50 to 20: (20 + 2.50 − 2.50) × 2 = the line's 40"
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ use crate::order_body::{note_text, order_body};
 use crate::packages;
 use crate::results::{Batch, written};
 use crate::settings::Ccv;
+use crate::surcharges::Surcharges;
 use crate::time::parse_utc;
 use crate::wire::{Created, Paymethod};
 
@@ -72,10 +73,17 @@ pub fn create(
         })
         .collect();
     let mut existing = bookings::booked(ccv, &asked)?;
+    let unbooked = submissions
+        .iter()
+        .filter(|s| !existing.contains_key(&s.order.number));
+    let surcharges = Surcharges::of(ccv, unbooked)?;
     let mut package = packages::Lazy::new(ccv);
     let bodies: Vec<Result<serde_json::Value, PluginError>> = submissions
         .iter()
-        .map(|s| order_body(s, &ccv.marker.write(&s.order.number), &mut || package.id()))
+        .map(|s| {
+            let marker = ccv.marker.write(&s.order.number);
+            order_body(s, &marker, &surcharges, &mut || package.id())
+        })
         .collect();
     let sends = submissions
         .iter()

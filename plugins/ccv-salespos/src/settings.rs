@@ -43,6 +43,10 @@ pub struct Settings {
     /// Which of CCV's schemas every request asks for (`Accept`).
     #[serde(default)]
     pub media_type: MediaType,
+    /// Whether CCV's `stock` still counts the goods of reserved orders (status 14) until they
+    /// are collected. CCV does not document it (README, "Stock numbers").
+    #[serde(default = "yes")]
+    pub reserved_in_stock: bool,
 }
 
 /// CCV's two media types (its SDK, `BaseEndpoint::ACCEPT_HEADERS`): the webshop schemas, the
@@ -171,6 +175,7 @@ mod tests {
         assert_eq!(s.package_id, None, "CCV's package ids are the shop's own");
         assert_eq!(s.order_marker, "WEB-{number}");
         assert!(s.order_note);
+        assert!(s.reserved_in_stock);
         assert_eq!(s.tariff(Decimal::from(21)).unwrap(), "normal");
         assert_eq!(
             s.tariff(decimal::parse("9.00", "r").unwrap()).unwrap(),

@@ -159,6 +159,8 @@ pub struct Combination {
     #[serde(default)]
     pub sku_number: String,
     #[serde(default)]
+    pub product_number: String,
+    #[serde(default)]
     pub ean_number: String,
     #[serde(default, deserialize_with = "amount")]
     pub stock: Decimal,
@@ -190,22 +192,27 @@ pub struct CategoryLink {
     pub category_id: u64,
 }
 
-/// An order, with its rows when expanded.
+/// An order as listed (its rows are a link, read with `GET /orders/:id/orderrows`).
 #[derive(Debug, Deserialize)]
 pub struct Order {
     pub id: u64,
     #[serde(default)]
     pub reservationnumber: Option<String>,
-    #[serde(default)]
-    pub orderrows: Expanded<OrderRow>,
+    #[serde(default, deserialize_with = "amount")]
+    pub total_orderrow_price: Decimal,
 }
 
+/// An order row as CCV's row read model has it: a variant is named by its numbers.
 #[derive(Debug, Deserialize)]
 pub struct OrderRow {
     #[serde(default)]
     pub product_id: Option<u64>,
     #[serde(default)]
-    pub attribute_combination_id: Option<u64>,
+    pub sub_product_number: Option<String>,
+    #[serde(default)]
+    pub sub_sku_number: Option<String>,
+    #[serde(default)]
+    pub sub_ean_number: Option<String>,
     #[serde(default, deserialize_with = "amount")]
     pub count: Decimal,
 }

@@ -134,7 +134,7 @@ impl Auth {
                 "client_id": self.credentials.client_id,
                 "client_secret": self.credentials.client_secret,
             }))?
-            .operation("oauth token")
+            .operation("POST /api/oauth/token")
             .idempotent(true)
             .send()?;
         if !(200..300).contains(&answer.status()) {

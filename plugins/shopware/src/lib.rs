@@ -38,7 +38,7 @@ use crate::client::Client;
 
 tillbridge_sdk::connector_bindings!(paths: ["../../wit", "wit"], world: "tillbridge:shopware/shopware");
 
-use exports::tillbridge::plugin::connector::{ConnectorInfo, Guest};
+use exports::tillbridge::plugin::connector::{ConnectorInfo, Guest, OperationLimit};
 use exports::tillbridge::plugin::{
     categories_source, orders_source, products_sink, products_source, stock_sink,
 };
@@ -81,6 +81,14 @@ impl Guest for Shopware {
             description:
                 "Reads orders, products and categories from Shopware 6; writes products and stock"
                     .into(),
+            // Shopware documents a limit on the Admin API only for the token: 10 per minute per
+            // IP address in its cloud ("Rate Limits", docs.shopware.com, SaaS), a back-off after
+            // failed logins when self-hosted (developer.shopware.com, "Rate Limiter", `oauth`).
+            rate_limits: vec![OperationLimit {
+                operation: "POST /api/oauth/token".into(),
+                requests: 10,
+                per_seconds: 60,
+            }],
         }
     }
 

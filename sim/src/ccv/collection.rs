@@ -80,8 +80,57 @@ fn number_param(request: &ApiRequest, name: &str) -> Result<Option<usize>, CcvEr
         .transpose()
 }
 
+/// The `expand` values CCV documents, per operation (`Parameters/*/All.php`, `Get.php` and
+/// `AllFrom*.php` with `ExpandableFields` in the schemas generated as
+/// `jacobdekeizer/ccvshop-client`). Every other operation documents none: `GET /orders` has no
+/// `expand` (its `orderrows` are a link to `/orders/:id/orderrows`), nor do categories. CCV
+/// ignores what it does not document (GUESS: it does not say whether it refuses it instead).
+const EXPANDABLE: &[(&[&str], &[&str])] = &[
+    (
+        &[
+            "GET /products",
+            "GET /products/{id}",
+            "GET /brands/{id}/products",
+            "GET /categories/{id}/products",
+            "GET /conditions/{id}/products",
+            "GET /suppliers/{id}/products",
+            "GET /webshops/{id}/products",
+        ],
+        &[
+            "attributecombinations",
+            "productattachments",
+            "productattributesets",
+            "productkeywords",
+            "productphotos",
+            "productrelevant",
+            "productreviews",
+            "productshippingcosts",
+            "productstaggeredprices",
+            "producttopropertygroups",
+            "producttocategories",
+            "productvariants",
+            "productvideos",
+            "producttaxtariffexceptions",
+        ],
+    ),
+    (
+        &[
+            "GET /products/{id}/attributecombinations",
+            "GET /attributecombinations/{id}",
+        ],
+        &["attributecombinationphotos"],
+    ),
+];
+
+/// Whether CCV documents `expand=name` for `operation` (e.g. `GET /products`).
+pub fn expandable(operation: &str, name: &str) -> bool {
+    EXPANDABLE
+        .iter()
+        .any(|(operations, names)| operations.contains(&operation) && names.contains(&name))
+}
+
 /// A link to a sub-resource, e.g. a product's `attributecombinations`: `{"href": …}`, plus the
-/// items under `collection` when the request expands it.
+/// items under `collection` when the request expands it (and CCV documents that expansion).
 pub fn sub_resource(
     request: &ApiRequest,
     name: &str,

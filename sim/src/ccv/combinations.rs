@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::collection::{SortField, list as list_page};
 use super::error::CcvError;
 use super::http::{ApiRequest, Reply};
-use super::model::{Attribute, AttributeCombination, ProductAttributeValue, Store};
+use super::model::{Attribute, AttributeCombination, ProductAttributeValue, RowAttribute, Store};
 use super::money;
 use super::products::{self, set};
 use super::variants::product_values_of;
@@ -164,11 +164,40 @@ pub fn update_combination(
 }
 
 /// The price difference of a combination: the sum of its values' differences for the product.
-pub(super) fn extra_price(store: &Store, combination: &AttributeCombination) -> Decimal {
+fn extra_price(store: &Store, combination: &AttributeCombination) -> Decimal {
     product_values_of(store, combination.product_id)
         .filter(|pv| combination.value_ids.contains(&pv.value_id))
         .map(|pv| pv.price)
         .sum()
+}
+
+/// The attribute values of a combination as an order row records them: attribute and value
+/// names, and the price each adds for the product (ids are handed out with the row's).
+pub(super) fn row_attributes(
+    store: &Store,
+    combination: &AttributeCombination,
+) -> Vec<RowAttribute> {
+    combination
+        .value_ids
+        .iter()
+        .filter_map(|value_id| store.attribute_values.get(value_id))
+        .map(|value| RowAttribute {
+            id: 0,
+            option_name: store
+                .attributes
+                .get(&value.attribute_id)
+                .map_or_else(String::new, |a| a.name.clone()),
+            value_name: value.name.clone(),
+            price: value_price(store, combination.product_id, value.id),
+        })
+        .collect()
+}
+
+/// What one value adds to the price of one product.
+fn value_price(store: &Store, product_id: u64, value_id: u64) -> Decimal {
+    product_values_of(store, product_id)
+        .find(|pv| pv.value_id == value_id)
+        .map_or(Decimal::ZERO, |pv| pv.price)
 }
 
 pub(super) fn render_combination(
@@ -182,9 +211,7 @@ pub(super) fn render_combination(
         .filter_map(|value_id| store.attribute_values.get(value_id))
         .map(|value| {
             let attribute = store.attributes.get(&value.attribute_id);
-            let extra = product_values_of(store, c.product_id)
-                .find(|pv| pv.value_id == value.id)
-                .map_or(Decimal::ZERO, |pv| pv.price);
+            let extra = value_price(store, c.product_id, value.id);
             json!({
                 "attribute": {
                     "id": value.attribute_id,

@@ -115,13 +115,17 @@ impl ApiRequest {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Whether `expand=` names this sub-resource.
+    /// Whether `expand=` names this sub-resource and CCV documents expanding it for this
+    /// request's operation ([`super::collection::expandable`]); any other value is ignored.
     pub fn expands(&self, name: &str) -> bool {
-        self.query
-            .iter()
-            .filter(|(k, _)| k == "expand")
-            .flat_map(|(_, v)| v.split(','))
-            .any(|v| v.trim() == name)
+        let operation = super::limits::operation(&self.method, &self.path);
+        super::collection::expandable(&operation, name)
+            && self
+                .query
+                .iter()
+                .filter(|(k, _)| k == "expand")
+                .flat_map(|(_, v)| v.split(','))
+                .any(|v| v.trim() == name)
     }
 
     /// The full link to a path under the API, e.g. `href("products/12")`.

@@ -37,6 +37,9 @@ pub fn operation(method: &str, path: &str) -> String {
     format!("{method} /{}", segments.join("/"))
 }
 
+/// The operation CCV limits more strictly than other reads.
+const PRODUCTQUERIES: &str = "GET /productqueries";
+
 /// Whether a method counts against the read limit.
 fn is_read(method: &str) -> bool {
     matches!(method, "GET" | "HEAD" | "OPTIONS")
@@ -91,11 +94,7 @@ impl RateLimiter {
 
     fn admit_at(&self, method: &str, path: &str, now: Instant) -> Result<(), CcvError> {
         let operation = operation(method, path);
-        let limit = if is_read(method) {
-            self.limits.reads_per_window
-        } else {
-            self.limits.writes_per_window
-        };
+        let limit = self.limit_of(&operation, method);
         let length = self.limits.window;
         let mut counters = self.counters.lock().expect("rate limit lock");
         let fresh = Window {
@@ -117,6 +116,18 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// An operation's limit per window: `GET /productqueries` has its own (CCV documents 30 a
+    /// minute for it), every other read and write the one of its kind.
+    fn limit_of(&self, operation: &str, method: &str) -> u32 {
+        if operation == PRODUCTQUERIES {
+            self.limits.productqueries_per_window
+        } else if is_read(method) {
+            self.limits.reads_per_window
+        } else {
+            self.limits.writes_per_window
+        }
+    }
+
     /// Forgets every count.
     pub fn reset(&self) {
         *self.counters.lock().expect("rate limit lock") = Counters::default();
@@ -131,6 +142,7 @@ mod tests {
         RateLimiter::new(RateLimits {
             reads_per_window: reads,
             writes_per_window: writes,
+            productqueries_per_window: 1,
             total_per_window: total,
             window: Duration::from_secs(60),
         })
@@ -186,6 +198,20 @@ mod tests {
                 .admit_at("GET", "/api/rest/v1/products/3", later)
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn productqueries_have_their_own_stricter_limit() {
+        let limiter = limiter(2, 2, 100);
+        let t0 = Instant::now();
+        let query = "/api/rest/v1/productqueries";
+        assert!(limiter.admit_at("GET", query, t0).is_ok());
+        assert_eq!(
+            limiter.admit_at("GET", query, t0).unwrap_err().code,
+            "429.10"
+        );
+        assert!(limiter.admit_at("GET", "/api/rest/v1/products", t0).is_ok());
+        assert!(limiter.admit_at("GET", "/api/rest/v1/products", t0).is_ok());
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! documents its behaviour and explicit where it guesses (each module says which is which).
 //!
 //! - Requests are signed with HMAC-SHA512 and checked strictly; answers are signed (`auth`).
-//! - Rate limits per operation and in total answer `429.10` / `429.11` (`limits`).
+//! - Rate limits per operation (`GET /productqueries` stricter) and in total answer `429.10` /
+//!   `429.11` (`limits`).
 //! - Collections page with `start`/`size` and `next` links, sort with `orderby`, fill in
-//!   sub-resources with `expand` (`collection`).
+//!   sub-resources with `expand` where CCV documents it (`collection`).
 //! - Resources: `users`, `orders` with `orderrows` and `ordernotes`, `products`,
 //!   `productqueries`, `attributes`, `attributevalues`, `productattributevalues`,
 //!   `attributecombinations` (generated), `categories`, `categorytree`, `producttocategories`,
@@ -61,6 +62,7 @@ pub use auth::{format_x_date, parse_x_date, sign};
 pub use collection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use error::CcvError;
 pub use limits::operation;
+pub use model::QueryMatch;
 pub use stock::{Article, StockLevel};
 
 use crate::common::{Faults, Instrumentation, Journal, RunningServer, instrument, serve};
@@ -89,14 +91,17 @@ pub enum Seed {
     File(PathBuf),
 }
 
-/// CCV's rate limits. CCV documents 150 GET and 100 writes per minute per operation, and a total
-/// limit whose size it does not document.
+/// CCV's rate limits. CCV documents 150 GET and 100 writes per minute per operation, 30 a minute
+/// for `GET /productqueries`, and a total limit whose size it does not document.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimits {
     /// GET requests per operation and window (CCV: 150).
     pub reads_per_window: u32,
     /// POST, PATCH, PUT and DELETE requests per operation and window (CCV: 100).
     pub writes_per_window: u32,
+    /// `GET /productqueries` per window (CCV: 30, "30 per minute" in `ProductqueriesEndpoint.php`
+    /// of the schemas generated as `jacobdekeizer/ccvshop-client`).
+    pub productqueries_per_window: u32,
     /// All requests per window. CCV's value is unknown; the default, 300, is twice the read
     /// limit: a client that pages one collection as fast as allowed stays under it, one that does
     /// several things at full speed does not, and must handle `429.11`.
@@ -105,11 +110,27 @@ pub struct RateLimits {
     pub window: Duration,
 }
 
+impl RateLimits {
+    /// The `rate_limits` of a flows.toml connection that paces a client under exactly these
+    /// limits (an inline table), for tests and benchmarks that shorten the window.
+    pub fn pacing_toml(&self) -> String {
+        let window = self.window.as_secs_f64();
+        format!(
+            "{{ reads_per_window = {}, writes_per_window = {}, total_per_window = {}, window_secs = {window}, operations = {{ \"GET /productqueries\" = {{ requests = {}, per_seconds = {window} }} }} }}",
+            self.reads_per_window,
+            self.writes_per_window,
+            self.total_per_window,
+            self.productqueries_per_window,
+        )
+    }
+}
+
 impl Default for RateLimits {
     fn default() -> Self {
         RateLimits {
             reads_per_window: 150,
             writes_per_window: 100,
+            productqueries_per_window: 30,
             total_per_window: 300,
             window: Duration::from_secs(60),
         }
@@ -129,6 +150,8 @@ pub struct CcvOptions {
     pub secret: String,
     /// The rate limits.
     pub rate_limits: RateLimits,
+    /// How `GET /productqueries` combines several parameters (CCV does not document it).
+    pub productqueries: QueryMatch,
     /// How far a request's `x-date` may be off (CCV: 5 minutes).
     pub max_clock_skew: Duration,
     /// Seeds the random choices of probabilistic faults.
@@ -146,6 +169,7 @@ impl Default for CcvOptions {
             public_key: CCV_PUBLIC_KEY.into(),
             secret: CCV_SECRET.into(),
             rate_limits: RateLimits::default(),
+            productqueries: QueryMatch::default(),
             max_clock_skew: Duration::from_secs(5 * 60),
             fault_seed: 0,
             now: None,
@@ -183,11 +207,12 @@ impl CcvSim {
     /// Seeds the state and starts serving.
     pub async fn start(options: CcvOptions) -> anyhow::Result<Self> {
         let clock = Clock::starting_at(options.now);
-        let store = match &options.seed {
+        let mut store = match &options.seed {
             Seed::Empty => model::Store::default(),
             Seed::Dataset(dataset) => seed::from_dataset(dataset, clock.now())?,
             Seed::File(path) => seed::from_file(path)?,
         };
+        store.productqueries = options.productqueries;
         let shared = Arc::new(Shared {
             store: Mutex::new(store),
             credentials: Credentials {
@@ -283,6 +308,14 @@ impl CcvSim {
     pub fn stock(&self, sku: &str) -> Option<StockLevel> {
         self.shared.with_store(|store| {
             stock::find_article(store, sku).map(|article| stock::level(store, article))
+        })
+    }
+
+    /// The `total_price` of each row of an order, as `GET /orders/:id/orderrows` shows it.
+    pub fn row_totals(&self, order_id: u64) -> Option<Vec<Decimal>> {
+        self.shared.with_store(|store| {
+            let order = store.orders.get(&order_id)?;
+            Some(order.rows.iter().map(model::OrderRow::total).collect())
         })
     }
 

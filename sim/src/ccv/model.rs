@@ -49,6 +49,23 @@ pub struct Store {
     pub users: BTreeMap<u64, User>,
     pub orders: BTreeMap<u64, Order>,
     pub order_notes: BTreeMap<u64, OrderNote>,
+    /// How `GET /productqueries` combines several parameters (an option, not state).
+    #[serde(skip)]
+    pub productqueries: QueryMatch,
+}
+
+/// How `GET /productqueries` combines several of its parameters. CCV does not document it
+/// (`ProductqueriesEndpoint.php` in the schemas generated as `jacobdekeizer/ccvshop-client` says
+/// only that at least one is needed), so the simulator can answer either way; a client that
+/// sends one parameter per request gets the same answer from both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum QueryMatch {
+    /// A result matches every parameter given (GUESS, the default: filters of CCV's other
+    /// collections narrow each other).
+    #[default]
+    All,
+    /// A result matches any parameter given.
+    Any,
 }
 
 impl Default for Store {
@@ -75,6 +92,7 @@ impl Default for Store {
             users: BTreeMap::new(),
             orders: BTreeMap::new(),
             order_notes: BTreeMap::new(),
+            productqueries: QueryMatch::default(),
         };
         let id = store.new_id();
         store.webshops.insert(
@@ -461,6 +479,9 @@ pub struct OrderNote {
 pub struct OrderRow {
     pub id: u64,
     pub product_id: Option<u64>,
+    /// The combination the row was posted with: an input field only. CCV's row read model has
+    /// no such field (it names the variant by `sub_*_number`), so it is kept for stock, never
+    /// shown.
     pub attribute_combination_id: Option<u64>,
     pub product_type: String,
     pub product_name: String,
@@ -480,11 +501,38 @@ pub struct OrderRow {
     pub memo: String,
     pub package_id: Option<u64>,
     pub product_purchase_price: Decimal,
+    /// The attribute values of the row's combination, each adding its price per unit ("The
+    /// associated attributes value with this id will be added to this row", CCV's order row
+    /// input schema).
+    #[serde(default)]
+    pub attributes: Vec<RowAttribute>,
+}
+
+/// A chosen attribute value of an order row (CCV's `orderrowattributevalues`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowAttribute {
+    pub id: u64,
+    /// The attribute's name ("Size").
+    pub option_name: String,
+    /// The value's name ("L").
+    pub value_name: String,
+    /// The price it adds per unit.
+    pub price: Decimal,
 }
 
 impl OrderRow {
-    /// (price − discount) × count.
+    /// What the attribute values add per unit.
+    pub fn extra(&self) -> Decimal {
+        self.attributes.iter().map(|a| a.price).sum()
+    }
+
+    /// What one unit costs: price − discount + what the attribute values add.
+    pub fn price_with_attributes(&self) -> Decimal {
+        self.price - self.discount + self.extra()
+    }
+
+    /// The row's total: [`Self::price_with_attributes`] × count.
     pub fn total(&self) -> Decimal {
-        (self.price - self.discount) * self.count
+        self.price_with_attributes() * self.count
     }
 }

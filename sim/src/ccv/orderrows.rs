@@ -1,8 +1,20 @@
 //! `orderrows`: the rows of an order, under `/orders/:id/orderrows` (GET, POST one, PUT all) and
 //! `/orderrows/:id` (GET, PATCH while the order is not completed, DELETE). A row is a product (its
-//! data taken from the product, any field sent overriding it; a variant through
-//! `attribute_combination_id`) or a free row, which needs `product_name`, `price` and
-//! `package_id`. Rows changed on a completed sale move stock ([`super::stock`]).
+//! data taken from the product, any field sent overriding it) or a free row, which needs
+//! `product_name`, `price` and `package_id`. Rows changed on a completed sale move stock
+//! ([`super::stock`]).
+//!
+//! A variant is posted with `attribute_combination_id`, and "the associated attributes value with
+//! this id will be added to this row" (CCV's order row input schema, `Entity/Orderrow/Input` in
+//! the schemas generated as `jacobdekeizer/ccvshop-client`): `price` stays the price per unit
+//! without them (the product's, or the one sent), and each attribute value of the combination adds
+//! its price. The row as read (`Resource/Orderrows/Orderrows` there; the official SDK's
+//! `ccvshop/ccvshop-api` `src/Resources/OrderRow.php` has the same fields) shows the base price,
+//! `total_extra_option_price` ("Total price from attributes"), `price_with_attributes` ("Product
+//! price with attributes per unit") and the chosen values under `attributes`; it names the
+//! variant by `sub_product_number`, `sub_sku_number` and `sub_ean_number` and has no
+//! `attribute_combination_id`. How these amounts combine is not documented (GUESS): a unit costs
+//! price − discount + the values' prices, and `total_price` is that × count.
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -96,8 +108,16 @@ pub(super) fn build_row(store: &mut Store, input: RowInput) -> Result<OrderRow, 
     if input.package_id.is_some() {
         row.package_id = input.package_id;
     }
-    row.id = store.new_id();
+    give_ids(store, &mut row);
     Ok(row)
+}
+
+/// Hands out the ids of a row that is valid, and of its attribute values.
+pub(super) fn give_ids(store: &mut Store, row: &mut OrderRow) {
+    row.id = store.new_id();
+    for attribute in &mut row.attributes {
+        attribute.id = store.new_id();
+    }
 }
 
 fn free_row() -> OrderRow {
@@ -120,6 +140,7 @@ fn free_row() -> OrderRow {
         memo: String::new(),
         package_id: None,
         product_purchase_price: Decimal::ZERO,
+        attributes: Vec::new(),
     }
 }
 
@@ -155,7 +176,7 @@ pub(super) fn product_row(
         }
         None => None,
     };
-    let extra = combination.map_or(Decimal::ZERO, |c| combinations::extra_price(store, c));
+    let attributes = combination.map_or_else(Vec::new, |c| combinations::row_attributes(store, c));
     let text = |s: &str| (!s.is_empty()).then(|| s.to_string());
     Ok(OrderRow {
         product_id: Some(product_id),
@@ -165,13 +186,14 @@ pub(super) fn product_row(
         sub_product_number: combination.and_then(|c| text(&c.product_number)),
         sub_sku_number: combination.and_then(|c| text(&c.sku_number)),
         sub_ean_number: combination.and_then(|c| text(&c.ean_number)),
-        price: product.price + extra,
+        price: product.price,
         discount: product.discount,
         tax: tax_rate(&product.taxtariff),
         unit: product.unit.clone(),
         weight: product.weight,
         package_id: Some(product.package_id),
         product_purchase_price: product.purchaseprice,
+        attributes,
         ..free_row()
     })
 }
@@ -273,8 +295,21 @@ pub fn delete_row(store: &mut Store, id: u64) -> Result<Reply, CcvError> {
     Ok(Reply::NoContent)
 }
 
+/// A row as CCV's row read model has it.
 pub(super) fn render_row(request: &ApiRequest, order_id: u64, r: &OrderRow) -> Value {
     let selling = r.price - r.discount;
+    let attributes: Vec<Value> = r
+        .attributes
+        .iter()
+        .map(|a| {
+            json!({
+                "id": a.id,
+                "option_name": a.option_name,
+                "value_name": a.value_name,
+                "price": money::to_json(a.price),
+            })
+        })
+        .collect();
     json!({
         "href": request.href(&format!("orderrows/{}", r.id)),
         "id": r.id,
@@ -286,7 +321,6 @@ pub(super) fn render_row(request: &ApiRequest, order_id: u64, r: &OrderRow) -> V
         "sub_sku_number": r.sub_sku_number,
         "sub_ean_number": r.sub_ean_number,
         "product_id": r.product_id,
-        "attribute_combination_id": r.attribute_combination_id,
         "product_href": r.product_id.map(|p| request.href(&format!("products/{p}"))),
         "count": money::to_json(r.count),
         "price": money::to_json(r.price),
@@ -297,8 +331,15 @@ pub(super) fn render_row(request: &ApiRequest, order_id: u64, r: &OrderRow) -> V
         "weight": money::to_json(r.weight),
         "memo": r.memo,
         "package_id": r.package_id,
+        "original_price": money::to_json(r.price),
         "selling_price": money::to_json(selling),
+        "price_without_discount": money::to_json(r.price),
+        "price_without_discount_with_attributes": money::to_json(r.price + r.extra()),
+        "price_with_attributes": money::to_json(r.price_with_attributes()),
+        "total_extra_option_price": money::to_json(r.extra() * r.count),
+        "total_price_with_attributes": money::to_json(r.total()),
         "total_price": money::to_json(r.total()),
+        "attributes": attributes,
         "parent": { "id": order_id, "href": request.href(&format!("orders/{order_id}")) },
     })
 }

@@ -16,7 +16,7 @@ use super::collection::{SortField, list as list_page, sub_resource};
 use super::error::CcvError;
 use super::http::{ApiRequest, Reply};
 use super::model::{Order, OrderRow, Personalinfo, STATUS_RESERVED, Store};
-use super::orderrows::{RowInput, build_row, product_row, render_row};
+use super::orderrows::{RowInput, build_row, give_ids, product_row, render_row};
 use super::products::{parse_bool, set};
 use super::{money, stock, users};
 
@@ -186,7 +186,7 @@ pub(super) fn till_sale(
 ) -> Result<u64, CcvError> {
     let mut row = product_row(store, article.product_id, article.combination_id)?;
     row.count = count;
-    row.id = store.new_id();
+    give_ids(store, &mut row);
     let mut order = new_order(store.new_id(), now);
     order.status = Some(check_status(status)?);
     order.paid = status != STATUS_RESERVED;

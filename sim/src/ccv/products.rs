@@ -10,7 +10,7 @@ use super::collection::{SortField, list as list_page, sub_resource};
 use super::error::CcvError;
 use super::http::{ApiRequest, Reply};
 use super::misc::find_package;
-use super::model::{Product, StockType, Store, TAX_TARIFFS};
+use super::model::{Product, QueryMatch, StockType, Store, TAX_TARIFFS};
 use super::{categories, combinations, money, properties, variants};
 
 /// The values `ordering_without_stock` takes (CCV: "default option 'global_setting'").
@@ -273,7 +273,9 @@ pub fn delete(store: &mut Store, id: u64) -> Result<Reply, CcvError> {
 
 /// `GET /productqueries`: products whose `productnumber`, `eannumber` or `mpnnumber` match, and
 /// products with just the one combination whose `product_number`, `ean_number` or `sku_number`
-/// matches. Without any of these parameters there are no results, as CCV documents.
+/// matches ("mpnnumber doesn't exist for attribute combinations and skunumber doesn't exist for
+/// products", `ProductqueriesEndpoint.php`). Without any of these parameters there are no
+/// results, as CCV documents. Several parameters combine as [`QueryMatch`] says.
 pub fn query(store: &Store, request: &ApiRequest) -> Result<Reply, CcvError> {
     let wanted = |name| request.param(name).filter(|v| !v.is_empty());
     let (number, ean, mpn, sku) = (
@@ -282,25 +284,40 @@ pub fn query(store: &Store, request: &ApiRequest) -> Result<Reply, CcvError> {
         wanted("mpnnumber"),
         wanted("skunumber"),
     );
-    let any = [number, ean, mpn, sku].iter().any(Option::is_some);
-    let matches = |field: &str, wanted: Option<&str>| wanted.is_some_and(|w| w == field);
+    // Per parameter given: whether a record's field matches it (a field the record does not
+    // have never matches).
+    let verdict = |checks: [(Option<&str>, Option<&str>); 4]| {
+        let mut given = checks.iter().filter(|(w, _)| w.is_some()).peekable();
+        given.peek()?;
+        let mut hits = given.map(|(w, field)| field.is_some_and(|f| Some(f) == *w));
+        Some(match store.productqueries {
+            QueryMatch::All => hits.all(|hit| hit),
+            QueryMatch::Any => hits.any(|hit| hit),
+        })
+    };
     let mut results: Vec<(&Product, Option<u64>)> = Vec::new();
-    if any {
-        for product in store.products.values() {
-            if matches(&product.productnumber, number)
-                || matches(&product.eannumber, ean)
-                || matches(&product.mpnnumber, mpn)
-            {
-                results.push((product, None));
-            }
+    for product in store.products.values() {
+        let checks = [
+            (number, Some(product.productnumber.as_str())),
+            (ean, Some(product.eannumber.as_str())),
+            (mpn, Some(product.mpnnumber.as_str())),
+            (sku, None),
+        ];
+        if verdict(checks) == Some(true) {
+            results.push((product, None));
         }
-        for combination in store.combinations.values() {
-            let hit = matches(&combination.product_number, number)
-                || matches(&combination.ean_number, ean)
-                || matches(&combination.sku_number, sku);
-            if hit && let Some(product) = store.products.get(&combination.product_id) {
-                results.push((product, Some(combination.id)));
-            }
+    }
+    for combination in store.combinations.values() {
+        let checks = [
+            (number, Some(combination.product_number.as_str())),
+            (ean, Some(combination.ean_number.as_str())),
+            (mpn, None),
+            (sku, Some(combination.sku_number.as_str())),
+        ];
+        if verdict(checks) == Some(true)
+            && let Some(product) = store.products.get(&combination.product_id)
+        {
+            results.push((product, Some(combination.id)));
         }
     }
     list_page(

@@ -15,6 +15,7 @@ fn limits(reads: u32, writes: u32, total: u32) -> RateLimits {
     RateLimits {
         reads_per_window: reads,
         writes_per_window: writes,
+        productqueries_per_window: 2,
         total_per_window: total,
         window: WINDOW,
     }
@@ -67,6 +68,34 @@ async fn the_read_after_the_limit_is_refused_per_operation_and_recovers() {
     tokio::time::sleep(WINDOW + Duration::from_millis(100)).await;
     let again = client
         .get(&format!("/api/rest/v1/products/{}", products[0]))
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text);
+}
+
+/// `GET /productqueries` is "30 per minute" in CCV's documentation
+/// (`src/Endpoints/ProductqueriesEndpoint.php` of `jacobdekeizer/ccvshop-client`, generated from
+/// CCV's docs), not the 150 of other reads.
+#[tokio::test]
+async fn productqueries_have_their_own_smaller_limit() {
+    let (_sim, client) = start(Seed::Dataset(Dataset::demo()), limits(5, 3, 1000)).await;
+    for n in 1..=2 {
+        let answer = client
+            .get("/api/rest/v1/productqueries?productnumber=TB-MUG-01")
+            .await;
+        assert_eq!(answer.status, 200, "query {n} of 2: {}", answer.text);
+    }
+    let refused = client
+        .get("/api/rest/v1/productqueries?skunumber=TB-TEE-S-RED")
+        .await;
+    assert_limited(&refused, "429.10");
+    assert_eq!(
+        client.get("/api/rest/v1/products").await.status,
+        200,
+        "other reads keep their own limit"
+    );
+    tokio::time::sleep(WINDOW + Duration::from_millis(100)).await;
+    let again = client
+        .get("/api/rest/v1/productqueries?skunumber=TB-TEE-S-RED")
         .await;
     assert_eq!(again.status, 200, "{}", again.text);
 }

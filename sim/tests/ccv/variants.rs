@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+use tillbridge_sim::ccv::{CcvOptions, CcvSim, QueryMatch};
 use tillbridge_sim::dataset::ean13;
 
 use super::client::{Client, create, demo, empty, package};
@@ -135,6 +136,93 @@ async fn patched_combinations_carry_sku_ean_and_stock() {
         0,
         "no parameter, no results"
     );
+}
+
+/// How `GET /productqueries` combines several parameters is not documented
+/// (`src/Endpoints/ProductqueriesEndpoint.php` of `jacobdekeizer/ccvshop-client`): the simulator
+/// answers either way, and one parameter per request gets the same answer from both.
+#[tokio::test]
+async fn productqueries_with_several_parameters_answer_as_configured() {
+    for (way, both_found) in [(QueryMatch::All, 0), (QueryMatch::Any, 2)] {
+        let sim = CcvSim::start(CcvOptions {
+            productqueries: way,
+            ..CcvOptions::default()
+        })
+        .await
+        .unwrap();
+        let client = Client::new(&sim);
+        let (product, _) = tee_with_options(&client).await;
+        let first = &combinations(&client, product).await[0];
+        let uri = format!("/api/rest/v1/attributecombinations/{}", first["id"]);
+        client.patch(&uri, &json!({"sku_number": "TEE-S"})).await;
+        let found = |query: &'static str| {
+            let client = &client;
+            async move {
+                let answer = client
+                    .get(&format!("/api/rest/v1/productqueries?{query}"))
+                    .await;
+                answer.body["items"].as_array().unwrap().len()
+            }
+        };
+        assert_eq!(
+            found("productnumber=TEE&skunumber=TEE-S").await,
+            both_found,
+            "{way:?}"
+        );
+        assert_eq!(found("productnumber=TEE").await, 1, "{way:?}");
+        assert_eq!(found("skunumber=TEE-S").await, 1, "{way:?}");
+    }
+}
+
+/// A variant's order row: `price` is the price without the combination's attribute values, and
+/// the values "will be added to this row" (`attribute_combination_id` in CCV's order row input
+/// schema, `src/Models/Internal/Entity/Orderrow/Input/Input.php` of
+/// `jacobdekeizer/ccvshop-client`); the row as read has the base price, "Total price from
+/// attributes" and "Product price with attributes per unit" (`Resource/Orderrows/Orderrows.php`
+/// there; the official SDK's `src/Resources/OrderRow.php` has the same fields).
+#[tokio::test]
+async fn a_variant_row_adds_its_attribute_values_to_the_price_sent() {
+    let (_sim, client) = empty().await;
+    let (product, values) = tee_with_options(&client).await;
+    let large = combinations(&client, product)
+        .await
+        .into_iter()
+        .find(|c| c["combination"][0]["attribute_value"]["id"] == values[2].1)
+        .unwrap();
+    let order = json!({"orderrows": [
+        {"product_id": product, "attribute_combination_id": large["id"], "count": 2, "price": 20},
+        {"product_id": product, "attribute_combination_id": large["id"], "count": 1},
+    ]});
+    let created = client.post("/api/rest/v1/orders", &order).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let rows = client
+        .all_items(&format!("/api/rest/v1/orders/{}/orderrows", created.id()))
+        .await;
+    let sent = &rows[0];
+    assert_eq!(sent["price"], 20, "the price sent is the base price");
+    assert_eq!(sent["price_with_attributes"], 22.5, "L adds 2.50");
+    assert_eq!(sent["total_extra_option_price"], 5.0);
+    assert_eq!(sent["total_price"], 45.0, "the surcharge is charged, once");
+    let chosen: Vec<(&str, &str, f64)> = sent["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["option_name"].as_str().unwrap(),
+                a["value_name"].as_str().unwrap(),
+                a["price"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(chosen, [("Size", "L", 2.5), ("Colour", "Red", 0.0)]);
+    let own = &rows[1];
+    assert_eq!(
+        own["price"], 24.95,
+        "the product's price without the values"
+    );
+    assert_eq!(own["total_price"], 27.45);
+    assert_eq!(created.body["total_orderrow_price"], 72.45);
 }
 
 #[tokio::test]

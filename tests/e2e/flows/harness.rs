@@ -126,17 +126,9 @@ impl Pair {
         .await
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let limits = &setup.ccv_limits;
-        let rate_limits = format!(
-            "{{ reads_per_window = {}, writes_per_window = {}, total_per_window = {}, window_secs = {} }}",
-            limits.reads_per_window,
-            limits.writes_per_window,
-            limits.total_per_window,
-            limits.window.as_secs_f64()
-        );
         let config = BASE
             .replace("CACHE", &cache_dir().display().to_string())
-            .replace("RATE_LIMITS", &rate_limits);
+            .replace("RATE_LIMITS", &setup.ccv_limits.pacing_toml());
         let flows = format!("{config}\n{flows}");
         let integration = Self::open(&dir, &flows, &shop, &pos);
         let state = State::open(

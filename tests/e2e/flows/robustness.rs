@@ -18,6 +18,7 @@ fn fast_limits() -> RateLimits {
     RateLimits {
         reads_per_window: 150,
         writes_per_window: 100,
+        productqueries_per_window: 30,
         total_per_window: 300,
         window: Duration::from_millis(250),
     }
@@ -210,6 +211,7 @@ async fn re_syncing_an_unchanged_ten_thousand_product_catalogue_makes_zero_write
     let limits = RateLimits {
         reads_per_window: 150,
         writes_per_window: 100,
+        productqueries_per_window: 30,
         total_per_window: 300,
         window: Duration::from_millis(10),
     };

@@ -12,9 +12,11 @@ use super::support::records::{product, product_write};
 async fn a_rate_limit_the_host_could_not_wait_out_is_rate_limited() {
     let pos = Pos::empty().await;
     // Every read refused, saying "try again in 0 s": the host resends at once, then gives up.
-    pos.sim
-        .faults()
-        .add(Fault::status("/api/rest/v1/productqueries", 429).retry_after(0));
+    pos.sim.faults().add(
+        Fault::status("/api/rest/v1/products", 429)
+            .method("GET")
+            .retry_after(0),
+    );
     let error = pos
         .session()
         .await
@@ -92,7 +94,7 @@ async fn an_outage_on_a_create_is_transient_and_the_create_is_looked_up_next_tim
         .await
         .unwrap();
     assert!(second[0].outcome.is_ok());
-    assert_eq!(pos.since(before), ["GET /productqueries", "POST /products"]);
+    assert_eq!(pos.since(before), ["GET /products", "POST /products"]);
 }
 
 #[tokio::test]

@@ -6,7 +6,10 @@ use tillbridge::runtime::Kv;
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderLookup;
 use tillbridge::runtime::bindings::tillbridge::plugin::types::{PluginError, WriteAction};
 
-use super::support::records::{business, line, order, private, staff_customer, submission, write};
+use super::support::records::{
+    business, configurable, line, order, price, private, product_write, staff_customer, submission,
+    write,
+};
 use super::support::{Pos, assert_all_signed};
 
 /// The orders in the simulator's state with this marker.
@@ -92,15 +95,21 @@ async fn a_business_order_is_booked_with_its_customer_rows_marker_and_internal_n
         .unwrap();
     let booked = results[0].outcome.clone().unwrap();
     assert_eq!(booked.action, WriteAction::Created);
+    let tee = pos.sim.article("TB-TEE-M-RED").unwrap();
+    let webshops = pos.dump()["webshops"].clone();
+    let webshop = webshops.as_object().unwrap().keys().next().unwrap().clone();
     assert_eq!(
         pos.since(before),
         [
             "GET /orders",
+            "GET /webshops",
+            &format!("GET /webshops/{webshop}/settings"),
+            &format!("GET /products/{}/attributecombinations", tee.product_id),
             "POST /orders",
             "GET /paymethods",
             &format!("POST /orders/{}/ordernotes", booked.id)
         ],
-        "looked for in CCV first; the note is an internal note, not a PATCH"
+        "looked for in CCV first; the variant's surcharge read before booking, in the shop's VAT terms (read once); the note is an internal note, not a PATCH"
     );
 
     let orders = by_marker(&pos, "WEB-10042");
@@ -116,7 +125,6 @@ async fn a_business_order_is_booked_with_its_customer_rows_marker_and_internal_n
     assert_eq!(o["customer"]["billingaddress"]["company"], "Acme B.V.");
     let rows = o["rows"].as_array().unwrap();
     let mug = pos.sim.article("TB-MUG-01").unwrap();
-    let tee = pos.sim.article("TB-TEE-M-RED").unwrap();
     assert_eq!(rows[0]["product_id"], mug.product_id);
     assert_eq!(rows[0]["count"], "2");
     assert_eq!(rows[0]["price"], "12.5");
@@ -146,6 +154,50 @@ async fn a_business_order_is_booked_with_its_customer_rows_marker_and_internal_n
         "the customer is not mailed the payment details"
     );
     assert_all_signed(&pos);
+}
+
+/// CCV adds a variant's attribute values to its order row itself ("The associated attributes
+/// value with this id will be added to this row", `attribute_combination_id` in the order row
+/// input schema, `src/Models/Internal/Entity/Orderrow/Input/Input.php` of
+/// `jacobdekeizer/ccvshop-client`): the row must still total what the webshop charged, the
+/// surcharge counted once.
+#[tokio::test]
+async fn a_variant_with_a_surcharge_is_booked_at_the_webshops_price() {
+    let pos = Pos::empty().await;
+    let mut session = pos.session().await;
+    let mut tee = configurable("TEE", &["M", "XL"], &["Red"]);
+    tee.variants[1].prices = vec![price("22.45")];
+    let written = session
+        .write_products(&[product_write(tee, None, &[])])
+        .await
+        .unwrap();
+    assert!(written.iter().all(|r| r.outcome.is_ok()), "{written:?}");
+    let customer_id = pos.sim.add_user(&staff_customer(1)).to_string();
+    let the_order = order(
+        "10077",
+        private("ada@example.org"),
+        vec![
+            line("TEE-XL-Red", 2, "22.45"),
+            line("TEE-M-Red", 1, "19.95"),
+        ],
+    );
+    let results = session
+        .create_orders(&[submission(&pos.sim, the_order, &customer_id)])
+        .await
+        .unwrap();
+    let id: u64 = results[0].outcome.clone().unwrap().id.parse().unwrap();
+    let totals: Vec<String> = pos
+        .sim
+        .row_totals(id)
+        .unwrap()
+        .iter()
+        .map(|t| t.normalize().to_string())
+        .collect();
+    assert_eq!(
+        totals,
+        ["44.9", "19.95"],
+        "XL: 2 × 22.45, not 2 × (22.45 + 2.50)"
+    );
 }
 
 #[tokio::test]

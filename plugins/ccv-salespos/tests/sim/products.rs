@@ -230,8 +230,8 @@ async fn a_create_whose_answer_was_lost_is_found_not_duplicated() {
     assert_eq!(products_numbered(&pos.dump(), "MUG").len(), 1);
     assert_eq!(
         pos.since(before)[0],
-        "GET /productqueries",
-        "looked up first"
+        "GET /products",
+        "looked up first (one page: the whole catalogue)"
     );
 }
 

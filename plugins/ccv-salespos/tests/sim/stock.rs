@@ -3,6 +3,9 @@
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::stock_source::StockQuery;
 use tillbridge::runtime::bindings::tillbridge::plugin::types::StockLevel;
 
+use tillbridge_sim::ccv::{CcvOptions, RateLimits, Seed};
+use tillbridge_sim::dataset::Dataset;
+
 use super::support::Pos;
 
 fn query(cursor: Option<String>, skus: &[&str], limit: u32) -> StockQuery {
@@ -74,12 +77,88 @@ async fn every_article_has_its_physical_reserved_and_available_stock() {
         !levels.iter().any(|l| l.sku == "TB-TEE"),
         "a configurable parent is no article"
     );
-    let reservation_reads = pos
-        .requests()
-        .iter()
-        .filter(|r| r.path.ends_with("/orders"))
+    let reads = |what: &str| {
+        pos.requests()
+            .iter()
+            .filter(|r| r.path.ends_with(what))
+            .count()
+    };
+    assert_eq!(reads("/orders"), 1, "reservations are listed once per run");
+    let reserved_orders = pos.dump()["orders"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|o| o["status"] == 14)
         .count();
-    assert_eq!(reservation_reads, 1, "reservations are read once per run");
+    assert!(reserved_orders >= 2);
+    assert_eq!(
+        reads("/orderrows"),
+        reserved_orders,
+        "each reserved order's rows, the documented way"
+    );
+
+    // The next run lists them again but reads no rows it already has.
+    let again = all_levels(&pos, 100).await;
+    assert_eq!(again, levels, "the same numbers from remembered rows");
+    assert_eq!(reads("/orders"), 2);
+    assert_eq!(reads("/orderrows"), reserved_orders, "rows are remembered");
+}
+
+#[tokio::test]
+async fn many_reservations_are_read_over_several_calls_and_their_changes_noticed() {
+    let pos = Pos::start(CcvOptions {
+        seed: Seed::Dataset(Dataset::demo()),
+        rate_limits: RateLimits {
+            reads_per_window: 1_000,
+            total_per_window: 2_000,
+            ..RateLimits::default()
+        },
+        ..CcvOptions::default()
+    })
+    .await;
+    let first = pos.sim.reserve("TB-BOOK-01", 1).unwrap();
+    for _ in 1..160 {
+        pos.sim.reserve("TB-BOOK-01", 1).unwrap();
+    }
+    let mut session = pos.session().await;
+    let page = session.read_stock(&query(None, &[], 100)).await.unwrap();
+    assert!(
+        page.levels.is_empty() && page.more,
+        "150 orders' rows in the first call, no levels yet"
+    );
+    let rows_read = || {
+        pos.requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/orderrows"))
+            .count()
+    };
+    assert_eq!(rows_read(), 150);
+    let levels = all_levels(&pos, 100).await;
+    let book = levels.iter().find(|l| l.sku == "TB-BOOK-01").unwrap();
+    assert_eq!(book.reserved, 160, "every reservation counted");
+
+    // A reservation cancelled is forgotten, a new one read; the rest are not read again.
+    pos.sim.cancel(first).unwrap();
+    pos.sim.reserve("TB-MUG-01", 2).unwrap();
+    let before = rows_read();
+    let levels = all_levels(&pos, 100).await;
+    assert_eq!(rows_read(), before + 1, "only the new reservation's rows");
+    let book = levels.iter().find(|l| l.sku == "TB-BOOK-01").unwrap();
+    assert_eq!(book.reserved, 159, "a cancelled reservation is forgotten");
+}
+
+#[tokio::test]
+async fn when_reservations_have_already_left_stock_the_shelf_counts_them() {
+    let mut pos = Pos::demo().await;
+    let kept = read(&pos, &["TB-CANDLE-01"]).await;
+    pos.settings["reserved_in_stock"] = false.into();
+    let taken = read(&pos, &["TB-CANDLE-01"]).await;
+    assert_eq!((kept[0].physical, kept[0].reserved), (3, 5));
+    assert_eq!(
+        (taken[0].physical, taken[0].available, taken[0].reserved),
+        (8, 8, 5),
+        "CCV's 3 are what is left after the 5 reserved"
+    );
 }
 
 /// The levels of these SKUs, in a new run.

@@ -97,12 +97,8 @@ impl Pos {
 
     /// Paces requests under these limits, as the host does for a connection.
     pub fn pace(&mut self, limits: RateLimits) {
-        self.pacer = Some(Pacer::new(&PaceLimits {
-            reads_per_window: limits.reads_per_window,
-            writes_per_window: limits.writes_per_window,
-            total_per_window: Some(limits.total_per_window),
-            window_secs: limits.window.as_secs_f64(),
-        }));
+        let pacing = PaceLimits::from_toml(&limits.pacing_toml()).unwrap();
+        self.pacer = Some(Pacer::new(&pacing));
     }
 
     /// Every request answered so far.
