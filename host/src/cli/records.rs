@@ -59,23 +59,33 @@ pub struct ActivityArgs {
     /// A run's number.
     #[arg(required_unless_present = "search")]
     run: Option<u64>,
-    /// Find records by order number, SKU, e-mail address or any text in them.
+    /// Find records by order number, SKU, e-mail address (also when the log keeps only its
+    /// pseudonym) or any text in them.
     #[arg(long, short)]
     search: Option<String>,
     /// How many records at most (for --search).
     #[arg(long, default_value_t = 50)]
     limit: usize,
-    /// Also print what came from the source and what was sent.
-    #[arg(long, short)]
-    verbose: bool,
 }
 
-/// Prints the activity of a run, or the records that match a search.
-pub fn activity(args: &ActivityArgs) -> Result<()> {
+/// Prints the activity of a run, or the records that match a search; `verbose` (the global
+/// `-v`) adds what came from the source and what was sent.
+pub fn activity(args: &ActivityArgs, verbose: bool) -> Result<()> {
     let (_, state) = open_state(&args.config)?;
     let read = state.read()?;
     let rows = match (&args.search, args.run) {
-        (Some(text), _) => read.search_activity(text, args.limit)?,
+        (Some(text), _) => {
+            let mut rows = read.search_activity(text, args.limit)?;
+            if text.contains('@') {
+                // With redaction on, a customer's records are keyed by its address's pseudonym.
+                let pseudonym = state.pseudonym(&text.trim().to_lowercase());
+                rows.extend(read.search_activity(&pseudonym, args.limit)?);
+                rows.sort_by_key(|r| std::cmp::Reverse((r.run, r.seq)));
+                rows.dedup_by_key(|r| (r.run, r.seq));
+                rows.truncate(args.limit);
+            }
+            rows
+        }
         (None, Some(run)) => {
             let run_record = read
                 .run(run)?
@@ -93,7 +103,7 @@ pub fn activity(args: &ActivityArgs) -> Result<()> {
         println!("nothing found");
     }
     for row in rows {
-        print_activity(&row, args.verbose);
+        print_activity(&row, verbose);
     }
     let waiting: Vec<_> = read
         .all_pending()?

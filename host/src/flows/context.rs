@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Flow;
 use crate::integration::Integration;
 use crate::mapper::{Overrides, Transforms};
+use crate::privacy::redact;
 use crate::runtime::bindings::exports::tillbridge::plugin::transformer::FlowContext;
 use crate::runtime::bindings::tillbridge::plugin::types::PluginError;
 use crate::runtime::{CallError, Kv, Session};
@@ -259,8 +260,15 @@ impl<'a> RunContext<'a> {
 
     /// The activity line of an entry in this run (redacted as the host is configured), `later`
     /// places after the last one tallied.
-    fn activity(&self, entry: Entry, later: usize) -> Activity {
-        let redact = self.integration.config.host.redact_personal_data;
+    fn activity(&self, mut entry: Entry, later: usize) -> Activity {
+        if self.redacts() {
+            let mut found = Vec::new();
+            entry.came = entry.came.map(|v| redact::record(v, &mut found));
+            entry.sent = entry.sent.map(|v| redact::record(v, &mut found));
+            entry.key = redact::scrub(&entry.key, &found);
+            entry.message = redact::scrub(&entry.message, &found);
+            entry.answer = entry.answer.map(|a| redact::scrub(&a, &found));
+        }
         Activity {
             run: self.run.id,
             seq: u32::try_from(self.entries.len() + 1 + later).unwrap_or(u32::MAX),
@@ -273,9 +281,37 @@ impl<'a> RunContext<'a> {
             outcome: entry.outcome,
             message: entry.message,
             fields: entry.fields,
-            came: entry.came.map(|v| if redact { redacted(v) } else { v }),
-            sent: entry.sent.map(|v| if redact { redacted(v) } else { v }),
+            came: entry.came,
+            sent: entry.sent,
             answer: entry.answer,
+        }
+    }
+
+    /// Whether personal data is kept out of the activity log (`redact_personal_data`).
+    pub fn redacts(&self) -> bool {
+        self.integration.config.host.redact_personal_data
+    }
+
+    /// How a record keyed by a person (a customer, by e-mail address) is named in the activity
+    /// log: by the address, or with redaction on by its pseudonym.
+    pub fn person_key(&self, email: &str) -> String {
+        if self.redacts() {
+            self.state.pseudonym(email)
+        } else {
+            email.to_string()
+        }
+    }
+
+    /// A text about `record` to keep (a pending record's reason): with redaction on, without
+    /// the record's personal data.
+    pub fn about(&self, text: String, record: &impl serde::Serialize) -> String {
+        match serde_json::to_value(record) {
+            Ok(value) if self.redacts() => {
+                let mut found = Vec::new();
+                redact::record(value, &mut found);
+                redact::scrub(&text, &found)
+            }
+            _ => text,
         }
     }
 
@@ -407,41 +443,6 @@ pub fn summary(counts: &BTreeMap<Outcome, u64>) -> String {
     }
 }
 
-/// Personal data out of a record: names, e-mail addresses, addresses and phone numbers.
-fn redacted(mut value: Value) -> Value {
-    const PERSONAL: [&str; 12] = [
-        "email",
-        "first_name",
-        "last_name",
-        "street",
-        "house_number",
-        "house_number_suffix",
-        "additional_line",
-        "postcode",
-        "phone",
-        "vat_number",
-        "coc_number",
-        "salutation",
-    ];
-    fn walk(value: &mut Value) {
-        match value {
-            Value::Object(map) => {
-                for (key, v) in map.iter_mut() {
-                    if PERSONAL.contains(&key.as_str()) && !v.is_null() {
-                        *v = Value::String("[redacted]".into());
-                    } else {
-                        walk(v);
-                    }
-                }
-            }
-            Value::Array(items) => items.iter_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    walk(&mut value);
-    value
-}
-
 /// Whether a failed call means the run cannot go on (credentials refused, a broken or stopped
 /// plugin) rather than one record failing.
 pub fn stops_run(error: &CallError) -> bool {
@@ -498,16 +499,6 @@ pub(crate) use retrying;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redaction_keeps_the_shape_and_hides_the_person() {
-        let value = serde_json::json!({ "number": "1", "customer": { "email": "a@b.c", "person": { "first_name": "Ada" } }, "lines": [{ "sku": "X" }] });
-        let out = redacted(value);
-        assert_eq!(out["customer"]["email"], "[redacted]");
-        assert_eq!(out["customer"]["person"]["first_name"], "[redacted]");
-        assert_eq!(out["lines"][0]["sku"], "X");
-        assert_eq!(out["number"], "1");
-    }
 
     #[test]
     fn summaries_count_outcomes() {

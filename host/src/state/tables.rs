@@ -55,6 +55,32 @@ pub(super) fn create(write: &WriteTransaction) -> Result<()> {
     Ok(())
 }
 
+/// Takes out what version 2 kept about people: customer links keyed by e-mail address (a
+/// customer is found again by e-mail in the target, and linked under its pseudonym) and the whole
+/// orders pending records held (they are read again from the source by number).
+pub(super) fn forget_personal_data(write: &WriteTransaction) -> Result<()> {
+    let customer = format!("customer{SEP}");
+    let mut links = write.open_table(LINKS)?;
+    for removed in links.extract_if(|key, _| key.starts_with(&customer) && key.contains('@'))? {
+        removed?;
+    }
+    let mut pending = write.open_table(PENDING)?;
+    let mut kept = Vec::new();
+    for entry in pending.iter()? {
+        let (key, value) = entry?;
+        let mut record: Pending = from_json(value.value())?;
+        record.record = serde_json::json!({
+            "number": record.key,
+            "id": record.record.get("id").cloned().unwrap_or_default(),
+        });
+        kept.push((key.value().to_string(), to_json(&record)?));
+    }
+    for (key, value) in kept {
+        pending.insert(key.as_str(), value.as_str())?;
+    }
+    Ok(())
+}
+
 /// Reads, in one consistent snapshot.
 pub struct Read {
     pub(super) txn: ReadTransaction,

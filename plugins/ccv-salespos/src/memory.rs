@@ -3,8 +3,8 @@
 //!
 //! | key | value | module |
 //! |---|---|---|
-//! | `users/index` | `{"max_id": n}` once the e-mail index is built | `customers` |
-//! | `users/email/<e-mail>` | user id | `customers` |
+//! | `users/index` | `{"max_id": n, "key_check": …}` once the e-mail index is built | `customers` |
+//! | `users/email/<personal-key of the e-mail>` | user id | `customers` |
 //! | `orders/booked/<number>` | order id | `orders` |
 //! | `orders/intent/<number>` | ms since 1970 when sent, `""` when settled | `orders` |
 //! | `products/intent/<sku>` | ms when a create was sent, `""` when settled | `products` |
