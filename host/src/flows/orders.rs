@@ -3,7 +3,9 @@
 //! A run, in order:
 //! 1. Writes whose answer was never recorded (a crash between "sent" and "recorded") are looked up
 //!    in the target first; what it has is linked, so it is never sent twice.
-//! 2. Orders that waited (parked for a missing product, or asked to be retried) are tried again.
+//! 2. Orders that waited (parked for a missing product, or asked to be retried) are read again
+//!    from the source by number (the state file keeps only their numbers, not the customer's
+//!    data) and tried again, if they are still in the chosen statuses.
 //! 3. New orders are read from the cursor on, in the chosen statuses, at most `batch_size`; the
 //!    cursor moves only after every order of a page has its outcome recorded.
 //!
@@ -25,7 +27,7 @@ use crate::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderSub
 use crate::runtime::bindings::exports::tillbridge::plugin::orders_source::OrderQuery;
 use crate::runtime::bindings::exports::tillbridge::plugin::transformer::{Entity, Verdict};
 use crate::runtime::bindings::tillbridge::plugin::types::{
-    Company, Customer, Order, PluginError, ProductRef,
+    Company, Customer, Order, PluginError, ProductRef, Rejected,
 };
 use crate::runtime::{CallError, Session};
 use crate::state::{Intent, Link, Outcome, Pending, PendingState, link_key};
@@ -45,7 +47,6 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
         target: ctx.connector(&flow.target).await?,
         transforms: ctx.transforms().await?,
         hold_cursor: false,
-        originals: BTreeMap::new(),
     };
     orders.reconcile(ctx).await?;
     orders.retry_pending(ctx).await?;
@@ -60,9 +61,6 @@ struct OrdersFlow<'s> {
     /// Set when an order of the page failed for a passing reason (the target was unreachable or
     /// busy): the cursor then stays before the page, so the next run reads it again.
     hold_cursor: bool,
-    /// The orders of the batch in hand as the source gave them: a waiting order is kept as it
-    /// came, so that it is mapped and transformed anew (and only once) when it is tried again.
-    originals: BTreeMap<String, Order>,
 }
 
 /// An order on its way, with what was resolved for it.
@@ -79,12 +77,13 @@ fn product_key(ctx: &RunContext<'_>, sku: &str) -> String {
     link_key("product", &ctx.flow.source, &ctx.flow.target, sku)
 }
 
+/// A customer's link is keyed by the pseudonym of its e-mail address, never the address.
 fn customer_key(ctx: &RunContext<'_>, email: &str) -> String {
     link_key(
         "customer",
         &ctx.flow.source,
         &ctx.flow.target,
-        &email.to_lowercase(),
+        &ctx.state.pseudonym(&email.to_lowercase()),
     )
 }
 
@@ -142,33 +141,86 @@ impl OrdersFlow<'_> {
         Ok(())
     }
 
-    /// Step 2: parked orders whose products may exist now, and orders asked to be retried.
+    /// Step 2: parked orders whose products may exist now, and orders asked to be retried, read
+    /// again from the source by number. One no longer in the chosen statuses (cancelled since,
+    /// say) is not sent.
     async fn retry_pending(&mut self, ctx: &mut RunContext<'_>) -> Result<()> {
-        let pending: Vec<Pending> = ctx
+        let numbers: Vec<String> = ctx
             .state
             .read()?
             .pending(ctx.name)?
             .into_iter()
             .filter(|p| p.state != PendingState::Failed)
+            .map(|p| p.key)
             .collect();
-        if pending.is_empty() {
+        if numbers.is_empty() {
             return Ok(());
-        }
-        let mut orders = Vec::new();
-        for p in pending {
-            match serde_json::from_value::<Order>(p.record.clone()) {
-                Ok(order) => orders.push(order),
-                Err(e) => {
-                    tracing::error!(flow = ctx.name, key = %p.key, "cannot read the waiting order back: {e}")
-                }
-            }
         }
         tracing::info!(
             flow = ctx.name,
             "trying {} waiting order(s) again",
-            orders.len()
+            numbers.len()
         );
-        self.send(ctx, orders).await
+        for chunk in numbers.chunks(PAGE as usize) {
+            if ctx.cancelled() {
+                break;
+            }
+            let query = OrderQuery {
+                cursor: None,
+                changed_since: None,
+                order_states: self.settings.order_states.clone(),
+                payment_states: self.settings.payment_states.clone(),
+                numbers: chunk.to_vec(),
+                limit: u32::try_from(chunk.len()).unwrap_or(PAGE),
+            };
+            let page = match retrying!(self.source.read_orders(&query).await) {
+                Ok(page) => page,
+                Err(e) => bail!(
+                    "cannot read the waiting orders from {}: {e}",
+                    ctx.flow.source
+                ),
+            };
+            self.record_rejected(ctx, &page.rejected)?;
+            let read: BTreeSet<&str> = page
+                .orders
+                .iter()
+                .map(|o| o.number.as_str())
+                .chain(page.rejected.iter().map(|r| r.key.as_str()))
+                .collect();
+            for number in chunk.iter().filter(|n| !read.contains(n.as_str())) {
+                let entry = Entry::new(
+                    "order",
+                    number,
+                    Outcome::Skipped,
+                    format!(
+                        "no longer in {} in the chosen statuses; it is not sent",
+                        ctx.flow.source
+                    ),
+                );
+                let flow = ctx.name.to_string();
+                ctx.record(entry, |w| w.delete_pending(&flow, number))?;
+            }
+            self.send(ctx, page.orders).await?;
+        }
+        Ok(())
+    }
+
+    /// Orders the source could not read into the canonical model fail, each with its reason.
+    fn record_rejected(&self, ctx: &mut RunContext<'_>, rejected: &[Rejected]) -> Result<()> {
+        for rejected in rejected {
+            let entry = Entry::new(
+                "order",
+                &rejected.key,
+                Outcome::Failed,
+                format!(
+                    "cannot be read from {}: {}",
+                    ctx.flow.source,
+                    describe(&rejected.error)
+                ),
+            );
+            ctx.record(entry, |_| Ok(()))?;
+        }
+        Ok(())
     }
 
     /// Step 3: new orders from the cursor on.
@@ -182,25 +234,14 @@ impl OrdersFlow<'_> {
                 changed_since: changed_since.clone(),
                 order_states: self.settings.order_states.clone(),
                 payment_states: self.settings.payment_states.clone(),
+                numbers: Vec::new(),
                 limit: remaining.min(PAGE),
             };
             let page = match retrying!(self.source.read_orders(&query).await) {
                 Ok(page) => page,
                 Err(e) => bail!("cannot read orders from {}: {e}", ctx.flow.source),
             };
-            for rejected in &page.rejected {
-                let entry = Entry::new(
-                    "order",
-                    &rejected.key,
-                    Outcome::Failed,
-                    format!(
-                        "cannot be read from {}: {}",
-                        ctx.flow.source,
-                        describe(&rejected.error)
-                    ),
-                );
-                ctx.record(entry, |_| Ok(()))?;
-            }
+            self.record_rejected(ctx, &page.rejected)?;
             let count = u32::try_from(page.orders.len()).unwrap_or(u32::MAX);
             self.send(ctx, page.orders).await?;
             if self.hold_cursor {
@@ -229,10 +270,6 @@ impl OrdersFlow<'_> {
 
     /// sendOrder for a batch: every order ends created, skipped, parked or failed.
     async fn send(&mut self, ctx: &mut RunContext<'_>, orders: Vec<Order>) -> Result<()> {
-        self.originals = orders
-            .iter()
-            .map(|o| (o.number.clone(), o.clone()))
-            .collect();
         let fresh = self.skip_sent(ctx, orders)?;
         let mapped = self.map(ctx, fresh).await?;
         let with_customers = self.customers(ctx, mapped).await?;
@@ -378,7 +415,8 @@ impl OrdersFlow<'_> {
             match (&target_id, known.get(email)) {
                 (Some(id), Some(link)) if link.fingerprint.as_deref() == Some(print.as_str()) => {
                     ids.insert(email.clone(), Ok(id.clone()));
-                    ctx.unchanged("customer", email, format!("customer {id} is up to date"));
+                    let shown = ctx.person_key(email);
+                    ctx.unchanged("customer", &shown, format!("customer {id} is up to date"));
                 }
                 _ => writes.push((
                     email.clone(),
@@ -412,6 +450,7 @@ impl OrdersFlow<'_> {
                 }
             };
             for (email, print, write) in writes {
+                let shown = ctx.person_key(&email);
                 let update = write.target_id.is_some();
                 let outcome = if update {
                     Outcome::Updated
@@ -423,7 +462,7 @@ impl OrdersFlow<'_> {
                 } else {
                     results.get(&email).cloned().unwrap_or_else(|| {
                         Err(PluginError::Fatal(format!(
-                            "{} gave no answer for customer {email}",
+                            "{} gave no answer for customer {shown}",
                             ctx.flow.target
                         )))
                     })
@@ -450,7 +489,7 @@ impl OrdersFlow<'_> {
                         };
                         let key = customer_key(ctx, &email);
                         let entry =
-                            Entry::new("customer", &email, outcome, format!("{kind} {id} {verb}"))
+                            Entry::new("customer", &shown, outcome, format!("{kind} {id} {verb}"))
                                 .sent(&write.customer)
                                 .answer(id.clone());
                         ctx.record(entry, |w| w.put_link(&key, &link))?;
@@ -459,12 +498,12 @@ impl OrdersFlow<'_> {
                     Err(error) => {
                         self.batch_failed(&error);
                         let message = format!(
-                            "customer {email} could not be written to {}: {}",
+                            "customer {shown} could not be written to {}: {}",
                             ctx.flow.target,
                             describe(&error)
                         );
                         ctx.record(
-                            Entry::new("customer", &email, Outcome::Failed, message.clone())
+                            Entry::new("customer", &shown, Outcome::Failed, message.clone())
                                 .sent(&write.customer),
                             |_| Ok(()),
                         )?;
@@ -743,7 +782,9 @@ impl OrdersFlow<'_> {
         }
     }
 
-    /// A pending record for an order (keeping its first date and counting attempts).
+    /// A pending record for an order (keeping its first date and counting attempts). It keeps
+    /// only what reading the order again needs, its number and id: the customer's data stays in
+    /// the source.
     fn pending(
         &self,
         ctx: &RunContext<'_>,
@@ -757,9 +798,9 @@ impl OrdersFlow<'_> {
             flow: ctx.name.to_string(),
             key: order.number.clone(),
             state,
-            reason,
+            reason: ctx.about(reason, order),
             missing,
-            record: serde_json::to_value(self.originals.get(&order.number).unwrap_or(order))?,
+            record: serde_json::json!({ "number": order.number, "id": order.id }),
             since: before.as_ref().map_or_else(Utc::now, |p| p.since),
             attempts: before.map_or(1, |p| p.attempts + 1),
         })
