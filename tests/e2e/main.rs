@@ -4,6 +4,7 @@
 mod cache;
 mod flows;
 mod sandbox;
+mod setup;
 mod support;
 mod transforms;
 mod validate;

@@ -1,7 +1,9 @@
 //! The `tillbridge` command line.
 
+mod check;
 mod demo;
 mod flows;
+mod init;
 mod plugins;
 mod records;
 mod sim;
@@ -24,7 +26,8 @@ use crate::state::State;
 #[derive(Debug, Parser)]
 #[command(name = "tillbridge", version, about, propagate_version = true)]
 pub struct Cli {
-    /// More log lines (-v: debug, -vv: trace); RUST_LOG overrides.
+    /// More log lines (-v: debug, -vv: trace; RUST_LOG overrides); `activity` also prints what
+    /// came and what was sent.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
     #[command(subcommand)]
@@ -33,8 +36,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Sets up an integration: asks for both systems' credentials (testing each connection),
+    /// the flows and their settings, and writes flows.toml and an env file with the secrets.
+    Init(init::Args),
     /// Checks flows.toml and loads every plugin it names; says what is wrong, line by line.
     Validate(ConfigArg),
+    /// Tests every connection of flows.toml: reachable, credentials accepted, what answered.
+    Check(check::Args),
     /// Lists the plugins of flows.toml: world, WIT version, capabilities and grants.
     Plugins(plugins::Args),
     /// Runs a transform plugin over records from a JSON file and prints what it did to each.
@@ -101,7 +109,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo prints its own summaries; its log shows only what went wrong unless asked.
     let quiet = matches!(cli.command, Command::Demo(_));
-    let default_level = match cli.verbose {
+    let verbose = cli.verbose;
+    let default_level = match verbose {
         0 if quiet => "warn",
         0 => "info",
         1 => "debug",
@@ -126,13 +135,15 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Init(args) => init::run(&args).await,
             Command::Validate(args) => validate::run(&args),
+            Command::Check(args) => check::run(&args).await,
             Command::Plugins(args) => plugins::run(&args),
             Command::Transform(args) => transform::run(&args).await,
             Command::Run(args) => flows::run(&args).await,
             Command::Once(args) => flows::once(&args).await,
             Command::Runs(args) => records::runs(&args),
-            Command::Activity(args) => records::activity(&args),
+            Command::Activity(args) => records::activity(&args, verbose > 0),
             Command::Retry(args) => records::retry(&args),
             Command::Skip(args) => records::skip(&args),
             Command::Demo(args) => demo::run(&args).await,

@@ -4,6 +4,7 @@
 
 mod catalogue;
 mod categories;
+mod choices;
 mod client;
 mod customers;
 mod errors;
@@ -28,7 +29,7 @@ use tillbridge_sdk::types::{PluginError, ProductRef, RecordResult};
 
 tillbridge_sdk::connector_bindings!(paths: ["../../wit", "wit"], world: "tillbridge:ccv-salespos/ccv-salespos");
 
-use exports::tillbridge::plugin::connector::{ConnectorInfo, Guest};
+use exports::tillbridge::plugin::connector::{Choice, ConnectorInfo, Guest};
 use exports::tillbridge::plugin::{
     categories_sink, customers as customers_api, orders_sink, products_sink, products_source,
     stock_source,
@@ -49,6 +50,10 @@ impl Guest for Component {
 
     fn check() -> Result<String, PluginError> {
         shop::check(&Ccv::open()?)
+    }
+
+    fn choices(list: String) -> Result<Vec<Choice>, PluginError> {
+        choices::list(&Ccv::open()?, &list)
     }
 }
 
