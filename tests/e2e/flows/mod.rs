@@ -2,8 +2,9 @@
 //! point of FLOWS.md §1–§3, named after the point it covers, plus the robustness the issue asks
 //! for (nothing sent twice, crashes, injected faults, dry runs, re-syncs).
 
-mod harness;
+pub mod harness;
 mod orders;
+mod privacy;
 mod products;
 mod robustness;
 mod schedule;
