@@ -4,21 +4,31 @@
 //! The orders flow runs first, so that the order with an article the point of sale lacks is seen
 //! to wait; the products flow then creates the article, and a second orders run sends the waiting
 //! order (FLOWS.md §1.5.5).
+//!
+//! With `--serve` the simulators stay up afterwards with the dashboard on the demo's state; the
+//! story then goes to stderr, and stdout has one JSON line with the dashboard's address and token.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use serde_json::Value;
 use tillbridge_sim::ccv::{self, CcvOptions, CcvSim};
 use tillbridge_sim::dataset::{self, Dataset};
 use tillbridge_sim::shopware::{self, ApiVersion, ShopwareOptions, ShopwareSim};
+use tokio_util::sync::CancellationToken;
 
-use super::flows::print_report;
+use super::Incomplete;
+use super::flows::{stop_on_signal, write_report};
+use super::progress::Progress;
 use crate::builtin;
 use crate::config::{Config, FlowKind, ProcessEnv, Vars};
-use crate::flows::{self, Options};
+use crate::dashboard;
+use crate::flows::{self, Events, Options};
 use crate::integration::Integration;
+use crate::scheduler::FlowLocks;
 use crate::state::{Outcome, State};
 
 /// The default configuration, for when the demo runs outside the repository.
@@ -35,6 +45,10 @@ pub struct Args {
     /// Also list records that are unchanged.
     #[arg(long)]
     all: bool,
+    /// Afterwards keep both simulators and the dashboard up (until Ctrl-C), and print
+    /// {"dashboard_url": …, "token": …} on stdout (the story goes to stderr).
+    #[arg(long)]
+    serve: bool,
 }
 
 /// The environment the demo's configuration sees: the simulators' addresses and credentials,
@@ -48,6 +62,11 @@ impl Vars for DemoVars {
 }
 
 pub async fn run(args: &Args) -> Result<()> {
+    let mut out: Box<dyn Write> = if args.serve {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
     let api_version: ApiVersion = args
         .api_version
         .parse()
@@ -63,19 +82,22 @@ pub async fn run(args: &Args) -> Result<()> {
         ..CcvOptions::default()
     })
     .await?;
-    println!(
+    writeln!(
+        out,
         "tillbridge demo: a Shopware {api_version} webshop and a CCV SalesPOS point of sale, both simulated"
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  webshop:        {} (integration {})",
         shop.base_url(),
         dataset::SHOPWARE_CLIENT_ID
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  point of sale:  {} (API key {})",
         pos.base_url(),
         dataset::CCV_PUBLIC_KEY
-    );
+    )?;
 
     let vars = DemoVars(BTreeMap::from([
         ("SHOPWARE_URL", shop.base_url().to_string()),
@@ -101,11 +123,12 @@ pub async fn run(args: &Args) -> Result<()> {
     config.host.state = state_dir.path().join("demo.redb");
     let integration = Integration::open(config)?;
     let state = State::open(&integration.config.host.state)?;
-    println!(
+    writeln!(
+        out,
         "  configuration:  {}, {} flows",
         path.display(),
         integration.config.flows.len()
-    );
+    )?;
 
     let order_flows = flows_of(&integration, FlowKind::Orders);
     let mut plan: Vec<(String, &str)> = order_flows
@@ -126,12 +149,17 @@ pub async fn run(args: &Args) -> Result<()> {
             .map(|f| (f, "again: waiting orders go once their articles exist")),
     );
 
+    let options = Options {
+        events: Events::default().with(Progress::for_stderr()),
+        ..Options::default()
+    };
     let mut failed = Vec::new();
     let mut booked = 0;
     for (step, (name, why)) in plan.iter().enumerate() {
         let flow = &integration.config.flows[name];
-        println!();
-        println!(
+        writeln!(out)?;
+        writeln!(
+            out,
             "{}. {name}: {} {} → {}{}",
             step + 1,
             flow.kind,
@@ -142,18 +170,9 @@ pub async fn run(args: &Args) -> Result<()> {
             } else {
                 format!(" ({why})")
             }
-        );
-        let report = flows::run_flow(
-            &integration,
-            &state,
-            name,
-            &Options {
-                progress: true,
-                ..Options::default()
-            },
-        )
-        .await?;
-        print_report(&report, args.all);
+        )?;
+        let report = flows::run_flow(&integration, &state, name, &options).await?;
+        write_report(&mut out, &report, args.all)?;
         if flow.kind == FlowKind::Orders {
             booked += report
                 .entries
@@ -166,19 +185,55 @@ pub async fn run(args: &Args) -> Result<()> {
         }
     }
 
-    println!();
-    println!(
+    writeln!(out)?;
+    writeln!(
+        out,
         "the point of sale now has: {} ({booked} orders booked from the webshop by this demo; the others are its own till sales)",
         pos_summary(&pos.dump())
-    );
-    println!(
-        "explore a run with `tillbridge activity RUN` against your own flows.toml; this demo's state was temporary"
-    );
+    )?;
+    if args.serve {
+        serve(&mut out, integration, state).await?;
+    } else {
+        writeln!(
+            out,
+            "explore a run with `tillbridge activity RUN` against your own flows.toml, or this one in the dashboard with `tillbridge demo --serve`; this demo's state was temporary"
+        )?;
+    }
     shop.stop().await;
     pos.stop().await;
     if !failed.is_empty() {
-        anyhow::bail!("records failed in: {} (see above)", failed.join(", "));
+        return Err(Incomplete(format!(
+            "records failed in: {} (see above)",
+            failed.join(", ")
+        ))
+        .into());
     }
+    Ok(())
+}
+
+/// Serves the dashboard on the demo's state until Ctrl-C or SIGTERM; its address and token go to
+/// stdout as one JSON line.
+async fn serve(out: &mut dyn Write, integration: Integration, state: State) -> Result<()> {
+    let shutdown = CancellationToken::new();
+    stop_on_signal(shutdown.clone())?;
+    let served = dashboard::serve(
+        Arc::new(integration),
+        state,
+        FlowLocks::default(),
+        shutdown,
+        Events::default().with(Progress::log_lines()),
+    )
+    .await?;
+    writeln!(
+        out,
+        "the dashboard shows this demo at {} — Ctrl-C stops it and both simulators",
+        served.sign_in_url()
+    )?;
+    let line = serde_json::json!({ "dashboard_url": served.url, "token": served.token });
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()?;
+    served.stopped().await;
     Ok(())
 }
 

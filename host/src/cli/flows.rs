@@ -1,12 +1,16 @@
 //! `tillbridge once` (one flow, now, possibly dry) and `tillbridge run` (the daemon).
 
+use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use tokio_util::sync::CancellationToken;
 
-use super::{ConfigArg, open};
-use crate::flows::{self, Options, RunReport, summary};
+use super::progress::Progress;
+use super::{ConfigArg, Incomplete, open};
+use crate::dashboard;
+use crate::flows::{self, Events, Options, RunReport, summary};
+use crate::scheduler::FlowLocks;
 use crate::state::{Outcome, RunStatus};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -27,29 +31,57 @@ pub struct OnceArgs {
 pub async fn once(args: &OnceArgs) -> Result<()> {
     let (integration, state) = open(&args.config)?;
     let cancel = CancellationToken::new();
-    stop_on_signal(cancel.clone());
+    stop_on_signal(cancel.clone())?;
     let options = Options {
         dry_run: args.dry_run,
         cancel,
-        progress: true,
+        events: Events::default().with(Progress::for_stderr()),
     };
     let report = flows::run_flow(&integration, &state, &args.flow, &options).await?;
     print_report(&report, args.all);
-    if report.run.status == RunStatus::Failed {
-        bail!("the run failed: {}", report.run.error.unwrap_or_default());
+    ended(&report)
+}
+
+/// How a run ended, as the command's result: an error when it failed, [`Incomplete`] when it
+/// was interrupted or records failed.
+pub fn ended(report: &RunReport) -> Result<()> {
+    let run = &report.run;
+    let what = if run.dry_run {
+        format!("the dry run of {}", run.flow)
+    } else {
+        format!("run {} of {}", run.id, run.flow)
+    };
+    let failed = run.counts.get(&Outcome::Failed).copied().unwrap_or(0);
+    match run.status {
+        RunStatus::Failed => bail!("{what} failed: {}", run.error.as_deref().unwrap_or("")),
+        RunStatus::Interrupted | RunStatus::Running => Err(Incomplete(format!(
+            "{what} was interrupted; the next run goes on from where it stopped"
+        ))
+        .into()),
+        RunStatus::Finished if failed > 0 => Err(Incomplete(format!(
+            "{failed} record(s) failed in {what} (listed above); `tillbridge retry {}/KEY` sends one again",
+            run.flow
+        ))
+        .into()),
+        RunStatus::Finished => Ok(()),
     }
-    Ok(())
 }
 
 /// The records of a run, one line each, then the summary and the notes.
 pub fn print_report(report: &RunReport, all: bool) {
+    // stdout gone (a closed pipe) leaves nobody to tell.
+    let _ = write_report(&mut std::io::stdout(), report, all);
+}
+
+/// [`print_report`] to any writer.
+pub fn write_report(out: &mut impl Write, report: &RunReport, all: bool) -> std::io::Result<()> {
     let run = &report.run;
     let title = if run.dry_run {
         format!("dry run of {} (nothing was written)", run.flow)
     } else {
         format!("run {} of {}", run.id, run.flow)
     };
-    println!("{title}:");
+    writeln!(out, "{title}:")?;
     let width = report
         .entries
         .iter()
@@ -62,25 +94,27 @@ pub fn print_report(report: &RunReport, all: bool) {
         .iter()
         .filter(|e| all || e.outcome != Outcome::Unchanged)
     {
-        println!(
+        writeln!(
+            out,
             "  {:<9} {:<width$}  {:<9}  {}",
             entry.kind,
             entry.key,
             entry.outcome.as_str(),
             entry.message
-        );
+        )?;
     }
     let unchanged = run.counts.get(&Outcome::Unchanged).copied().unwrap_or(0);
     if !all && unchanged > 0 {
-        println!("  … and {unchanged} unchanged (list them with --all)");
+        writeln!(out, "  … and {unchanged} unchanged (list them with --all)")?;
     }
-    println!("  {}", summary(&run.counts));
+    writeln!(out, "  {}", summary(&run.counts))?;
     for note in &run.notes {
-        println!("  note: {note}");
+        writeln!(out, "  note: {note}")?;
     }
     if let Some(error) = &run.error {
-        println!("  stopped: {error}");
+        writeln!(out, "  stopped: {error}")?;
     }
+    Ok(())
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -89,11 +123,11 @@ pub struct RunArgs {
     config: ConfigArg,
 }
 
-/// Runs every enabled flow on its schedule until SIGINT or SIGTERM.
+/// Runs every enabled flow on its schedule, and serves the dashboard, until SIGINT or SIGTERM.
 pub async fn run(args: &RunArgs) -> Result<()> {
     let (integration, state) = open(&args.config)?;
     let shutdown = CancellationToken::new();
-    stop_on_signal(shutdown.clone());
+    stop_on_signal(shutdown.clone())?;
     let flows: Vec<String> = integration
         .config
         .flows
@@ -105,29 +139,48 @@ pub async fn run(args: &RunArgs) -> Result<()> {
         "tillbridge runs {}; Ctrl-C stops after the record in flight",
         flows.join(", ")
     );
-    crate::scheduler::run(Arc::new(integration), state, shutdown).await
+    let integration = Arc::new(integration);
+    let locks = FlowLocks::default();
+    let events = Events::default().with(Progress::log_lines());
+    let served = if integration.config.dashboard.enabled {
+        let served = dashboard::serve(
+            integration.clone(),
+            state.clone(),
+            locks.clone(),
+            shutdown.clone(),
+            events.clone(),
+        )
+        .await?;
+        if served.token_generated {
+            tracing::info!(
+                "dashboard: {} (sign in: {})",
+                served.url,
+                served.sign_in_url()
+            );
+        } else {
+            tracing::info!(
+                "dashboard: {} (sign in with the token of [dashboard] in flows.toml)",
+                served.url
+            );
+        }
+        Some(served)
+    } else {
+        None
+    };
+    let result = crate::scheduler::run(integration, state, locks, shutdown, events).await;
+    if let Some(served) = served {
+        served.stopped().await;
+    }
+    result
 }
 
 /// Cancels `token` on SIGINT or SIGTERM, so that flows stop after the record in flight.
-fn stop_on_signal(token: CancellationToken) {
+pub(super) fn stop_on_signal(token: CancellationToken) -> Result<()> {
+    let stop = super::stop_signal()?;
     tokio::spawn(async move {
-        let interrupt = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        let terminate = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut signal) => {
-                    signal.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let terminate = std::future::pending::<()>();
-        tokio::select! {
-            _ = interrupt => {}
-            () = terminate => {}
-        }
+        stop.await;
         tracing::info!("stopping after the record in flight…");
         token.cancel();
     });
+    Ok(())
 }

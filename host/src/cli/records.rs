@@ -1,14 +1,67 @@
 //! `tillbridge runs`, `activity`, `retry` and `skip`: what happened, and what to do about the
-//! records that wait.
-
-use std::collections::BTreeMap;
+//! records that wait. They read the state file, or, while `tillbridge run` holds it, ask the
+//! daemon (through its dashboard's API, with its token).
 
 use anyhow::{Context, Result, bail};
-use chrono::Utc;
 
-use super::{ConfigArg, open_state};
+use super::ConfigArg;
+use crate::config::Config;
+use crate::dashboard::client::Client;
 use crate::flows::summary;
-use crate::state::{Activity, Link, PendingState, link_key};
+use crate::state::{Activity, Pending, Run, State};
+
+/// Where the records are: the state file, or the running daemon that holds it.
+enum Records {
+    File(State),
+    Daemon(Client),
+}
+
+impl Records {
+    fn open(args: &ConfigArg) -> Result<(Config, Records)> {
+        let config = args.load()?;
+        let path = config.resolve_path(&config.host.state);
+        let records = match State::open(&path) {
+            Ok(state) => Records::File(state),
+            Err(e) if State::held_elsewhere(&e) => Records::Daemon(Client::for_state(&path)?),
+            Err(e) => return Err(e),
+        };
+        Ok((config, records))
+    }
+
+    async fn recent_runs(&self, limit: usize) -> Result<Vec<Run>> {
+        match self {
+            Records::File(state) => state.read()?.recent_runs(limit),
+            Records::Daemon(client) => client.runs(limit).await,
+        }
+    }
+
+    async fn run(&self, id: u64) -> Result<Option<(Run, Vec<Activity>)>> {
+        match self {
+            Records::File(state) => {
+                let read = state.read()?;
+                match read.run(id)? {
+                    Some(run) => Ok(Some((run, read.activity(id)?))),
+                    None => Ok(None),
+                }
+            }
+            Records::Daemon(client) => Ok(client.run(id).await?.map(|r| (r.run, r.activity))),
+        }
+    }
+
+    async fn search(&self, text: &str, limit: usize) -> Result<Vec<Activity>> {
+        match self {
+            Records::File(state) => state.search_activity(text, limit),
+            Records::Daemon(client) => client.search(text, limit).await,
+        }
+    }
+
+    async fn pending(&self) -> Result<Vec<Pending>> {
+        match self {
+            Records::File(state) => state.read()?.all_pending(),
+            Records::Daemon(client) => client.pending().await,
+        }
+    }
+}
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunsArgs {
@@ -20,9 +73,9 @@ pub struct RunsArgs {
 }
 
 /// Lists the latest runs.
-pub fn runs(args: &RunsArgs) -> Result<()> {
-    let (_, state) = open_state(&args.config)?;
-    let runs = state.read()?.recent_runs(args.limit)?;
+pub async fn runs(args: &RunsArgs) -> Result<()> {
+    let (_, records) = Records::open(&args.config)?;
+    let runs = records.recent_runs(args.limit).await?;
     if runs.is_empty() {
         println!("no runs yet");
     }
@@ -69,33 +122,22 @@ pub struct ActivityArgs {
 }
 
 /// Prints the activity of a run, or the records that match a search; `verbose` (the global
-/// `-v`) adds what came from the source and what was sent.
-pub fn activity(args: &ActivityArgs, verbose: bool) -> Result<()> {
-    let (_, state) = open_state(&args.config)?;
-    let read = state.read()?;
+/// `-v`) adds what came from the source, what was sent and the answer.
+pub async fn activity(args: &ActivityArgs, verbose: bool) -> Result<()> {
+    let (_, records) = Records::open(&args.config)?;
     let rows = match (&args.search, args.run) {
-        (Some(text), _) => {
-            let mut rows = read.search_activity(text, args.limit)?;
-            if text.contains('@') {
-                // With redaction on, a customer's records are keyed by its address's pseudonym.
-                let pseudonym = state.pseudonym(&text.trim().to_lowercase());
-                rows.extend(read.search_activity(&pseudonym, args.limit)?);
-                rows.sort_by_key(|r| std::cmp::Reverse((r.run, r.seq)));
-                rows.dedup_by_key(|r| (r.run, r.seq));
-                rows.truncate(args.limit);
-            }
-            rows
-        }
+        (Some(text), _) => records.search(text, args.limit).await?,
         (None, Some(run)) => {
-            let run_record = read
-                .run(run)?
+            let (run_record, activity) = records
+                .run(run)
+                .await?
                 .with_context(|| format!("there is no run {run} (see `tillbridge runs`)"))?;
             println!(
                 "run {run} of {}: {}",
                 run_record.flow,
                 summary(&run_record.counts)
             );
-            read.activity(run)?
+            activity
         }
         (None, None) => bail!("give a run number or --search TEXT"),
     };
@@ -105,8 +147,9 @@ pub fn activity(args: &ActivityArgs, verbose: bool) -> Result<()> {
     for row in rows {
         print_activity(&row, verbose);
     }
-    let waiting: Vec<_> = read
-        .all_pending()?
+    let waiting: Vec<_> = records
+        .pending()
+        .await?
         .into_iter()
         .filter(|p| args.search.as_deref().is_none_or(|s| p.key.contains(s)))
         .collect();
@@ -170,42 +213,38 @@ fn split(record: &str) -> Result<(&str, &str)> {
 }
 
 /// Asks for a failed or parked record to be sent again on the flow's next run.
-pub fn retry(args: &RecordArgs) -> Result<()> {
-    let (_, state) = open_state(&args.config)?;
+pub async fn retry(args: &RecordArgs) -> Result<()> {
+    let (_, records) = Records::open(&args.config)?;
     let (flow, key) = split(&args.record)?;
-    let Some(mut pending) = state.read()?.pending_one(flow, key)? else {
-        bail!("{flow}/{key} is not waiting (only failed and parked records can be retried)");
-    };
-    pending.state = PendingState::Retry;
-    state.write(|w| w.put_pending(&pending))?;
-    println!(
-        "{flow}/{key} is sent again on the next run of {flow}; `tillbridge once {flow}` runs it now"
-    );
+    match records {
+        Records::File(state) => {
+            state.retry(flow, key)?;
+            println!(
+                "{flow}/{key} is sent again on the next run of {flow}; `tillbridge once {flow}` runs it now"
+            );
+        }
+        Records::Daemon(client) => println!(
+            "{}; Run now on the dashboard sends it now",
+            client.retry(flow, key).await?
+        ),
+    }
     Ok(())
 }
 
 /// Gives up on a waiting record: it is never sent, also not when the source changes it again.
-pub fn skip(args: &RecordArgs) -> Result<()> {
-    let (config, state) = open_state(&args.config)?;
+pub async fn skip(args: &RecordArgs) -> Result<()> {
+    let (config, records) = Records::open(&args.config)?;
     let (flow, key) = split(&args.record)?;
     let f = config
         .flows
         .get(flow)
         .with_context(|| format!("there is no flow {flow:?}"))?;
-    if state.read()?.pending_one(flow, key)?.is_none() {
-        bail!("{flow}/{key} is not waiting (only failed and parked records can be skipped)");
+    match records {
+        Records::File(state) => {
+            state.skip(flow, &f.source, &f.target, key)?;
+            println!("{flow}/{key} is skipped: it will not be sent");
+        }
+        Records::Daemon(client) => println!("{}", client.skip(flow, key).await?),
     }
-    let link = Link {
-        ids: BTreeMap::from([(f.target.clone(), "(skipped by hand)".to_string())]),
-        variant_ids: BTreeMap::new(),
-        fingerprint: None,
-        synced_at: Utc::now(),
-        flow: flow.to_string(),
-    };
-    state.write(|w| {
-        w.delete_pending(flow, key)?;
-        w.put_link(&link_key("order", &f.source, &f.target, key), &link)
-    })?;
-    println!("{flow}/{key} is skipped: it will not be sent");
     Ok(())
 }

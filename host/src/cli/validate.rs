@@ -1,9 +1,13 @@
-//! `tillbridge validate`: the whole configuration, plugins included, checked before anything runs.
+//! `tillbridge validate`: the whole configuration, plugins included, checked before anything runs,
+//! with the next times each flow's schedule fires.
 
 use chrono::Utc;
 
 use super::ConfigArg;
 use crate::integration::Integration;
+
+/// How many fire times of each flow's schedule are shown.
+const NEXT: usize = 3;
 
 pub fn run(args: &ConfigArg) -> anyhow::Result<()> {
     let integration = Integration::open(args.load()?)?;
@@ -16,12 +20,17 @@ pub fn run(args: &ConfigArg) -> anyhow::Result<()> {
         config.flows.len()
     );
     for (name, flow) in &config.flows {
-        let next = flow
+        let next: Vec<String> = flow
             .schedule
-            .next_after(Utc::now())
-            .map_or("never".to_string(), |t| {
-                t.format("%Y-%m-%d %H:%M UTC").to_string()
-            });
+            .next_times(Utc::now(), NEXT)
+            .iter()
+            .map(|t| t.format("%a %Y-%m-%d %H:%M:%S").to_string())
+            .collect();
+        let next = if next.is_empty() {
+            "never again".to_string()
+        } else {
+            format!("{} UTC", next.join(", "))
+        };
         let when = if flow.enabled {
             format!("\"{}\", next {next}", flow.schedule.expression)
         } else {

@@ -41,13 +41,13 @@ impl fmt::Display for FlowKind {
     }
 }
 
-/// When a flow runs: a cron expression.
+/// When a flow runs: a cron expression, read as crontab(5) reads it (in UTC).
 #[derive(Debug, Clone)]
 pub struct Schedule {
     /// As written in flows.toml.
     pub expression: String,
-    /// As the `cron` crate reads it (always with seconds).
-    pub cron: cron::Schedule,
+    /// As parsed.
+    pub cron: croner::Cron,
 }
 
 impl Schedule {
@@ -56,32 +56,35 @@ impl Schedule {
         "*/5 * * * *".into()
     }
 
-    /// Reads a cron expression: the usual five fields (minute hour day month weekday), or six or
-    /// seven with seconds first and a year last.
+    /// Reads a cron expression as crontab users write it: five fields (minute hour day month
+    /// weekday), weekday 0 or 7 is Sunday and 1-5 is Monday to Friday, names (MON, JAN) and
+    /// nicknames (@daily) are understood, and a day of the month and a weekday both given match
+    /// either (as Vixie cron does). Six or seven fields add seconds first and a year last.
     pub fn parse(expression: &str) -> Result<Schedule, Problem> {
         let fields = expression.split_whitespace().count();
-        let full = match fields {
-            5 => format!("0 {expression}"),
-            6 | 7 => expression.to_string(),
-            n => {
-                return Err(Problem::at::<&str>(
-                    &[],
-                    format!("{expression:?} has {n} fields; a cron expression has 5 (minute hour day month weekday), or 6–7 with seconds and year"),
-                )
-                .hint("every five minutes is \"*/5 * * * *\"; every day at 06:30 is \"30 6 * * *\""));
-            }
-        };
-        cron::Schedule::from_str(&full)
+        if !(5..=7).contains(&fields) && !expression.trim_start().starts_with('@') {
+            return Err(Problem::at::<&str>(
+                &[],
+                format!("{expression:?} has {fields} fields; a cron expression has 5 (minute hour day month weekday), or 6–7 with seconds and year"),
+            )
+            .hint("every five minutes is \"*/5 * * * *\"; every day at 06:30 is \"30 6 * * *\""));
+        }
+        croner::Cron::from_str(expression)
             .map(|cron| Schedule { expression: expression.to_string(), cron })
             .map_err(|e| {
                 Problem::at::<&str>(&[], format!("{expression:?} is not a valid cron expression: {e}"))
-                    .hint("fields are minute (0-59) hour (0-23) day (1-31) month (1-12) weekday (MON-SUN); e.g. \"*/5 * * * *\"")
+                    .hint("fields are minute (0-59) hour (0-23) day (1-31) month (1-12) weekday (0-7, 0 and 7 are Sunday, or SUN-SAT); e.g. \"*/5 * * * *\" or \"0 9 * * 1-5\"")
             })
     }
 
     /// The next time it fires after `after`.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.cron.after(&after).next()
+        self.cron.find_next_occurrence(&after, false).ok()
+    }
+
+    /// The next `n` times it fires after `after`.
+    pub fn next_times(&self, after: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
+        self.cron.iter_after(after).take(n).collect()
     }
 }
 

@@ -6,6 +6,7 @@
 //! plugins that exist, plugin files that exist, cron expressions that parse).
 
 mod check;
+mod dashboard;
 mod diagnostics;
 mod env;
 mod flows;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use dashboard::{DEFAULT_LISTEN, DashboardConfig};
 pub use diagnostics::{ConfigError, Problem};
 pub use env::{ProcessEnv, Vars};
 pub use flows::{
@@ -36,6 +38,8 @@ pub struct Config {
     pub connections: BTreeMap<String, ConnectionConfig>,
     /// Flows by name.
     pub flows: BTreeMap<String, Flow>,
+    /// The merchant's console.
+    pub dashboard: DashboardConfig,
     /// The text it was read from, to place later problems on their lines.
     text: String,
 }
@@ -187,6 +191,8 @@ struct RawConfig {
     connections: BTreeMap<String, ConnectionConfig>,
     #[serde(default)]
     flows: BTreeMap<String, RawFlow>,
+    #[serde(default)]
+    dashboard: DashboardConfig,
 }
 
 /// The names of the plugins that ship inside tillbridge, for checking `builtin:` references.
@@ -228,15 +234,24 @@ impl Config {
                 fail(vec![problem])
             })?;
 
+        // The dashboard's token as written: it must come from the environment.
+        let dashboard_raw = value.get("dashboard").and_then(toml::Value::as_table);
+        let raw_token = dashboard_raw
+            .and_then(|d| d.get("token"))
+            .and_then(toml::Value::as_str)
+            .map(String::from);
+        let listen_given = dashboard_raw.is_some_and(|d| d.contains_key("listen"));
+
         let mut problems = Vec::new();
         env::resolve(&mut value, &mut Vec::new(), vars, &mut problems);
         if !problems.is_empty() {
             return Err(fail(problems));
         }
 
-        let raw: RawConfig = deserialize_at(value, &[]).map_err(|p| fail(vec![p]))?;
+        let mut raw: RawConfig = deserialize_at(value, &[]).map_err(|p| fail(vec![p]))?;
+        raw.dashboard.listen_given = listen_given;
+        let mut problems = raw.dashboard.check(raw_token.as_deref());
         let mut flows = BTreeMap::new();
-        let mut problems = Vec::new();
         for (name, raw_flow) in raw.flows {
             let at = ["flows".to_string(), name.clone()];
             let schedule = Schedule::parse(&raw_flow.schedule)
@@ -265,6 +280,7 @@ impl Config {
             plugins: raw.plugins,
             connections: raw.connections,
             flows,
+            dashboard: raw.dashboard,
             text: text.to_string(),
         };
         problems.extend(check::references(&config, builtins));

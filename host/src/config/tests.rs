@@ -45,6 +45,8 @@ fn vars(name: &str) -> Option<String> {
     match name {
         "SHOP_ID" => Some("SWIA123".into()),
         "SHOP_SECRET" => Some("s3cret".into()),
+        "BOARD_TOKEN" => Some("a-long-random-dashboard-token".into()),
+        "SHORT_TOKEN" => Some("abc".into()),
         _ => None,
     }
 }
@@ -111,6 +113,51 @@ fn a_bad_cron_expression_names_its_line() {
         p.message.contains("not a valid cron expression"),
         "{}",
         p.message
+    );
+}
+
+#[test]
+fn cron_weekdays_are_read_as_crontab_reads_them() {
+    use chrono::{Datelike, TimeZone, Utc, Weekday};
+    // A Wednesday.
+    let wednesday = Utc.with_ymd_and_hms(2025, 1, 1, 12, 0, 0).unwrap();
+    let days = |expression: &str| -> Vec<Weekday> {
+        let schedule = Schedule::parse(expression).unwrap_or_else(|p| panic!("{}", p.message));
+        schedule
+            .next_times(wednesday, 7)
+            .iter()
+            .map(|t| t.weekday())
+            .collect()
+    };
+    assert_eq!(days("0 9 * * 0"), vec![Weekday::Sun; 7], "0 is Sunday");
+    assert_eq!(days("0 9 * * 7"), vec![Weekday::Sun; 7], "and so is 7");
+    assert_eq!(days("0 9 * * 1"), vec![Weekday::Mon; 7], "1 is Monday");
+    use Weekday::*;
+    assert_eq!(
+        days("0 9 * * 1-5"),
+        vec![Thu, Fri, Mon, Tue, Wed, Thu, Fri],
+        "1-5 is Monday to Friday"
+    );
+    assert_eq!(
+        days("0 9 * * SAT,SUN"),
+        vec![Sat, Sun, Sat, Sun, Sat, Sun, Sat]
+    );
+    // A day of the month and a weekday both given: either matches (Vixie cron).
+    let either = Schedule::parse("0 9 13 * 5")
+        .unwrap()
+        .next_times(wednesday, 3);
+    assert_eq!(
+        either
+            .iter()
+            .map(|t| (t.day(), t.weekday()))
+            .collect::<Vec<_>>(),
+        vec![(3, Fri), (10, Fri), (13, Mon)]
+    );
+    let seconds = Schedule::parse("*/2 * * * * *").unwrap();
+    assert_eq!(
+        seconds.next_after(wednesday),
+        Some(wednesday + chrono::Duration::seconds(2)),
+        "six fields: seconds first"
     );
 }
 
@@ -205,4 +252,54 @@ fn several_problems_are_reported_together_in_file_order() {
 fn syntax_errors_have_a_position() {
     let err = parse("[flows.orders\nkind = 1").unwrap_err();
     assert!(err.problems[0].position.is_some(), "{err}");
+}
+
+#[test]
+fn the_dashboard_listens_on_this_machine_only_by_default() {
+    let config = parse(GOOD).unwrap();
+    assert!(config.dashboard.enabled);
+    assert_eq!(config.dashboard.address().to_string(), DEFAULT_LISTEN);
+    assert!(config.dashboard.address().ip().is_loopback());
+    assert_eq!(config.dashboard.token, None, "generated at start");
+
+    let text =
+        format!("{GOOD}\n[dashboard]\nlisten = \"0.0.0.0:9000\"\ntoken = \"${{BOARD_TOKEN}}\"\n");
+    let config = parse(&text).unwrap();
+    assert_eq!(
+        config.dashboard.token.as_deref(),
+        Some("a-long-random-dashboard-token")
+    );
+    assert!(config.dashboard.listen_given);
+}
+
+#[test]
+fn a_dashboard_token_must_come_from_the_environment_and_be_long() {
+    let text = format!("{GOOD}\n[dashboard]\ntoken = \"hunter2hunter2hunter2\"\n");
+    let p = problem(&text);
+    assert_eq!(p.key(), "dashboard.token");
+    assert_eq!(p.position.unwrap().0, line_of(&text, "hunter2"));
+    assert!(p.hint.unwrap().contains("${TILLBRIDGE_DASHBOARD_TOKEN}"));
+
+    let text = format!("{GOOD}\n[dashboard]\ntoken = \"${{SHORT_TOKEN}}\"\n");
+    let p = problem(&text);
+    assert_eq!(p.key(), "dashboard.token");
+    assert!(p.message.contains("shorter"), "{}", p.message);
+}
+
+#[test]
+fn a_bad_dashboard_address_is_named_with_the_fix() {
+    let text = format!("{GOOD}\n[dashboard]\nlisten = \"localhost\"\n");
+    let p = problem(&text);
+    assert_eq!(p.key(), "dashboard.listen");
+    assert_eq!(p.position.unwrap().0, line_of(&text, "listen ="));
+    assert!(p.hint.unwrap().contains("127.0.0.1:8780"));
+
+    // Reachable from other machines only with a token the merchant chose.
+    let text = format!("{GOOD}\n[dashboard]\nlisten = \"0.0.0.0:8780\"\n");
+    let p = problem(&text);
+    assert_eq!(p.key(), "dashboard.listen");
+    assert!(p.hint.unwrap().contains("token"));
+
+    let text = format!("{GOOD}\n[dashboard]\nport = 8780\n");
+    assert_eq!(problem(&text).key(), "dashboard.port");
 }

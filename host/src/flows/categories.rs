@@ -15,7 +15,6 @@ use super::fingerprint;
 use crate::config::FlowSettings;
 use crate::runtime::CallError;
 use crate::runtime::bindings::exports::tillbridge::plugin::categories_sink::CategoryWrite;
-use crate::runtime::bindings::exports::tillbridge::plugin::transformer::{Entity, Verdict};
 use crate::runtime::bindings::tillbridge::plugin::types::{
     Category, PluginError, WriteAction, Written,
 };
@@ -30,6 +29,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
     let mut source = ctx.connector(&flow.source).await?;
     let mut target = ctx.connector(&flow.target).await?;
     let mut transforms = ctx.transforms().await?;
+    ctx.progress(format!("reading categories from {}", flow.source));
     let tree = match retrying!(source.read_categories().await) {
         Ok(tree) => tree,
         Err(e) => bail!("cannot read categories from {}: {e}", flow.source),
@@ -38,39 +38,12 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
         .into_iter()
         .filter(|c| c.path.starts_with(&settings.root))
         .collect();
-    let context = ctx.flow_context();
-    let verdicts = match transforms
-        .apply(
-            &context,
-            tree.iter().cloned().map(Entity::Category).collect(),
-        )
-        .await
-    {
-        Ok(v) => v,
-        Err(e) => bail!("a transform of flow {} stopped: {e}", ctx.name),
-    };
     let mut levels: BTreeMap<usize, Vec<Category>> = BTreeMap::new();
-    for (original, verdict) in tree.into_iter().zip(verdicts) {
-        match verdict {
-            Verdict::Keep(Entity::Category(c)) => levels.entry(c.path.len()).or_default().push(c),
-            Verdict::Keep(_) => ctx.record(
-                Entry::new(
-                    "category",
-                    &original.id,
-                    Outcome::Failed,
-                    "a transform turned the category into another kind of record",
-                ),
-                |_| Ok(()),
-            )?,
-            Verdict::Drop(reason) => ctx.record(
-                Entry::new("category", &original.id, Outcome::Skipped, reason),
-                |_| Ok(()),
-            )?,
-            Verdict::Fail(problem) => ctx.record(
-                Entry::new("category", &original.id, Outcome::Failed, problem.message),
-                |_| Ok(()),
-            )?,
-        }
+    for category in ctx.map(&mut transforms, tree, RunContext::reject).await? {
+        levels
+            .entry(category.path.len())
+            .or_default()
+            .push(category);
     }
     // Ids in the target of the categories written so far in this run (for a dry run, made up).
     let mut written: BTreeMap<String, String> = BTreeMap::new();

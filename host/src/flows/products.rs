@@ -21,7 +21,6 @@ use super::fingerprint;
 use crate::config::{FieldPolicy, FlowKind, FlowSettings, ProductsSettings};
 use crate::runtime::bindings::exports::tillbridge::plugin::products_sink::ProductWrite;
 use crate::runtime::bindings::exports::tillbridge::plugin::products_source::ProductQuery;
-use crate::runtime::bindings::exports::tillbridge::plugin::transformer::{Entity, Verdict};
 use crate::runtime::bindings::tillbridge::plugin::types::{OptionValue, PluginError, Product};
 use crate::runtime::{CallError, Session};
 use crate::state::{Link, Outcome, link_key};
@@ -62,6 +61,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
     let mut transforms = ctx.transforms().await?;
     let mut cursor = None;
     loop {
+        ctx.progress(format!("reading products from {}", flow.source));
         let query = ProductQuery {
             cursor: cursor.clone(),
             changed_since: None,
@@ -73,60 +73,16 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
             Err(e) => bail!("cannot read products from {}: {e}", flow.source),
         };
         for rejected in &page.rejected {
-            let message = format!(
-                "cannot be read from {}: {}",
-                flow.source,
-                CallError::Plugin(rejected.error.clone())
-            );
-            ctx.record(
-                Entry::new("product", &rejected.key, Outcome::Failed, message),
-                |_| Ok(()),
-            )?;
+            ctx.unreadable("product", &rejected.key, &rejected.error)?;
         }
-        let mapped: Vec<Product> = page
+        let grouped: Vec<Product> = page
             .products
             .into_iter()
             .map(|p| products.map_groups(p))
             .collect();
-        let mut kept = Vec::new();
-        for product in mapped {
-            match ctx.overrides.apply(product.clone()) {
-                Ok(p) => kept.push(p),
-                Err(e) => ctx.record(
-                    Entry::new("product", &product.sku, Outcome::Failed, format!("{e:#}")),
-                    |_| Ok(()),
-                )?,
-            }
-        }
-        let context = ctx.flow_context();
-        let entities: Vec<Entity> = kept.iter().cloned().map(Entity::Product).collect();
-        let verdicts = match transforms.apply(&context, entities).await {
-            Ok(v) => v,
-            Err(e) => bail!("a transform of flow {} stopped: {e}", ctx.name),
-        };
-        let mut batch = Vec::new();
-        for (original, verdict) in kept.into_iter().zip(verdicts) {
-            match verdict {
-                Verdict::Keep(Entity::Product(p)) => batch.push(p),
-                Verdict::Keep(_) => ctx.record(
-                    Entry::new(
-                        "product",
-                        &original.sku,
-                        Outcome::Failed,
-                        "a transform turned the product into another kind of record",
-                    ),
-                    |_| Ok(()),
-                )?,
-                Verdict::Drop(reason) => ctx.record(
-                    Entry::new("product", &original.sku, Outcome::Skipped, reason),
-                    |_| Ok(()),
-                )?,
-                Verdict::Fail(problem) => ctx.record(
-                    Entry::new("product", &original.sku, Outcome::Failed, problem.message),
-                    |_| Ok(()),
-                )?,
-            }
-        }
+        let batch = ctx
+            .map(&mut transforms, grouped, RunContext::reject)
+            .await?;
         products.sync(ctx, batch).await?;
         if !page.more || ctx.cancelled() {
             break;

@@ -16,7 +16,6 @@ use crate::config::{FlowSettings, StockCalculation, StockSettings};
 use crate::runtime::CallError;
 use crate::runtime::bindings::exports::tillbridge::plugin::stock_sink::StockUpdate;
 use crate::runtime::bindings::exports::tillbridge::plugin::stock_source::StockQuery;
-use crate::runtime::bindings::exports::tillbridge::plugin::transformer::{Entity, Verdict};
 use crate::runtime::bindings::tillbridge::plugin::types::{PluginError, StockLevel};
 use crate::state::{Link, Outcome, link_key};
 
@@ -33,6 +32,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
     let mut cursor = None;
     let mut queue: Vec<(StockLevel, StockUpdate, String)> = Vec::new();
     loop {
+        ctx.progress(format!("reading stock from {}", flow.source));
         let query = StockQuery {
             cursor: cursor.clone(),
             skus: vec![],
@@ -42,53 +42,26 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
             Ok(page) => page,
             Err(e) => bail!("cannot read stock from {}: {e}", flow.source),
         };
-        let context = ctx.flow_context();
-        let levels: Vec<Entity> = page.levels.into_iter().map(Entity::StockLevel).collect();
-        let verdicts = match transforms.apply(&context, levels.clone()).await {
-            Ok(v) => v,
-            Err(e) => bail!("a transform of flow {} stopped: {e}", ctx.name),
-        };
-        for (original, verdict) in levels.into_iter().zip(verdicts) {
-            let Entity::StockLevel(original) = original else {
-                continue;
+        let levels = ctx
+            .map(&mut transforms, page.levels, RunContext::reject)
+            .await?;
+        for level in levels {
+            let update = StockUpdate {
+                sku: level.sku.clone(),
+                quantity: sellable(&level, settings),
+                managed: settings.manage_stock,
             };
-            match verdict {
-                Verdict::Keep(Entity::StockLevel(level)) => {
-                    let update = StockUpdate {
-                        sku: level.sku.clone(),
-                        quantity: sellable(&level, settings),
-                        managed: settings.manage_stock,
-                    };
-                    let print = fingerprint::of(&(&update.quantity, update.managed));
-                    let key = link_key("stock", &flow.source, &flow.target, &level.sku);
-                    let last = ctx.state.read()?.link(&key)?;
-                    if last.and_then(|l| l.fingerprint).as_deref() == Some(print.as_str()) {
-                        ctx.unchanged(
-                            "stock",
-                            &level.sku,
-                            format!("{} as before", update.quantity),
-                        );
-                    } else {
-                        queue.push((level, update, print));
-                    }
-                }
-                Verdict::Keep(_) => ctx.record(
-                    Entry::new(
-                        "stock",
-                        &original.sku,
-                        Outcome::Failed,
-                        "a transform turned the stock level into another kind of record",
-                    ),
-                    |_| Ok(()),
-                )?,
-                Verdict::Drop(reason) => ctx.record(
-                    Entry::new("stock", &original.sku, Outcome::Skipped, reason),
-                    |_| Ok(()),
-                )?,
-                Verdict::Fail(problem) => ctx.record(
-                    Entry::new("stock", &original.sku, Outcome::Failed, problem.message),
-                    |_| Ok(()),
-                )?,
+            let print = fingerprint::of(&(&update.quantity, update.managed));
+            let key = link_key("stock", &flow.source, &flow.target, &level.sku);
+            let last = ctx.state.read()?.link(&key)?;
+            if last.and_then(|l| l.fingerprint).as_deref() == Some(print.as_str()) {
+                ctx.unchanged(
+                    "stock",
+                    &level.sku,
+                    format!("{} as before", update.quantity),
+                );
+            } else {
+                queue.push((level, update, print));
             }
             if queue.len() >= batch {
                 write(ctx, &mut target, std::mem::take(&mut queue)).await?;

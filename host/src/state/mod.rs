@@ -9,6 +9,7 @@
 mod kv;
 mod records;
 mod tables;
+mod waiting;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -61,7 +62,26 @@ impl State {
         state
             .migrate()
             .with_context(|| format!("cannot bring {} up to date", path.display()))?;
+        state
+            .interrupt_abandoned_runs()
+            .with_context(|| format!("cannot settle the runs in {}", path.display()))?;
         Ok(state)
+    }
+
+    /// Runs a process left "running" when it ended without finishing them (killed, crashed, the
+    /// machine lost power) are marked interrupted. redb lets one process at a time open the file,
+    /// so a run still marked running when it is opened is run by nobody. What such a run recorded
+    /// stands; its intents are looked up, and its records read again, by the next run.
+    fn interrupt_abandoned_runs(&self) -> Result<()> {
+        let ids = self.write(|w| {
+            w.interrupt_running(
+                "interrupted: the process ended during the run (killed or crashed); the next run goes on from where it stopped",
+            )
+        })?;
+        if !ids.is_empty() {
+            tracing::warn!(runs = ?ids, "runs left running by a process that ended are marked interrupted");
+        }
+        Ok(())
     }
 
     /// The schema version of the file.
@@ -118,6 +138,15 @@ impl State {
         Ok(result)
     }
 
+    /// Whether `error` (from [`State::open`]) says another process has the file open: a running
+    /// `tillbridge run` holds it for as long as it runs.
+    pub fn held_elsewhere(error: &anyhow::Error) -> bool {
+        matches!(
+            error.downcast_ref::<redb::DatabaseError>(),
+            Some(redb::DatabaseError::DatabaseAlreadyOpen)
+        )
+    }
+
     /// The key-value space of one plugin for one connection.
     pub fn kv(&self, namespace: &str) -> KvSpace {
         KvSpace::new(self.db.clone(), namespace, self.pseudonyms.clone())
@@ -126,6 +155,19 @@ impl State {
     /// The pseudonym of a text that identifies a person (an e-mail address), for keys.
     pub fn pseudonym(&self, text: &str) -> String {
         self.pseudonyms.of(text)
+    }
+
+    /// Activity that mentions `text`, newest first (see [`Read::search_activity`]); an e-mail
+    /// address also finds the records keyed by its pseudonym (with redaction on, the log keeps
+    /// no address).
+    pub fn search_activity(&self, text: &str, limit: usize) -> Result<Vec<Activity>> {
+        let pseudonym = self.pseudonym(&text.trim().to_lowercase());
+        let texts: &[&str] = if text.contains('@') {
+            &[text, &pseudonym]
+        } else {
+            &[text]
+        };
+        self.read()?.search_activity_any(texts, limit)
     }
 }
 

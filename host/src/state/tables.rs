@@ -7,7 +7,7 @@ use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::records::{Activity, Intent, Link, Pending, Run};
+use super::records::{Activity, Intent, Link, Pending, Run, RunStatus};
 
 /// Links: "kind \x1f pair \x1f key" → [`Link`].
 pub(super) const LINKS: TableDefinition<&str, &str> = TableDefinition::new("links");
@@ -43,6 +43,14 @@ fn to_json<T: Serialize>(value: &T) -> Result<String> {
 fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
     serde_json::from_str(text)
         .with_context(|| format!("unreadable record in the state file: {text}"))
+}
+
+/// The record under `key` in a table of JSON values.
+fn get_json<T: DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static str>,
+    key: &str,
+) -> Result<Option<T>> {
+    table.get(key)?.map(|v| from_json(v.value())).transpose()
 }
 
 pub(super) fn create(write: &WriteTransaction) -> Result<()> {
@@ -111,11 +119,7 @@ impl Read {
 
     /// One pending record.
     pub fn pending_one(&self, flow: &str, key: &str) -> Result<Option<Pending>> {
-        let table = self.txn.open_table(PENDING)?;
-        table
-            .get(flow_key(flow, key).as_str())?
-            .map(|v| from_json(v.value()))
-            .transpose()
+        get_json(&self.txn.open_table(PENDING)?, &flow_key(flow, key))
     }
 
     /// Every pending record of every flow.
@@ -173,12 +177,18 @@ impl Read {
 
     /// Activity whose key, message or records contain `text` (case-insensitive), newest first.
     pub fn search_activity(&self, text: &str, limit: usize) -> Result<Vec<Activity>> {
-        let needle = text.to_lowercase();
+        self.search_activity_any(&[text], limit)
+    }
+
+    /// Activity that contains any of `texts` (case-insensitive), newest first.
+    pub fn search_activity_any(&self, texts: &[&str], limit: usize) -> Result<Vec<Activity>> {
+        let needles: Vec<String> = texts.iter().map(|t| t.to_lowercase()).collect();
         let table = self.txn.open_table(ACTIVITY)?;
         let mut found = Vec::new();
         for entry in table.iter()?.rev() {
             let (_, value) = entry?;
-            if value.value().to_lowercase().contains(&needle) {
+            let value_lower = value.value().to_lowercase();
+            if needles.iter().any(|n| value_lower.contains(n.as_str())) {
                 found.push(from_json(value.value())?);
                 if found.len() == limit {
                     break;
@@ -239,6 +249,11 @@ impl Write<'_> {
         Ok(())
     }
 
+    /// One pending record, as this transaction sees it.
+    pub fn pending_one(&self, flow: &str, key: &str) -> Result<Option<Pending>> {
+        get_json(&self.txn.open_table(PENDING)?, &flow_key(flow, key))
+    }
+
     /// Records (or replaces) a pending record.
     pub fn put_pending(&self, pending: &Pending) -> Result<()> {
         self.txn.open_table(PENDING)?.insert(
@@ -262,6 +277,40 @@ impl Write<'_> {
             .open_table(RUNS)?
             .insert(run.id, to_json(run)?.as_str())?;
         Ok(())
+    }
+
+    /// Marks runs still "running" as interrupted, with `reason`, ended at their last recorded
+    /// record (or their start). Only for when no process runs them: see
+    /// [`State::open`](super::State::open). Returns their ids.
+    pub fn interrupt_running(&self, reason: &str) -> Result<Vec<u64>> {
+        let mut runs = self.txn.open_table(RUNS)?;
+        let mut abandoned = Vec::new();
+        for entry in runs.iter()? {
+            let (_, value) = entry?;
+            // Most runs ended: the text tells without reading the record.
+            if value.value().contains("\"status\":\"running\"") {
+                let run: Run = from_json(value.value())?;
+                if run.status == RunStatus::Running {
+                    abandoned.push(run);
+                }
+            }
+        }
+        let activity = self.txn.open_table(ACTIVITY)?;
+        let mut ids = Vec::with_capacity(abandoned.len());
+        for mut run in abandoned {
+            let last = activity
+                .range((run.id, 0)..=(run.id, u32::MAX))?
+                .next_back()
+                .transpose()?
+                .map(|(_, value)| from_json::<Activity>(value.value()))
+                .transpose()?;
+            run.status = RunStatus::Interrupted;
+            run.finished_at = Some(last.map_or(run.started_at, |a| a.at));
+            run.error = Some(reason.to_string());
+            runs.insert(run.id, to_json(&run)?.as_str())?;
+            ids.push(run.id);
+        }
+        Ok(ids)
     }
 
     /// The id the next run gets.

@@ -41,7 +41,7 @@ secrets = { public_key = "${POS_KEY}", secret = "${POS_SECRET}" }
 rate_limits = RATE_LIMITS
 "#;
 
-/// All four flows with their default settings.
+/// All four flows with their default settings (orders: paid orders).
 pub const EVERY_FLOW: &str = r#"
 [flows.categories]
 kind = "categories"

@@ -179,6 +179,60 @@ async fn flows_1_3_a_batch_size_caps_the_orders_of_one_run() {
 }
 
 #[tokio::test]
+async fn flows_1_3_the_batch_size_counts_waiting_orders_sent_again() {
+    let flows = format!(
+        "{}\n[flows.products]\nkind = \"products\"\nsource = \"shop\"\ntarget = \"pos\"\n",
+        with_settings("payment_states = [\"paid\"], batch_size = 2")
+    );
+    let pair = Pair::demo(&flows).await;
+    finished(&pair.run("orders").await);
+    finished(&pair.run("orders").await);
+    let third = pair.run("orders").await;
+    assert_eq!(keys(&third, "order", Outcome::Parked), strings(&["10006"]));
+    // Two new paid orders, and the product 10006 waits for: three orders could go now.
+    let ada = Dataset::demo()
+        .customers
+        .into_iter()
+        .find(|c| c.email == "ada.jansen@example.nl")
+        .unwrap();
+    let mut placed = Vec::new();
+    for sku in ["TB-BOOK-01", "TB-MUG-01"] {
+        let order = pair
+            .shop
+            .place_order(&ada, &[(sku, 1)], "payment_paypal")
+            .unwrap();
+        pair.shop
+            .transition("order_transaction", &order.transaction_id, "paid")
+            .unwrap();
+        placed.push(order.number);
+    }
+    finished(&pair.run("products").await);
+    let booked = pair.pos_orders().len();
+
+    let fourth = pair.run("orders").await;
+    finished(&fourth);
+    assert_eq!(
+        pair.pos_orders().len() - booked,
+        2,
+        "a run sends at most batch_size orders, the waiting one included"
+    );
+    assert_eq!(
+        keys(&fourth, "order", Outcome::Created),
+        strings(&["10006", placed[0].as_str()]),
+        "the waiting order goes first, then the oldest new one"
+    );
+    let fifth = pair.run("orders").await;
+    assert_eq!(
+        keys(&fifth, "order", Outcome::Created),
+        vec![placed[1].clone()],
+        "the rest goes with the next run"
+    );
+    for number in ["10006", placed[0].as_str(), placed[1].as_str()] {
+        assert!(pair.pos_order(number).is_some(), "{number} is booked");
+    }
+}
+
+#[tokio::test]
 async fn flows_1_4_orders_are_enriched_with_the_target_store() {
     let pair = Pair::demo(&with_settings(
         "payment_states = [\"paid\"], store_map = { \"Tillbridge Storefront\" = \"Utrecht shop\" }",

@@ -22,7 +22,12 @@ use setup::Setup;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Where to write the configuration.
-    #[arg(long, short = 'c', default_value = "flows.toml")]
+    #[arg(
+        long,
+        short = 'c',
+        default_value = "flows.toml",
+        env = "TILLBRIDGE_CONFIG"
+    )]
     config: PathBuf,
     /// Where to write the secrets (readable by you only); by default tillbridge.env beside the
     /// configuration.

@@ -29,8 +29,8 @@ pub const PRIVILEGES: &[&str] = &[
     // writing products and stock
     "product:create",
     "product:update",
+    "product_configurator_setting:read",
     "product_configurator_setting:create",
-    "product_configurator_setting:update",
     "product_visibility:create",
     "product_category:create",
     "product_category:delete",

@@ -1,19 +1,17 @@
-//! One run of one flow: its record in the state file, the activity of each record, the sessions
-//! of its plugins, and what happens when it is stopped.
+//! One run of one flow: its record in the state file, the activity of each record, the events it
+//! reports, the sessions of its plugins, and what happens when it is stopped.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::Utc;
-use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::report::{Entry, RunReport, summary};
 use crate::config::Flow;
+use crate::flows::events::{Event, Events};
 use crate::integration::Integration;
-use crate::mapper::{Overrides, Transforms};
+use crate::mapper::Overrides;
 use crate::privacy::redact;
 use crate::runtime::bindings::exports::tillbridge::plugin::transformer::FlowContext;
 use crate::runtime::bindings::tillbridge::plugin::types::PluginError;
@@ -28,84 +26,9 @@ pub struct Options {
     pub dry_run: bool,
     /// Stops the run after the record in flight.
     pub cancel: CancellationToken,
-    /// Show a progress bar (on a terminal) instead of log lines.
-    pub progress: bool,
-}
-
-/// What one record's outcome is, before it becomes an [`Activity`].
-#[derive(Debug, Clone)]
-pub struct Entry {
-    /// "order", "customer", "product", "stock", "category".
-    pub kind: &'static str,
-    /// The record's key.
-    pub key: String,
-    /// What happened.
-    pub outcome: Outcome,
-    /// In words.
-    pub message: String,
-    /// For updates: the fields written.
-    pub fields: Vec<String>,
-    /// What came from the source.
-    pub came: Option<Value>,
-    /// What was sent to the target.
-    pub sent: Option<Value>,
-    /// The target's answer.
-    pub answer: Option<String>,
-}
-
-impl Entry {
-    /// An entry with just an outcome and a message.
-    pub fn new(
-        kind: &'static str,
-        key: impl Into<String>,
-        outcome: Outcome,
-        message: impl Into<String>,
-    ) -> Self {
-        Entry {
-            kind,
-            key: key.into(),
-            outcome,
-            message: message.into(),
-            fields: vec![],
-            came: None,
-            sent: None,
-            answer: None,
-        }
-    }
-
-    /// What came from the source.
-    pub fn came(mut self, value: &impl serde::Serialize) -> Self {
-        self.came = serde_json::to_value(value).ok();
-        self
-    }
-
-    /// What was sent.
-    pub fn sent(mut self, value: &impl serde::Serialize) -> Self {
-        self.sent = serde_json::to_value(value).ok();
-        self
-    }
-
-    /// The target's answer.
-    pub fn answer(mut self, answer: impl Into<String>) -> Self {
-        self.answer = Some(answer.into());
-        self
-    }
-
-    /// The fields an update writes.
-    pub fn fields(mut self, fields: Vec<String>) -> Self {
-        self.fields = fields;
-        self
-    }
-}
-
-/// What a run did.
-#[derive(Debug, Clone)]
-pub struct RunReport {
-    /// The run (with its counts and status).
-    pub run: Run,
-    /// Every record's outcome, in order (also the unchanged ones, which the state file only
-    /// counts).
-    pub entries: Vec<Activity>,
+    /// Who hears what happens: progress displays, the dashboard, notifications, metrics (see
+    /// [`crate::flows::events`]).
+    pub events: Events,
 }
 
 /// A run in progress.
@@ -125,7 +48,7 @@ pub struct RunContext<'a> {
     run: Run,
     entries: Vec<Activity>,
     cancel: CancellationToken,
-    bar: Option<ProgressBar>,
+    events: Events,
 }
 
 impl<'a> RunContext<'a> {
@@ -168,16 +91,6 @@ impl<'a> RunContext<'a> {
                 Ok(id)
             })?;
         }
-        let bar = (options.progress && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::new_spinner();
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {prefix}: {msg} [{elapsed}]")
-                    .expect("template"),
-            );
-            bar.set_prefix(name.to_string());
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
         Ok(RunContext {
             integration,
             state,
@@ -188,8 +101,22 @@ impl<'a> RunContext<'a> {
             run,
             entries: Vec::new(),
             cancel: options.cancel.clone(),
-            bar,
+            events: options.events.clone(),
         })
+    }
+
+    /// Says that the run has begun (a log line and [`Event::RunStarted`]).
+    pub fn started(&self) {
+        tracing::info!(dry_run = self.dry_run, "run started");
+        self.events.emit(Event::RunStarted {
+            run: self.run.id,
+            flow: self.name.to_string(),
+            kind: self.flow.kind,
+            source: self.flow.source.clone(),
+            target: self.flow.target.clone(),
+            dry_run: self.dry_run,
+            at: self.run.started_at,
+        });
     }
 
     /// The run's id (0 for a dry run).
@@ -200,6 +127,15 @@ impl<'a> RunContext<'a> {
     /// Whether a shutdown asked the run to stop after the record in flight.
     pub fn cancelled(&self) -> bool {
         self.cancel.is_cancelled()
+    }
+
+    /// Says what the run is doing now, between records ([`Event::Progress`]).
+    pub fn progress(&self, doing: impl Into<String>) {
+        self.events.emit(Event::Progress {
+            run: self.run.id,
+            flow: self.name.to_string(),
+            doing: doing.into(),
+        });
     }
 
     /// Adds a note for the merchant to the run ("images are not synced").
@@ -249,6 +185,16 @@ impl<'a> RunContext<'a> {
             self.tally(activity);
         }
         Ok(())
+    }
+
+    /// Records a record the source could not give: it fails alone, with the source's reason.
+    pub fn unreadable(&mut self, kind: &'static str, key: &str, error: &PluginError) -> Result<()> {
+        let message = format!(
+            "cannot be read from {}: {}",
+            self.flow.source,
+            CallError::Plugin(error.clone())
+        );
+        self.record(Entry::new(kind, key, Outcome::Failed, message), |_| Ok(()))
     }
 
     /// Counts a record that needs nothing written (unchanged, as its fingerprint shows): no
@@ -315,14 +261,16 @@ impl<'a> RunContext<'a> {
         }
     }
 
-    /// Counts an activity in the run and shows progress.
+    /// Counts an activity in the run and reports it.
     fn tally(&mut self, activity: Activity) {
         *self.run.counts.entry(activity.outcome).or_default() += 1;
         if activity.outcome == Outcome::Failed {
-            tracing::warn!(flow = self.name, key = %activity.key, "{} failed: {}", activity.kind, activity.message);
+            tracing::warn!(key = %activity.key, "{} failed: {}", activity.kind, activity.message);
+        }
+        if !self.events.is_empty() {
+            self.events.emit(Event::Record(activity.clone()));
         }
         self.entries.push(activity);
-        self.show_progress();
     }
 
     /// Applies state changes that belong to no single record (a cursor, an intent), unless dry.
@@ -334,23 +282,13 @@ impl<'a> RunContext<'a> {
         }
     }
 
-    fn show_progress(&self) {
-        let counts = self.counts_text();
-        match &self.bar {
-            Some(bar) => bar.set_message(counts),
-            None if self.entries.len().is_multiple_of(500) => {
-                tracing::info!(flow = self.name, "{counts}")
-            }
-            None => {}
-        }
-    }
-
     /// "12 records: 3 created, 9 unchanged".
     pub fn counts_text(&self) -> String {
         summary(&self.run.counts)
     }
 
-    /// Ends the run: its status, counts and error go to the state file.
+    /// Ends the run: its status, counts and error go to the state file, and
+    /// [`Event::RunFinished`] to whoever listens.
     pub fn finish(mut self, result: Result<()>) -> RunReport {
         self.run.finished_at = Some(Utc::now());
         self.run.status = match &result {
@@ -360,10 +298,7 @@ impl<'a> RunContext<'a> {
         };
         if let Err(e) = &result {
             self.run.error = Some(format!("{e:#}"));
-            tracing::error!(flow = self.name, "run {} failed: {e:#}", self.run.id);
-        }
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+            tracing::error!("run {} failed: {e:#}", self.run.id);
         }
         if !self.dry_run {
             let retention = self.integration.config.host.retention_days;
@@ -372,13 +307,11 @@ impl<'a> RunContext<'a> {
                 w.prune(Utc::now(), retention)
             });
             if let Err(e) = stored {
-                tracing::error!(
-                    flow = self.name,
-                    "cannot record the end of run {}: {e:#}",
-                    self.run.id
-                );
+                tracing::error!("cannot record the end of run {}: {e:#}", self.run.id);
             }
         }
+        tracing::info!(status = ?self.run.status, "{}", self.counts_text());
+        self.events.emit(Event::RunFinished(self.run.clone()));
         RunReport {
             run: self.run,
             entries: self.entries,
@@ -397,20 +330,6 @@ impl<'a> RunContext<'a> {
             .with_context(|| format!("cannot start the connector of {connection}"))
     }
 
-    /// Sessions of the flow's transforms.
-    pub async fn transforms(&self) -> Result<Transforms> {
-        let mut chain = Vec::new();
-        for name in &self.flow.transforms {
-            let grants = self.integration.transform_grants(name);
-            let session = self.integration.plugins[name]
-                .session(grants)
-                .await
-                .with_context(|| format!("cannot start transform {name}"))?;
-            chain.push((name.clone(), session));
-        }
-        Ok(Transforms::new(chain))
-    }
-
     /// What the transforms are told about the run.
     pub fn flow_context(&self) -> FlowContext {
         FlowContext {
@@ -421,109 +340,5 @@ impl<'a> RunContext<'a> {
             run: self.run.id.to_string(),
             dry_run: self.dry_run,
         }
-    }
-}
-
-/// "12 records: 3 created, 9 unchanged" from outcome counts.
-pub fn summary(counts: &BTreeMap<Outcome, u64>) -> String {
-    let total: u64 = counts.values().sum();
-    let parts: Vec<String> = Outcome::ALL
-        .iter()
-        .filter_map(|o| {
-            counts
-                .get(o)
-                .filter(|n| **n > 0)
-                .map(|n| format!("{n} {}", o.as_str()))
-        })
-        .collect();
-    if parts.is_empty() {
-        "no records".into()
-    } else {
-        format!("{total} records: {}", parts.join(", "))
-    }
-}
-
-/// Whether a failed call means the run cannot go on (credentials refused, a broken or stopped
-/// plugin) rather than one record failing.
-pub fn stops_run(error: &CallError) -> bool {
-    !matches!(
-        error,
-        CallError::Plugin(
-            PluginError::Invalid(_)
-                | PluginError::NotFound(_)
-                | PluginError::RateLimited(_)
-                | PluginError::Transient(_)
-        )
-    )
-}
-
-/// How long to wait before calling an idempotent operation again after this answer, or `None`
-/// to take the answer as it is: rate limits are waited out as asked, other passing failures
-/// back off, a bounded number of times.
-pub fn retry_wait<T>(answer: &Result<T, CallError>, attempt: u32) -> Option<Duration> {
-    const ATTEMPTS: u32 = 5;
-    if attempt + 1 >= ATTEMPTS {
-        return None;
-    }
-    match answer {
-        Err(CallError::Plugin(PluginError::RateLimited(ms))) => {
-            Some(Duration::from_millis((*ms).clamp(100, 60_000)))
-        }
-        Err(CallError::Plugin(PluginError::Transient(_))) => {
-            Some(Duration::from_millis(500 << attempt))
-        }
-        _ => None,
-    }
-}
-
-/// Evaluates a call (an `.await`ed session call) again after passing failures, as
-/// [`retry_wait`] says. A macro rather than a function taking a closure, so that the flows'
-/// futures stay `Send`.
-macro_rules! retrying {
-    ($call:expr) => {{
-        let mut attempt = 0u32;
-        loop {
-            let answer = $call;
-            match $crate::flows::context::retry_wait(&answer, attempt) {
-                Some(wait) => {
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                None => break answer,
-            }
-        }
-    }};
-}
-pub(crate) use retrying;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn summaries_count_outcomes() {
-        let counts = BTreeMap::from([(Outcome::Created, 3), (Outcome::Unchanged, 9)]);
-        assert_eq!(summary(&counts), "12 records: 3 created, 9 unchanged");
-        assert_eq!(summary(&BTreeMap::new()), "no records");
-    }
-
-    #[test]
-    fn passing_failures_are_retried_and_others_are_not() {
-        let limited: Result<(), _> = Err(CallError::Plugin(PluginError::RateLimited(1_000)));
-        assert_eq!(
-            retry_wait(&limited, 0),
-            Some(Duration::from_secs(1)),
-            "waits as asked"
-        );
-        let transient: Result<(), _> = Err(CallError::Plugin(PluginError::Transient("503".into())));
-        assert_eq!(
-            retry_wait(&transient, 2),
-            Some(Duration::from_millis(2_000)),
-            "backs off"
-        );
-        assert_eq!(retry_wait(&transient, 4), None, "a bounded number of times");
-        let auth: Result<(), _> = Err(CallError::Plugin(PluginError::Auth("no".into())));
-        assert_eq!(retry_wait(&auth, 0), None);
-        assert_eq!(retry_wait(&Ok::<(), CallError>(()), 0), None);
     }
 }
