@@ -324,7 +324,7 @@ impl Session {
     );
     fallible_call!(
         /// Finds orders the target already has.
-        fn find_orders(numbers: &[String]) -> Vec<guest::orders_sink::OrderRef> = orders_sink.call_find_orders
+        fn find_orders(orders: &[guest::orders_sink::OrderLookup]) -> Vec<guest::orders_sink::OrderRef> = orders_sink.call_find_orders
     );
     fallible_call!(
         /// Books orders.

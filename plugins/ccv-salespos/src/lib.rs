@@ -2,12 +2,14 @@
 //! what it does, what each operation costs in requests, and where CCV's documentation left a
 //! choice to make.
 
+mod bookings;
 mod catalogue;
 mod categories;
 mod choices;
 mod client;
 mod customers;
 mod errors;
+mod marker;
 mod memory;
 mod order_body;
 mod orders;
@@ -58,8 +60,10 @@ impl Guest for Component {
 }
 
 impl orders_sink::Guest for Component {
-    fn find_orders(numbers: Vec<String>) -> Result<Vec<orders_sink::OrderRef>, PluginError> {
-        orders::find(&Ccv::open()?, numbers)
+    fn find_orders(
+        orders: Vec<orders_sink::OrderLookup>,
+    ) -> Result<Vec<orders_sink::OrderRef>, PluginError> {
+        orders::find(&Ccv::open()?, orders)
     }
 
     fn create_orders(

@@ -1,5 +1,5 @@
-//! The body of `POST /orders` for an order submission, and the note that goes with it. Pure, so
-//! that a bad order fails before anything is sent.
+//! The body of `POST /orders` for an order submission, and the internal note that goes with it
+//! (`POST /orders/:id/ordernotes`). Pure, so that a bad order fails before anything is sent.
 //!
 //! - Product lines become rows with `product_id` (and `attribute_combination_id` for a variant),
 //!   with the webshop's price and VAT rate, so the POS books what the customer paid, not its own
@@ -8,8 +8,12 @@
 //!   and the `package_id` setting, which CCV requires on rows without a product.
 //! - Shipping goes to `total_shipping`; prices include VAT when the order's do.
 //! - The payment method: `POST /orders` takes no payment method (CCV's schema has no
-//!   `paymethod_id`), so it goes into the order's note (see [`note_text`]), with the shipping
-//!   method and the customer's comment.
+//!   `paymethod_id`), so it goes into the order's internal note (see [`note_text`]), with the
+//!   payment condition, the store, the shipping method and the customer's comment.
+//! - Prices: row prices and shipping go in the order's own VAT convention, said with
+//!   `order_row_taxes_included` and `shipping_taxes_included` ("Use this property to choose
+//!   between an inc. VAT order and an ex. VAT order", JDK `Orders/Post/Post.php`), whatever the
+//!   shop keeps its product prices in: exact, with no rounding through the other convention.
 
 use std::collections::HashMap;
 
@@ -172,8 +176,8 @@ pub fn order_body(
     Ok(body)
 }
 
-/// The note added to a booked order: what CCV's order has no field for. None when there is
-/// nothing to say.
+/// The internal note added to a booked order, for the staff: what CCV's order has no field for.
+/// None when there is nothing to say.
 pub fn note_text(submission: &OrderSubmission, paymethod_label: Option<&str>) -> Option<String> {
     let order = &submission.order;
     let mut lines = Vec::new();

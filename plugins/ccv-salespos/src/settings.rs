@@ -7,6 +7,7 @@ use tillbridge_sdk::decimal::{self, Decimal};
 use tillbridge_sdk::types::PluginError;
 
 use crate::client::Client;
+use crate::marker::Marker;
 use crate::signing::Keys;
 
 /// What a merchant may set for the connection (README.md, "Settings").
@@ -21,13 +22,19 @@ pub struct Settings {
     /// VAT rate in percent → CCV tax tariff ("21" → "normal").
     #[serde(default = "default_tax_tariffs")]
     pub tax_tariffs: BTreeMap<String, String>,
-    /// Written before the source order number in an order's `reservationnumber` (the marker).
-    #[serde(default = "default_marker_prefix")]
-    pub order_marker_prefix: String,
-    /// Whether each booked order gets a note with its payment method, shipping method and the
-    /// customer's comment (one more request per order).
+    /// The format of the marker in an order's `reservationnumber`: `{number}` stands for the
+    /// source order number ("WEB-{number}", or "{number}" for orders booked with the bare number).
+    #[serde(default = "default_marker")]
+    pub order_marker: String,
+    /// Whether each booked order gets an internal note (for the staff, not the customer) with its
+    /// payment method and condition, store, shipping method and the customer's comment: one more
+    /// request per order.
     #[serde(default = "yes")]
     pub order_note: bool,
+    /// Whether CCV's product prices include VAT, when the shop's own setting is not to be
+    /// trusted for them (none: the shop's `prices_include_vat` decides).
+    #[serde(default)]
+    pub prices_include_vat: Option<bool>,
     /// The type of the attributes the connector creates for variant options.
     #[serde(default = "default_attribute_type")]
     pub attribute_type: String,
@@ -44,8 +51,8 @@ fn default_tax_tariffs() -> BTreeMap<String, String> {
         .collect()
 }
 
-fn default_marker_prefix() -> String {
-    "WEB-".into()
+fn default_marker() -> String {
+    "WEB-{number}".into()
 }
 
 fn default_attribute_type() -> String {
@@ -80,6 +87,8 @@ impl Settings {
 /// An open connection: settings and a signing client.
 pub struct Ccv {
     pub settings: Settings,
+    /// The `order_marker` setting, read.
+    pub marker: Marker,
     pub api: Client,
 }
 
@@ -87,12 +96,17 @@ impl Ccv {
     /// Reads the settings and the secrets `public_key` and `secret`.
     pub fn open() -> Result<Ccv, PluginError> {
         let settings: Settings = tillbridge_sdk::settings::load()?;
+        let marker = Marker::parse(&settings.order_marker)?;
         let keys = Keys {
             public: tillbridge_sdk::settings::secret("public_key")?,
             secret: tillbridge_sdk::settings::secret("secret")?,
         };
         let api = Client::new(&settings.url, keys)?;
-        Ok(Ccv { settings, api })
+        Ok(Ccv {
+            settings,
+            marker,
+            api,
+        })
     }
 }
 
@@ -108,7 +122,7 @@ mod tests {
     fn defaults_fit_a_dutch_shop() {
         let s = settings(r#"{"url": "https://x"}"#).unwrap();
         assert_eq!(s.package_id, 1);
-        assert_eq!(s.order_marker_prefix, "WEB-");
+        assert_eq!(s.order_marker, "WEB-{number}");
         assert!(s.order_note);
         assert_eq!(s.tariff(Decimal::from(21)).unwrap(), "normal");
         assert_eq!(

@@ -191,9 +191,6 @@ mod tests {
 
     fn shop() -> Shop {
         Shop {
-            id: 1,
-            name: "POS".into(),
-            is_salespos: true,
             currency: "EUR".into(),
             prices_include_vat: true,
         }

@@ -91,9 +91,14 @@ pub struct UserInfo {
 pub struct Webshop {
     pub id: u64,
     #[serde(default)]
-    pub name: String,
+    pub name: Option<String>,
     #[serde(default)]
     pub is_salespos: bool,
+}
+
+/// A webshop's settings (`GET /webshops/:id/settings`); both fields are nullable in CCV's schema.
+#[derive(Debug, Deserialize)]
+pub struct WebshopSettings {
     #[serde(default)]
     pub currency: Option<String>,
     #[serde(default)]

@@ -4,6 +4,7 @@
 mod sim {
     mod support;
 
+    mod addresses;
     mod categories;
     mod customers;
     mod errors;
@@ -13,4 +14,5 @@ mod sim {
     mod products;
     mod signing;
     mod stock;
+    mod vat;
 }

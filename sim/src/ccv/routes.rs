@@ -5,7 +5,9 @@
 use super::error::CcvError;
 use super::http::{ApiRequest, Reply};
 use super::model::Store;
-use super::{categories, combinations, misc, orderrows, orders, products, users, variants};
+use super::{
+    categories, combinations, misc, ordernotes, orderrows, orders, products, users, variants,
+};
 
 /// One path segment: a resource name or an id.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -58,6 +60,14 @@ pub fn dispatch(store: &mut Store, request: &ApiRequest) -> Result<Reply, CcvErr
             "GET" => orderrows::list_rows(store, r, *id),
             "POST" => orderrows::add_row(store, r, *id),
             "PUT" => orderrows::replace_rows(store, r, *id),
+        }),
+        [Name("orders"), Id(id), Name("ordernotes")] => methods!(r, {
+            "GET" => ordernotes::list(store, r, *id),
+            "POST" => ordernotes::create(store, r, *id),
+        }),
+        [Name("ordernotes"), Id(id)] => methods!(r, {
+            "GET" => ordernotes::get(store, r, *id),
+            "DELETE" => ordernotes::delete(store, *id),
         }),
         [Name("orderrows"), Id(id)] => methods!(r, {
             "GET" => orderrows::get_row(store, r, *id),
@@ -145,6 +155,10 @@ pub fn dispatch(store: &mut Store, request: &ApiRequest) -> Result<Reply, CcvErr
         [Name("webshops")] => methods!(r, { "GET" => misc::list_webshops(store, r) }),
         [Name("webshops"), Id(id)] => methods!(r, {
             "GET" => misc::get_webshop(store, r, *id),
+        }),
+        [Name("webshops"), Id(id), Name("settings")] => methods!(r, {
+            "GET" => misc::get_settings(store, r, *id),
+            "PUT" => misc::put_settings(store, r, *id),
         }),
 
         _ => Err(CcvError::invalid_resource(request.path())),

@@ -5,7 +5,8 @@
 //! configurable product as a product with Size/Colour attribute values, its generated combinations
 //! carrying each variant's SKU, EAN and physical stock); the customers that are `in_pos` as users
 //! with an older address ("Oude Gracht 1"); and for each article's `pos_reserved` an order of the
-//! till in status 14. No categories: the webshop owns the category tree (FLOWS.md §3.5), and a new
+//! till in status 14. A dataset whose POS keeps prices excluding VAT gets that shop setting and
+//! net product prices. No categories: the webshop owns the category tree (FLOWS.md §3.5), and a new
 //! integration brings it to the POS.
 
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use rust_decimal::Decimal;
 
 use super::model::{
     Address, Attribute, AttributeValue, Paymethod, Personalinfo, ProductAttributeValue,
-    STATUS_RESERVED, StockType, Store, TAX_TARIFFS, User,
+    STATUS_RESERVED, StockType, Store, TAX_TARIFFS, User, tax_rate,
 };
 use super::stock::Article;
 use super::{combinations, orders, products};
@@ -34,6 +35,9 @@ pub(super) fn from_file(path: &Path) -> anyhow::Result<Store> {
 /// The POS's state for a dataset, as of `now`.
 pub(super) fn from_dataset(dataset: &Dataset, now: DateTime<Utc>) -> anyhow::Result<Store> {
     let mut store = Store::default();
+    for webshop in store.webshops.values_mut() {
+        webshop.settings.prices_include_vat = dataset.pos_prices_include_vat;
+    }
     for method in &dataset.payment_methods {
         let id = u64::from(method.pos_id);
         store.paymethods.insert(
@@ -50,7 +54,13 @@ pub(super) fn from_dataset(dataset: &Dataset, now: DateTime<Utc>) -> anyhow::Res
     }
     let mut options = Options::default();
     for product in dataset.products.iter().filter(|p| p.in_pos) {
-        add_product(&mut store, &mut options, product, now)?;
+        add_product(
+            &mut store,
+            &mut options,
+            product,
+            dataset.pos_prices_include_vat,
+            now,
+        )?;
     }
     for customer in dataset.customers.iter().filter(|c| c.in_pos) {
         let mut userinfo = personalinfo(customer);
@@ -111,6 +121,7 @@ fn add_product(
     store: &mut Store,
     options: &mut Options,
     data: &DataProduct,
+    prices_include_vat: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let id = store.new_id();
@@ -120,9 +131,16 @@ fn add_product(
     product.name = data.name.clone();
     product.shortdescription = data.short_description.clone();
     product.description = data.description.clone();
-    product.price =
+    let gross =
         Decimal::from_str(&data.gross_price).with_context(|| format!("price of {}", data.sku))?;
     product.taxtariff = tariff(&data.tax_rate)?;
+    product.price = if prices_include_vat {
+        gross
+    } else {
+        // A net price of a round gross one is rarely whole cents: kept to 4 decimals.
+        let rate = tax_rate(&product.taxtariff);
+        (gross * Decimal::ONE_HUNDRED / (Decimal::ONE_HUNDRED + rate)).round_dp(4)
+    };
     product.stock = Decimal::from(data.pos_physical);
     if !data.variants.is_empty() {
         product.stocktype = StockType::AttributeCombination;

@@ -89,6 +89,7 @@ async fn three_sizes_by_two_colours_make_six_combinations_with_sku_ean_and_stock
             ("GET /attributes/{id}/attributevalues", 2),
             ("GET /products/{id}/attributecombinations", 1),
             ("GET /webshops", 1),
+            ("GET /webshops/{id}/settings", 1),
             ("PATCH /attributecombinations/{id}", 6),
             ("POST /attributes", 2),
             ("POST /attributes/{id}/attributevalues", 5),
