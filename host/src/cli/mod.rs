@@ -80,7 +80,7 @@ pub struct Cli {
 enum Command {
     /// Sets up an integration: asks for both systems' credentials (testing each connection),
     /// the flows and their settings, and writes flows.toml and an env file with the secrets.
-    Init(init::Args),
+    Init(Box<init::Args>),
     /// Checks flows.toml and loads every plugin it names; says what is wrong, line by line.
     Validate(ConfigArg),
     /// Tests every connection of flows.toml: reachable, credentials accepted, what answered.

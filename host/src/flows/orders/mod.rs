@@ -52,7 +52,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
         target: ctx.connector(&flow.target).await?,
         transforms: ctx.transforms().await?,
         hold_cursor: false,
-        waiting: Waiting::default(),
+        waiting: Waiting,
     };
     orders.reconcile(ctx).await?;
     let sent = orders.retry_pending(ctx).await?;

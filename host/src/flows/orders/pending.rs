@@ -107,7 +107,6 @@ impl OrdersFlow<'_> {
 }
 
 /// How the orders that cannot be sent now are kept in the state file.
-#[derive(Default)]
 pub(super) struct Waiting;
 
 impl Waiting {
