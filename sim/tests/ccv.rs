@@ -10,6 +10,7 @@ mod ccv {
     mod limits;
     mod ordernotes;
     mod orders;
+    mod properties;
     mod seed;
     mod settings;
     mod signing;

@@ -192,7 +192,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Init(args) => init::run(&args).await,
-            Command::Validate(args) => validate::run(&args),
+            Command::Validate(args) => validate::run(&args).await,
             Command::Check(args) => check::run(&args).await,
             Command::Plugins(args) => plugins::run(&args),
             Command::Transform(args) => transform::run(&args).await,

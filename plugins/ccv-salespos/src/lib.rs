@@ -13,9 +13,11 @@ mod marker;
 mod memory;
 mod order_body;
 mod orders;
+mod packages;
 mod personal;
 mod pricing;
 mod products;
+mod properties;
 mod results;
 mod schedule;
 mod settings;
@@ -33,8 +35,8 @@ tillbridge_sdk::connector_bindings!(paths: ["../../wit", "wit"], world: "tillbri
 
 use exports::tillbridge::plugin::connector::{Choice, ConnectorInfo, Guest};
 use exports::tillbridge::plugin::{
-    categories_sink, customers as customers_api, orders_sink, products_sink, products_source,
-    stock_source,
+    categories_sink, customers as customers_api, orders_sink, product_properties, products_sink,
+    products_source, stock_source,
 };
 use settings::Ccv;
 
@@ -51,7 +53,12 @@ impl Guest for Component {
     }
 
     fn check() -> Result<String, PluginError> {
-        shop::check(&Ccv::open()?)
+        let ccv = Ccv::open()?;
+        Ok(format!(
+            "{}; {}",
+            shop::check(&ccv)?,
+            packages::check(&ccv)?
+        ))
     }
 
     fn choices(list: String) -> Result<Vec<Choice>, PluginError> {
@@ -102,6 +109,18 @@ impl products_sink::Guest for Component {
         writes: Vec<products_sink::ProductWrite>,
     ) -> Result<Vec<RecordResult>, PluginError> {
         products::write(&Ccv::open()?, writes)
+    }
+}
+
+impl product_properties::Guest for Component {
+    fn list_properties() -> Result<Vec<String>, PluginError> {
+        let ccv = Ccv::open()?;
+        let mut properties = properties::Properties::default();
+        Ok(properties
+            .all(&ccv)?
+            .values()
+            .map(|p| p.name.clone())
+            .collect())
     }
 }
 

@@ -14,6 +14,7 @@
 //! | `attributes/<id>/values` | `{"m": id}` | `variants` |
 //! | `paymethods` | `{"2": "PayPal"}` | `orders` |
 //! | `webshop/settings` | the webshop, its currency and VAT setting | `shop` |
+//! | `packages` | the shop's packages `[{"id": n, "name": …}]` | `packages` |
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

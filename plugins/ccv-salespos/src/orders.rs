@@ -23,6 +23,7 @@ use crate::bookings;
 use crate::exports::tillbridge::plugin::orders_sink::{OrderLookup, OrderRef, OrderSubmission};
 use crate::memory;
 use crate::order_body::{note_text, order_body};
+use crate::packages;
 use crate::results::{Batch, written};
 use crate::settings::Ccv;
 use crate::time::parse_utc;
@@ -71,9 +72,10 @@ pub fn create(
         })
         .collect();
     let mut existing = bookings::booked(ccv, &asked)?;
+    let mut package = packages::Lazy::new(ccv);
     let bodies: Vec<Result<serde_json::Value, PluginError>> = submissions
         .iter()
-        .map(|s| order_body(s, &ccv.marker.write(&s.order.number), &ccv.settings))
+        .map(|s| order_body(s, &ccv.marker.write(&s.order.number), &mut || package.id()))
         .collect();
     let sends = submissions
         .iter()

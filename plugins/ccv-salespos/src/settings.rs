@@ -16,10 +16,12 @@ use crate::signing::Keys;
 pub struct Settings {
     /// The webshop's address (the connection's `url`).
     pub url: String,
-    /// The CCV package id new products and free order rows get: CCV requires one.
-    #[serde(default = "default_package_id")]
-    pub package_id: u64,
-    /// VAT rate in percent → CCV tax tariff ("21" → "normal").
+    /// The CCV package new products and free order rows get (CCV requires one): an id of the
+    /// shop's own, from `GET /packages`. None: the shop's only package (see [`crate::packages`]).
+    #[serde(default)]
+    pub package_id: Option<u64>,
+    /// VAT rate in percent → CCV tax tariff ("21" → "normal"); read backwards for products read
+    /// from CCV, which carry only the tariff.
     #[serde(default = "default_tax_tariffs")]
     pub tax_tariffs: BTreeMap<String, String>,
     /// The format of the marker in an order's `reservationnumber`: `{number}` stands for the
@@ -38,10 +40,31 @@ pub struct Settings {
     /// The type of the attributes the connector creates for variant options.
     #[serde(default = "default_attribute_type")]
     pub attribute_type: String,
+    /// Which of CCV's schemas every request asks for (`Accept`).
+    #[serde(default)]
+    pub media_type: MediaType,
 }
 
-fn default_package_id() -> u64 {
-    1
+/// CCV's two media types (its SDK, `BaseEndpoint::ACCEPT_HEADERS`): the webshop schemas, the
+/// default; or "CCV SalesPos specific API schema's", documented only for cash-ups and fiscal
+/// transaction signatures, so what they change for products, stock and orders is unverified
+/// (README.md, "The SalesPOS media type").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaType {
+    #[default]
+    Webshop,
+    Salespos,
+}
+
+impl MediaType {
+    /// The `Accept` header.
+    pub fn header(self) -> &'static str {
+        match self {
+            MediaType::Webshop => "application/vnd.verto.webshop+json",
+            MediaType::Salespos => "application/vnd.verto.salespos+json",
+        }
+    }
 }
 
 fn default_tax_tariffs() -> BTreeMap<String, String> {
@@ -82,6 +105,30 @@ impl Settings {
                 )
             })
     }
+
+    /// The VAT rate of a CCV tax tariff: the one rate `tax_tariffs` gives it, or a message saying
+    /// how to set it.
+    pub fn rate(&self, tariff: &str) -> Result<Decimal, PluginError> {
+        let rates: Vec<&String> = self
+            .tax_tariffs
+            .iter()
+            .filter(|(_, t)| t.trim().eq_ignore_ascii_case(tariff.trim()))
+            .map(|(rate, _)| rate)
+            .collect();
+        let problem = match rates.as_slice() {
+            [rate] => return decimal::parse(rate, "tax_tariffs"),
+            [] => format!(
+                "no VAT rate is set for CCV tax tariff {tariff:?}: add it to the connection's \
+                 `tax_tariffs` setting (e.g. \"9\" = \"{tariff}\")"
+            ),
+            several => format!(
+                "the connection's `tax_tariffs` setting gives CCV tax tariff {tariff:?} to {} \
+                 rates; give each tariff one rate",
+                several.len()
+            ),
+        };
+        Err(PluginError::invalid_field(problem, "taxtariff"))
+    }
 }
 
 /// An open connection: settings and a signing client.
@@ -101,7 +148,7 @@ impl Ccv {
             public: tillbridge_sdk::settings::secret("public_key")?,
             secret: tillbridge_sdk::settings::secret("secret")?,
         };
-        let api = Client::new(&settings.url, keys)?;
+        let api = Client::new(&settings.url, keys)?.accepting(settings.media_type.header());
         Ok(Ccv {
             settings,
             marker,
@@ -121,7 +168,7 @@ mod tests {
     #[test]
     fn defaults_fit_a_dutch_shop() {
         let s = settings(r#"{"url": "https://x"}"#).unwrap();
-        assert_eq!(s.package_id, 1);
+        assert_eq!(s.package_id, None, "CCV's package ids are the shop's own");
         assert_eq!(s.order_marker, "WEB-{number}");
         assert!(s.order_note);
         assert_eq!(s.tariff(Decimal::from(21)).unwrap(), "normal");
@@ -133,6 +180,25 @@ mod tests {
             panic!()
         };
         assert!(problem.message.contains("6%"), "{}", problem.message);
+    }
+
+    #[test]
+    fn a_tariff_reads_back_as_the_one_rate_the_table_gives_it() {
+        let s = settings(r#"{"url": "https://x"}"#).unwrap();
+        assert_eq!(s.rate("low a").unwrap(), Decimal::from(9));
+        assert_eq!(s.rate("normal").unwrap(), Decimal::from(21));
+        let PluginError::Invalid(problem) = s.rate("extra low").unwrap_err() else {
+            panic!()
+        };
+        assert!(
+            problem.message.contains("tax_tariffs") && problem.message.contains("extra low"),
+            "{}",
+            problem.message
+        );
+        let twice =
+            settings(r#"{"url": "https://x", "tax_tariffs": {"9": "low a", "6": "low a"}}"#)
+                .unwrap();
+        assert!(twice.rate("low a").is_err(), "ambiguous");
     }
 
     #[test]

@@ -10,8 +10,10 @@ mod sim {
     mod errors;
     mod limits;
     mod orders;
+    mod packages;
     mod paging;
     mod products;
+    mod properties;
     mod signing;
     mod stock;
     mod vat;

@@ -1,5 +1,5 @@
-//! The API root (the resources this key can reach), `paymethods` (read-only), `webshops` (a
-//! SalesPOS account is a webshop with `is_salespos`) and their `settings`.
+//! The API root (the resources this key can reach), `paymethods` (read-only), `packages` and
+//! `webshops` (a SalesPOS account is a webshop with `is_salespos`) and their `settings`.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -7,12 +7,12 @@ use serde_json::{Value, json};
 use super::collection::list as list_page;
 use super::error::CcvError;
 use super::http::{ApiRequest, Reply};
-use super::model::{Paymethod, Store, Webshop};
+use super::model::{Package, Paymethod, Store, Webshop};
 use super::money;
 use super::products::set;
 
 /// The resources the simulator serves, with CCV's descriptions.
-const RESOURCES: [(&str, &str, &str); 15] = [
+const RESOURCES: [(&str, &str, &str); 21] = [
     (
         "attributecombinations",
         "Attribute combinations",
@@ -42,6 +42,11 @@ const RESOURCES: [(&str, &str, &str); 15] = [
     ("orderrows", "Order rows", "The rows of an order."),
     ("orders", "Orders", "The orders of this webshop."),
     (
+        "packages",
+        "Packages",
+        "The packages products are shipped in.",
+    ),
+    (
         "paymethods",
         "Payment methods",
         "The active payment methods.",
@@ -50,6 +55,26 @@ const RESOURCES: [(&str, &str, &str); 15] = [
         "productattributevalues",
         "Product attribute values",
         "The attribute values a product is offered in.",
+    ),
+    (
+        "productproperties",
+        "Product properties",
+        "The properties of a product property group.",
+    ),
+    (
+        "productpropertygroups",
+        "Product property groups",
+        "A Product property group can hold multiple properties.",
+    ),
+    (
+        "productpropertyoptions",
+        "Product property options",
+        "The options of a product property.",
+    ),
+    (
+        "productpropertyvalues",
+        "Product property values",
+        "The values of the properties of a product.",
     ),
     (
         "productqueries",
@@ -61,6 +86,11 @@ const RESOURCES: [(&str, &str, &str); 15] = [
         "producttocategories",
         "Product to categories",
         "Links between products and categories.",
+    ),
+    (
+        "producttopropertygroups",
+        "Product to property groups",
+        "Links between products and product property groups, with their values.",
     ),
     ("users", "Users", "The customer accounts of this webshop."),
     ("webshops", "Webshops", "The webshops of this account."),
@@ -105,6 +135,72 @@ fn render_paymethod(request: &ApiRequest, p: &Paymethod) -> Value {
         "extra_costs": money::to_json(p.extra_costs_fixed),
         "extra_costs_fixed": money::to_json(p.extra_costs_fixed),
         "extra_costs_percentage": money::to_json(p.extra_costs_percentage),
+    })
+}
+
+/// The input of `POST /packages` and `PATCH /packages/:id`: only `name` (jacobdekeizer/ccvshop-client,
+/// `Models/Internal/Resource/Packages/Input/Input.php`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct PackageInput {
+    name: Option<String>,
+}
+
+/// `GET /packages`: "Get all packages of this webshop" (`PackagesEndpoint`). Products name one
+/// of these ids in `package_id` ("the package id's are available in the resource 'packages'",
+/// `Models/Internal/Resource/Products/Post/Post.php`).
+pub fn list_packages(store: &Store, request: &ApiRequest) -> Result<Reply, CcvError> {
+    let items = store.packages.values().collect();
+    list_page(request, items, &[("id", |a, b| a.id.cmp(&b.id))], |p| {
+        render_package(request, p)
+    })
+}
+
+pub fn get_package(store: &Store, request: &ApiRequest, id: u64) -> Result<Reply, CcvError> {
+    let package = find_package(store, id)?;
+    Ok(Reply::Ok(render_package(request, package)))
+}
+
+/// `POST /packages`: "Creates a new product package"; `name` is required.
+pub fn create_package(store: &mut Store, request: &ApiRequest) -> Result<Reply, CcvError> {
+    let input: PackageInput = request.input()?;
+    let name = input
+        .name
+        .ok_or_else(|| CcvError::invalid("Required property name is missing."))?;
+    let id = store.new_id();
+    let package = Package { id, name };
+    let body = render_package(request, &package);
+    store.packages.insert(id, package);
+    Ok(Reply::Created(body))
+}
+
+/// `PATCH /packages/:id`: "Patches an existing product package".
+pub fn update_package(store: &mut Store, request: &ApiRequest, id: u64) -> Result<Reply, CcvError> {
+    let input: PackageInput = request.input()?;
+    let package = store
+        .packages
+        .get_mut(&id)
+        .ok_or_else(|| CcvError::not_found("package", id))?;
+    if let Some(name) = input.name {
+        package.name = name;
+    }
+    Ok(Reply::NoContent)
+}
+
+/// The package with this id.
+pub(super) fn find_package(store: &Store, id: u64) -> Result<&Package, CcvError> {
+    store
+        .packages
+        .get(&id)
+        .ok_or_else(|| CcvError::not_found("package", id))
+}
+
+fn render_package(request: &ApiRequest, p: &Package) -> Value {
+    json!({
+        "href": request.href(&format!("packages/{}", p.id)),
+        "id": p.id,
+        "name": p.name,
+        "parent": { "href": request.href("packages") },
     })
 }
 

@@ -8,9 +8,16 @@
 //! - Resources: `users`, `orders` with `orderrows` and `ordernotes`, `products`,
 //!   `productqueries`, `attributes`, `attributevalues`, `productattributevalues`,
 //!   `attributecombinations` (generated), `categories`, `categorytree`, `producttocategories`,
-//!   `paymethods`, `webshops` and their `settings`, the root.
+//!   `productpropertygroups` with their `productproperties`, options and values and
+//!   `producttopropertygroups`, `packages`, `paymethods`, `webshops` and their `settings`, the
+//!   root.
 //! - Reservations are orders in status 14; completed sales lower stock (`stock`).
 //! - Errors carry CCV's `code`, `status` and `developermessage` (`error`).
+//! - Both of CCV's media types (`Accept: application/vnd.verto.webshop+json`, the default, and
+//!   `application/vnd.verto.salespos+json`) get the same answers: CCV's SDK documents SalesPOS
+//!   schemas only for cash-ups and fiscal transaction signatures (`BaseEndpoint::ACCEPT_HEADERS`;
+//!   its tests ask for `vnd.verto.salespos.resource.cashups` and `…fiscaltransactionsignatures`
+//!   only), which the simulator does not serve. The journal keeps the `Accept` of each request.
 //!
 //! Beside the API: `GET /__sim/state` (the dump), and `/__sim/journal` and `/__sim/faults` from
 //! [`crate::common`]. These are neither signed nor rate limited. Injected faults answer in CCV's
@@ -30,6 +37,7 @@ mod ordernotes;
 mod orderrows;
 mod orders;
 mod products;
+mod properties;
 mod routes;
 mod seed;
 mod stock;
@@ -368,6 +376,21 @@ impl CcvSim {
             })
             .with_context(|| format!("no order {order_id}"))?
             .map_err(|e| anyhow::anyhow!(e.message))
+        })
+    }
+
+    /// Adds a package in the back office, as a merchant does. Returns its id.
+    pub fn add_package(&self, name: &str) -> u64 {
+        self.shared.with_store(|store| {
+            let id = store.new_id();
+            store.packages.insert(
+                id,
+                model::Package {
+                    id,
+                    name: name.to_string(),
+                },
+            );
+            id
         })
     }
 

@@ -11,6 +11,10 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use super::properties::{
+    ProductToPropertyGroup, Property, PropertyGroup, PropertyOption, PropertyValue,
+};
+
 /// The first id handed out.
 const FIRST_ID: u64 = 10_001;
 
@@ -22,6 +26,8 @@ pub struct Store {
     /// The next order number (the POS numbers orders itself).
     pub next_ordernumber: u64,
     pub webshops: BTreeMap<u64, Webshop>,
+    #[serde(default)]
+    pub packages: BTreeMap<u64, Package>,
     pub paymethods: BTreeMap<u64, Paymethod>,
     pub categories: BTreeMap<u64, Category>,
     pub products: BTreeMap<u64, Product>,
@@ -30,18 +36,29 @@ pub struct Store {
     pub product_attribute_values: BTreeMap<u64, ProductAttributeValue>,
     pub combinations: BTreeMap<u64, AttributeCombination>,
     pub product_categories: BTreeMap<u64, ProductToCategory>,
+    #[serde(default)]
+    pub property_groups: BTreeMap<u64, PropertyGroup>,
+    #[serde(default)]
+    pub properties: BTreeMap<u64, Property>,
+    #[serde(default)]
+    pub property_options: BTreeMap<u64, PropertyOption>,
+    #[serde(default)]
+    pub product_property_groups: BTreeMap<u64, ProductToPropertyGroup>,
+    #[serde(default)]
+    pub property_values: BTreeMap<u64, PropertyValue>,
     pub users: BTreeMap<u64, User>,
     pub orders: BTreeMap<u64, Order>,
     pub order_notes: BTreeMap<u64, OrderNote>,
 }
 
 impl Default for Store {
-    /// An empty POS: one webshop flagged as a SalesPOS and nothing else.
+    /// An empty POS: one webshop flagged as a SalesPOS, with one package, and nothing else.
     fn default() -> Self {
         let mut store = Store {
             next_id: FIRST_ID,
             next_ordernumber: 1,
             webshops: BTreeMap::new(),
+            packages: BTreeMap::new(),
             paymethods: BTreeMap::new(),
             categories: BTreeMap::new(),
             products: BTreeMap::new(),
@@ -50,6 +67,11 @@ impl Default for Store {
             product_attribute_values: BTreeMap::new(),
             combinations: BTreeMap::new(),
             product_categories: BTreeMap::new(),
+            property_groups: BTreeMap::new(),
+            properties: BTreeMap::new(),
+            property_options: BTreeMap::new(),
+            product_property_groups: BTreeMap::new(),
+            property_values: BTreeMap::new(),
             users: BTreeMap::new(),
             orders: BTreeMap::new(),
             order_notes: BTreeMap::new(),
@@ -62,6 +84,16 @@ impl Default for Store {
                 name: "SalesPOS".into(),
                 is_salespos: true,
                 settings: Settings::default(),
+            },
+        );
+        // GUESS: a new shop comes with one package; CCV documents packages as shop-wide records
+        // with their own ids (`GET /packages`), not which ones a shop starts with.
+        let id = store.new_id();
+        store.packages.insert(
+            id,
+            Package {
+                id,
+                name: "Standaard".into(),
             },
         );
         store
@@ -119,6 +151,15 @@ impl Default for Settings {
             webshop_disabled_text: String::new(),
         }
     }
+}
+
+/// A package: how a product is shipped, and what that costs. Products and free order rows name
+/// one by `package_id` (jacobdekeizer/ccvshop-client, `Models/Vnd/Verto/Webshop/Resource/Packages`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Package {
+    pub id: u64,
+    /// "Used in the merchant's backend as display name."
+    pub name: String,
 }
 
 /// A payment method (read-only through the API).

@@ -43,6 +43,7 @@ async fn a_shop_that_keeps_prices_excluding_vat_gets_and_gives_net_prices() {
             cursor: None,
             changed_since: None,
             skus: vec!["TB-MUG-01".into()],
+            properties: vec![],
             limit: 10,
         })
         .await

@@ -61,6 +61,7 @@ async fn every_capability(shop: &Shop) -> Result<(), String> {
         cursor: None,
         changed_since: None,
         skus: vec![],
+        properties: vec![],
         limit: 50,
     };
     session.read_products(&all).await.map_err(|e| failed(&e))?;

@@ -73,6 +73,7 @@ async fn read_back(session: &mut tillbridge::runtime::Session, sku: &str) -> Pro
             cursor: None,
             changed_since: None,
             skus: vec![sku.into()],
+            properties: vec![],
             limit: 10,
         })
         .await
@@ -125,6 +126,7 @@ async fn a_variant_product_round_trips() {
                 cursor: None,
                 changed_since: None,
                 skus: vec![],
+                properties: vec![],
                 limit: 100,
             })
             .await
@@ -452,6 +454,7 @@ async fn the_catalogue_is_read_in_pages_with_variants_and_properties() {
                     cursor,
                     changed_since: None,
                     skus: vec![],
+                    properties: vec![],
                     limit: 2,
                 })
                 .await
