@@ -220,8 +220,31 @@ async fn init_refuses_what_the_systems_do_not_have_and_writes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn check_says_which_connection_cannot_be_reached() {
+async fn check_says_which_connection_cannot_be_reached_or_refuses_its_key() {
     let pair = Pair::demo("").await;
+    // The webshop's secret is wrong.
+    let config = pair.child_config("check.redb");
+    let written = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        written.replace(dataset::SHOPWARE_CLIENT_SECRET, "not-the-secret"),
+    )
+    .unwrap();
+    let output = tillbridge(pair.dir.path())
+        .arg("check")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let said = text(&output.stdout);
+    assert!(!output.status.success(), "{said}");
+    assert!(said.contains("ok      pos: "), "{said}");
+    let line = said
+        .lines()
+        .find(|l| l.starts_with("failed  shop:"))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(line.contains("authentication"), "the reason: {line}");
+
     // The point of sale moved to a port nothing listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let unreachable = format!("http://{}", closed.local_addr().unwrap());
