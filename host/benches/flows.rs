@@ -184,6 +184,7 @@ async fn requests_per_order() {
         changed_since: None,
         order_states: vec![],
         payment_states: vec!["paid".into()],
+        numbers: vec![],
         limit: N as u32,
     };
     let mut sent = 0;

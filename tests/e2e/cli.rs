@@ -13,6 +13,7 @@ use clap::CommandFactory;
 use serde_json::Value;
 use tillbridge::state::State;
 use tillbridge_sim::common::Fault;
+use tillbridge_sim::dataset;
 
 use crate::flows::harness::{EVERY_FLOW, Pair};
 
@@ -158,6 +159,44 @@ async fn every_command_runs_against_the_demo_and_none_panics() {
     run(&["validate"], 0);
     run(&["plugins"], 0);
     run(&["plugins", "--json"], 0);
+    let checked = stdout(&run(&["check"], 0));
+    assert!(
+        checked.contains("ok      shop: Shopware") && checked.contains("ok      pos: "),
+        "{checked}"
+    );
+    // `init` never writes over the flows.toml in use, and asks its questions on a terminal only.
+    let kept = run(&["init", "--non-interactive"], 1);
+    assert!(
+        String::from_utf8_lossy(&kept.stderr).contains("give --force"),
+        "{kept:?}"
+    );
+    let no_terminal = run(&["init", "--config", "elsewhere.toml"], 1);
+    assert!(
+        String::from_utf8_lossy(&no_terminal.stderr).contains("--non-interactive"),
+        "{no_terminal:?}"
+    );
+    let fresh = tempfile::tempdir().unwrap();
+    let written = run_in(
+        fresh.path(),
+        &[
+            "init",
+            "--non-interactive",
+            "--shopware-url",
+            pair.shop.base_url(),
+            "--shopware-client-id",
+            dataset::SHOPWARE_CLIENT_ID,
+            "--shopware-client-secret",
+            dataset::SHOPWARE_CLIENT_SECRET,
+            "--ccv-url",
+            pair.pos.base_url(),
+            "--ccv-public-key",
+            dataset::CCV_PUBLIC_KEY,
+            "--ccv-secret",
+            dataset::CCV_SECRET,
+        ],
+        0,
+    );
+    assert!(stdout(&written).contains("wrote flows.toml"), "{written:?}");
     let plan = stdout(&run(&["once", "orders", "--dry-run"], 0));
     assert!(plan.contains("dry run of orders"), "{plan}");
     let first = stdout(&run(&["once", "orders"], 0));

@@ -6,6 +6,7 @@ mod cli;
 mod dashboard;
 mod flows;
 mod sandbox;
+mod setup;
 mod support;
 mod transforms;
 mod validate;

@@ -1,7 +1,9 @@
 //! The `tillbridge` command line.
 
+mod check;
 mod demo;
 mod flows;
+mod init;
 mod logging;
 mod plugins;
 mod progress;
@@ -76,8 +78,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Sets up an integration: asks for both systems' credentials (testing each connection),
+    /// the flows and their settings, and writes flows.toml and an env file with the secrets.
+    Init(Box<init::Args>),
     /// Checks flows.toml and loads every plugin it names; says what is wrong, line by line.
     Validate(ConfigArg),
+    /// Tests every connection of flows.toml: reachable, credentials accepted, what answered.
+    Check(check::Args),
     /// Lists the plugins of flows.toml: world, WIT version, capabilities and grants.
     Plugins(plugins::Args),
     /// Runs a transform plugin over records from a JSON file and prints what it did to each.
@@ -184,7 +191,9 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Init(args) => init::run(&args).await,
             Command::Validate(args) => validate::run(&args).await,
+            Command::Check(args) => check::run(&args).await,
             Command::Plugins(args) => plugins::run(&args),
             Command::Transform(args) => transform::run(&args).await,
             Command::Run(args) => flows::run(&args).await,

@@ -50,7 +50,7 @@ impl Records {
 
     async fn search(&self, text: &str, limit: usize) -> Result<Vec<Activity>> {
         match self {
-            Records::File(state) => state.read()?.search_activity(text, limit),
+            Records::File(state) => state.search_activity(text, limit),
             Records::Daemon(client) => client.search(text, limit).await,
         }
     }
@@ -112,7 +112,8 @@ pub struct ActivityArgs {
     /// A run's number.
     #[arg(required_unless_present = "search")]
     run: Option<u64>,
-    /// Find records by order number, SKU, e-mail address or any text in them.
+    /// Find records by order number, SKU, e-mail address (also when the log keeps only its
+    /// pseudonym) or any text in them.
     #[arg(long, short)]
     search: Option<String>,
     /// How many records at most (for --search).

@@ -57,7 +57,8 @@ pub struct HostConfig {
     /// Activity older than this many days is deleted.
     #[serde(default = "HostConfig::default_retention_days")]
     pub retention_days: u32,
-    /// Keep personal data (names, e-mail addresses, addresses) out of the activity log.
+    /// Keep personal data (e-mail addresses, names, addresses, companies) out of the activity
+    /// log and every command's output.
     #[serde(default)]
     pub redact_personal_data: bool,
 }

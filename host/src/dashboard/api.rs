@@ -83,7 +83,7 @@ pub struct Search {
 
 /// `GET /api/activity?search=TEXT&limit=N`: records found, newest first.
 pub async fn search(State(app): State<App>, Query(q): Query<Search>) -> Answer<Vec<Activity>> {
-    Ok(Json(app.state.read()?.search_activity(&q.search, q.limit)?))
+    Ok(Json(app.state.search_activity(&q.search, q.limit)?))
 }
 
 /// `GET /api/pending`: every waiting record.

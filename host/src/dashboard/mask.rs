@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::flows::redacted;
+use crate::privacy::redact;
 
 /// What takes a secret's place.
 const SECRET: &str = "[secret]";
@@ -60,7 +60,7 @@ impl Mask {
     /// A record (canonical JSON) as a page shows it, pretty-printed.
     pub fn json(&self, value: &Value) -> String {
         let value = if self.redact {
-            redacted(value.clone())
+            redact::record(value.clone(), &mut Vec::new())
         } else {
             value.clone()
         };

@@ -355,7 +355,8 @@ pub async fn search(State(app): State<App>, Query(q): Query<SearchQuery>) -> Pag
             })
             .map(|p| PendingView::new(p, mask))
             .collect();
-        let found: Vec<ActivityView> = read
+        let found: Vec<ActivityView> = app
+            .state
             .search_activity(&text, FOUND_SHOWN)
             .map_err(&fail)?
             .iter()

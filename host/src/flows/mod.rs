@@ -14,7 +14,7 @@ pub mod stock;
 use anyhow::Result;
 use tracing::Instrument;
 
-pub use context::{Entry, Options, RunContext, RunReport, redacted, summary};
+pub use context::{Entry, Options, RunContext, RunReport, summary};
 pub use events::{Event, EventSink, Events};
 
 use crate::config::FlowKind;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::egress::{AllowList, Pacer};
+use crate::privacy::Pseudonyms;
 use crate::runtime::limits::Limits;
 use crate::state::KvSpace;
 
@@ -99,6 +100,16 @@ impl Kv {
                 map.lock().expect("kv lock").remove(key);
                 Ok(())
             }
+        }
+    }
+
+    /// The key for a value found by personal data (an e-mail address): its pseudonym, under the
+    /// state file's key, or for a store in memory under a key that lives as long as the process.
+    pub fn personal_key(&self, text: &str) -> String {
+        static IN_MEMORY: std::sync::OnceLock<Pseudonyms> = std::sync::OnceLock::new();
+        match self {
+            Kv::State(space) => space.personal_key(text),
+            Kv::Memory(_) => IN_MEMORY.get_or_init(Pseudonyms::ephemeral).of(text),
         }
     }
 

@@ -152,4 +152,8 @@ impl kv::Host for PluginState {
     async fn keys(&mut self, prefix: String) -> wasmtime::Result<Vec<String>> {
         self.grants.kv.keys(&prefix).map_err(storage)
     }
+
+    async fn personal_key(&mut self, text: String) -> wasmtime::Result<String> {
+        Ok(self.grants.kv.personal_key(&text))
+    }
 }

@@ -337,6 +337,10 @@ impl Session {
         fn check() -> String = connector.call_check
     );
     fallible_call!(
+        /// The values a connector's system offers for one of the set-up wizard's questions.
+        fn choices(list: &str) -> Vec<guest::connector::Choice> = connector.call_choices
+    );
+    fallible_call!(
         /// Reads a page of orders.
         fn read_orders(query: &guest::orders_source::OrderQuery) -> guest::orders_source::OrderPage = orders_source.call_read_orders
     );

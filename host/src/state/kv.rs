@@ -6,6 +6,8 @@ use std::sync::Arc;
 use anyhow::Result;
 use redb::{Database, ReadableDatabase, TableDefinition, WriteTransaction};
 
+use crate::privacy::Pseudonyms;
+
 const KV: TableDefinition<&str, &str> = TableDefinition::new("plugin_kv");
 
 /// Separates namespace and key; cannot occur in either (namespaces are config names, and keys
@@ -22,14 +24,21 @@ pub(super) fn create(write: &WriteTransaction) -> Result<()> {
 pub struct KvSpace {
     db: Arc<Database>,
     prefix: String,
+    pseudonyms: Pseudonyms,
 }
 
 impl KvSpace {
-    pub(super) fn new(db: Arc<Database>, namespace: &str) -> Self {
+    pub(super) fn new(db: Arc<Database>, namespace: &str, pseudonyms: Pseudonyms) -> Self {
         KvSpace {
             db,
             prefix: format!("{namespace}{SEP}"),
+            pseudonyms,
         }
+    }
+
+    /// The key for a value found by personal data: its pseudonym under the state file's key.
+    pub fn personal_key(&self, text: &str) -> String {
+        self.pseudonyms.of(text)
     }
 
     fn full(&self, key: &str) -> String {

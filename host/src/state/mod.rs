@@ -2,6 +2,9 @@
 //!
 //! The schema is versioned: [`State::open`] creates a new file at the current version and
 //! migrates an older one forward, one step at a time, inside one write transaction.
+//!
+//! The file is made readable by its owner only (0600), and the key of its pseudonyms lives in a
+//! file of its own beside it (see [`crate::privacy::Pseudonyms`]).
 
 mod kv;
 mod records;
@@ -15,6 +18,8 @@ use anyhow::{Context, Result, bail};
 use redb::{Database, ReadableDatabase, TableDefinition};
 
 pub use kv::KvSpace;
+
+use crate::privacy::{self, Pseudonyms};
 pub use records::{Activity, Intent, Link, Outcome, Pending, PendingState, Run, RunStatus};
 pub use tables::{Read, Write, flow_key, link_key};
 
@@ -22,24 +27,38 @@ pub use tables::{Read, Write, flow_key, link_key};
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// The open state file. Cheap to clone; all clones share one database.
 #[derive(Clone)]
 pub struct State {
     db: Arc<Database>,
+    pseudonyms: Pseudonyms,
 }
 
 impl State {
-    /// Opens (or creates) the state file and brings its schema up to date.
+    /// Opens (or creates, readable by its owner only) the state file and brings its schema up to
+    /// date; reads (or makes) the key of its pseudonyms beside it.
     pub fn open(path: &Path) -> Result<State> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
+        match privacy::private_file(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot create the state file {}", path.display()));
+            }
+        }
         let db = Database::create(path)
             .with_context(|| format!("cannot open the state file {}", path.display()))?;
-        let state = State { db: Arc::new(db) };
+        let pseudonyms = Pseudonyms::open(&privacy::key_path(path))?;
+        let state = State {
+            db: Arc::new(db),
+            pseudonyms,
+        };
         state
             .migrate()
             .with_context(|| format!("cannot bring {} up to date", path.display()))?;
@@ -92,6 +111,8 @@ impl State {
                 0 => kv::create(&write)?,
                 // 1 → 2: links, cursors, intents, pending records, runs and activity.
                 1 => tables::create(&write)?,
+                // 2 → 3: no e-mail address in a link's key, no customer in a pending record.
+                2 => tables::forget_personal_data(&write)?,
                 _ => unreachable!("every version below SCHEMA_VERSION has a step"),
             }
         }
@@ -128,7 +149,25 @@ impl State {
 
     /// The key-value space of one plugin for one connection.
     pub fn kv(&self, namespace: &str) -> KvSpace {
-        KvSpace::new(self.db.clone(), namespace)
+        KvSpace::new(self.db.clone(), namespace, self.pseudonyms.clone())
+    }
+
+    /// The pseudonym of a text that identifies a person (an e-mail address), for keys.
+    pub fn pseudonym(&self, text: &str) -> String {
+        self.pseudonyms.of(text)
+    }
+
+    /// Activity that mentions `text`, newest first (see [`Read::search_activity`]); an e-mail
+    /// address also finds the records keyed by its pseudonym (with redaction on, the log keeps
+    /// no address).
+    pub fn search_activity(&self, text: &str, limit: usize) -> Result<Vec<Activity>> {
+        let pseudonym = self.pseudonym(&text.trim().to_lowercase());
+        let texts: &[&str] = if text.contains('@') {
+            &[text, &pseudonym]
+        } else {
+            &[text]
+        };
+        self.read()?.search_activity_any(texts, limit)
     }
 }
 

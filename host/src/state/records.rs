@@ -49,8 +49,8 @@ pub enum PendingState {
     Retry,
 }
 
-/// A record that could not be synced yet, with what is needed to sync it later (the cursor has
-/// moved past it).
+/// A record that could not be synced yet, with what is needed to find it again later (the cursor
+/// has moved past it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pending {
     /// The flow.
@@ -63,7 +63,8 @@ pub struct Pending {
     pub reason: String,
     /// What it waits for (SKUs), when parked.
     pub missing: Vec<String>,
-    /// The record as read from the source (canonical JSON).
+    /// What reading the record again from the source needs, no more (for an order, its number
+    /// and id: a customer's data is not kept while the order waits).
     pub record: serde_json::Value,
     /// When it first could not be synced.
     pub since: DateTime<Utc>,

@@ -63,6 +63,32 @@ pub(super) fn create(write: &WriteTransaction) -> Result<()> {
     Ok(())
 }
 
+/// Takes out what version 2 kept about people: customer links keyed by e-mail address (a
+/// customer is found again by e-mail in the target, and linked under its pseudonym) and the whole
+/// orders pending records held (they are read again from the source by number).
+pub(super) fn forget_personal_data(write: &WriteTransaction) -> Result<()> {
+    let customer = format!("customer{SEP}");
+    let mut links = write.open_table(LINKS)?;
+    for removed in links.extract_if(|key, _| key.starts_with(&customer) && key.contains('@'))? {
+        removed?;
+    }
+    let mut pending = write.open_table(PENDING)?;
+    let mut kept = Vec::new();
+    for entry in pending.iter()? {
+        let (key, value) = entry?;
+        let mut record: Pending = from_json(value.value())?;
+        record.record = serde_json::json!({
+            "number": record.key,
+            "id": record.record.get("id").cloned().unwrap_or_default(),
+        });
+        kept.push((key.value().to_string(), to_json(&record)?));
+    }
+    for (key, value) in kept {
+        pending.insert(key.as_str(), value.as_str())?;
+    }
+    Ok(())
+}
+
 /// Reads, in one consistent snapshot.
 pub struct Read {
     pub(super) txn: ReadTransaction,
@@ -151,12 +177,18 @@ impl Read {
 
     /// Activity whose key, message or records contain `text` (case-insensitive), newest first.
     pub fn search_activity(&self, text: &str, limit: usize) -> Result<Vec<Activity>> {
-        let needle = text.to_lowercase();
+        self.search_activity_any(&[text], limit)
+    }
+
+    /// Activity that contains any of `texts` (case-insensitive), newest first.
+    pub fn search_activity_any(&self, texts: &[&str], limit: usize) -> Result<Vec<Activity>> {
+        let needles: Vec<String> = texts.iter().map(|t| t.to_lowercase()).collect();
         let table = self.txn.open_table(ACTIVITY)?;
         let mut found = Vec::new();
         for entry in table.iter()?.rev() {
             let (_, value) = entry?;
-            if value.value().to_lowercase().contains(&needle) {
+            let value_lower = value.value().to_lowercase();
+            if needles.iter().any(|n| value_lower.contains(n.as_str())) {
                 found.push(from_json(value.value())?);
                 if found.len() == limit {
                     break;

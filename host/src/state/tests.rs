@@ -11,6 +11,29 @@ fn state() -> (State, tempfile::TempDir) {
     (State::open(&dir.path().join("s.redb")).unwrap(), dir)
 }
 
+#[cfg(unix)]
+#[test]
+fn the_file_is_made_readable_by_its_owner_only_and_its_pseudonyms_survive_a_restart() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let first = State::open(&path).unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "nobody but its owner reads the state");
+    let pseudonym = first.pseudonym("ada@example.nl");
+    assert_eq!(
+        first.kv("ccv@pos").personal_key("ada@example.nl"),
+        pseudonym
+    );
+    drop(first);
+    let again = State::open(&path).unwrap();
+    assert_eq!(
+        again.pseudonym("ada@example.nl"),
+        pseudonym,
+        "the same customer has the same key after a restart"
+    );
+}
+
 #[test]
 fn a_version_1_file_is_migrated_keeping_its_data() {
     let dir = tempfile::tempdir().unwrap();
@@ -29,6 +52,7 @@ fn a_version_1_file_is_migrated_keeping_its_data() {
         drop(db);
         let state = State {
             db: std::sync::Arc::new(redb::Database::open(&path).unwrap()),
+            pseudonyms: Pseudonyms::ephemeral(),
         };
         state.kv("p").set_many(&[("k".into(), "v".into())]).unwrap();
     }
@@ -189,4 +213,62 @@ fn a_file_from_a_newer_tillbridge_is_refused_untouched() {
         .get("schema_version")
         .unwrap();
     assert_eq!(version.map(|v| v.value()), Some(SCHEMA_VERSION + 1));
+}
+
+#[test]
+fn a_version_2_file_loses_the_personal_data_it_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.redb");
+    let order = serde_json::json!({"id": "a1", "number": "10006",
+        "customer": {"email": "sanne.bos@example.nl", "person": {"last_name": "Bos"}}});
+    {
+        let state = State::open(&path).unwrap();
+        state
+            .write(|w| {
+                let link = Link {
+                    ids: BTreeMap::from([("pos".into(), "7".into())]),
+                    variant_ids: BTreeMap::new(),
+                    fingerprint: None,
+                    synced_at: Utc::now(),
+                    flow: "orders".into(),
+                };
+                w.put_link(
+                    &link_key("customer", "shop", "pos", "sanne.bos@example.nl"),
+                    &link,
+                )?;
+                w.put_link(&link_key("product", "shop", "pos", "TB-MUG-01"), &link)?;
+                w.put_pending(&Pending {
+                    flow: "orders".into(),
+                    key: "10006".into(),
+                    state: PendingState::Parked,
+                    reason: "waits".into(),
+                    missing: vec![],
+                    record: order.clone(),
+                    since: Utc::now(),
+                    attempts: 1,
+                })?;
+                w.txn.open_table(META)?.insert("schema_version", 2)?;
+                Ok(())
+            })
+            .unwrap();
+    }
+    let state = State::open(&path).unwrap();
+    assert_eq!(state.schema_version().unwrap(), SCHEMA_VERSION);
+    let read = state.read().unwrap();
+    assert!(
+        read.link(&link_key("customer", "shop", "pos", "sanne.bos@example.nl"))
+            .unwrap()
+            .is_none(),
+        "the customer is found again by e-mail, and linked under its pseudonym"
+    );
+    assert!(
+        read.link(&link_key("product", "shop", "pos", "TB-MUG-01"))
+            .unwrap()
+            .is_some()
+    );
+    let pending = read.pending_one("orders", "10006").unwrap().unwrap();
+    assert_eq!(
+        pending.record,
+        serde_json::json!({"number": "10006", "id": "a1"})
+    );
 }

@@ -2,7 +2,10 @@
 //!
 //! `GET /users` has no e-mail filter (an `email` parameter is ignored), so the connector keeps an
 //! index of its own in the host's kv store: e-mail address → user id, built by paging through the
-//! users once (⌈users / 250⌉ reads), plus the highest user id it has seen. After that:
+//! users once (⌈users / 250⌉ reads), plus the highest user id it has seen. The index holds no
+//! address: each is keyed by its `personal-key` (a keyed hash only the host can make), and an
+//! index made under another key (or, by an older connector, with the addresses themselves) is
+//! deleted and built again. After that:
 //! - an address in the index costs no request;
 //! - a batch with an address not in the index costs one read, of the newest users
 //!   (`orderby=id_desc`) back to the highest id seen, so that a customer the shop's staff created
@@ -30,10 +33,16 @@ use crate::signing::derived_secret;
 use crate::wire::{Created, Page, User, parse_id};
 
 const INDEX: &str = "users/index";
+const EMAIL_PREFIX: &str = "users/email/";
 
-/// The key of an address in the index.
+/// The key of an address in the index: its keyed hash, never the address.
 fn email_key(email: &str) -> String {
-    format!("users/email/{}", normalise(email))
+    format!("{EMAIL_PREFIX}{}", kv::personal_key(&normalise(email)))
+}
+
+/// What tells an index made under the host's current key: the keyed hash of a fixed text.
+fn key_check() -> String {
+    kv::personal_key(INDEX)
 }
 
 /// Addresses match case-insensitively, without surrounding blanks.
@@ -45,6 +54,10 @@ pub fn normalise(email: &str) -> String {
 struct IndexState {
     /// The highest user id indexed: users above it are new.
     max_id: u64,
+    /// [`key_check`] when the index was built; another value (or none) means its keys are
+    /// unreadable now.
+    #[serde(default)]
+    key_check: Option<String>,
 }
 
 /// The e-mail index, as one call uses it.
@@ -55,10 +68,12 @@ pub struct Index {
 }
 
 impl Index {
-    /// The index as remembered.
+    /// The index as remembered, if it was made under the host's current key.
     pub fn open() -> Index {
+        let check = key_check();
         Index {
-            state: crate::memory::get_json(INDEX),
+            state: crate::memory::get_json::<IndexState>(INDEX)
+                .filter(|s| s.key_check.as_deref() == Some(check.as_str())),
             refreshed: false,
         }
     }
@@ -77,9 +92,12 @@ impl Index {
         Ok(ids)
     }
 
-    /// Pages through every user, oldest first.
+    /// Pages through every user, oldest first, after forgetting any index there was.
     fn build(&mut self, ccv: &Ccv) -> Result<(), PluginError> {
         let users: Vec<User> = ccv.api.all("users", &[("orderby", "id")])?;
+        for stale in kv::keys(EMAIL_PREFIX) {
+            kv::delete(&stale);
+        }
         let mut entries: HashMap<String, String> = HashMap::new();
         for user in &users {
             for address in addresses_of(user) {
@@ -132,7 +150,10 @@ impl Index {
     }
 
     fn save(&mut self, max_id: u64) {
-        let state = IndexState { max_id };
+        let state = IndexState {
+            max_id,
+            key_check: Some(key_check()),
+        };
         crate::memory::set_json(INDEX, &state);
         self.state = Some(state);
     }

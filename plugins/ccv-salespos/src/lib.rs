@@ -5,6 +5,7 @@
 mod bookings;
 mod catalogue;
 mod categories;
+mod choices;
 mod client;
 mod customers;
 mod errors;
@@ -34,7 +35,7 @@ use tillbridge_sdk::types::{PluginError, ProductRef, RecordResult};
 
 tillbridge_sdk::connector_bindings!(paths: ["../../wit", "wit"], world: "tillbridge:ccv-salespos/ccv-salespos");
 
-use exports::tillbridge::plugin::connector::{ConnectorInfo, Guest, OperationLimit};
+use exports::tillbridge::plugin::connector::{Choice, ConnectorInfo, Guest, OperationLimit};
 use exports::tillbridge::plugin::{
     categories_sink, customers as customers_api, orders_sink, product_properties, products_sink,
     products_source, stock_source,
@@ -68,6 +69,10 @@ impl Guest for Component {
             shop::check(&ccv)?,
             packages::check(&ccv)?
         ))
+    }
+
+    fn choices(list: String) -> Result<Vec<Choice>, PluginError> {
+        choices::list(&Ccv::open()?, &list)
     }
 }
 

@@ -3,8 +3,8 @@
 //!
 //! | key | value | module |
 //! |---|---|---|
-//! | `users/index` | `{"max_id": n}` once the e-mail index is built | `customers` |
-//! | `users/email/<e-mail>` | user id | `customers` |
+//! | `users/index` | `{"max_id": n, "key_check": …}` once the e-mail index is built | `customers` |
+//! | `users/email/<personal-key of the e-mail>` | user id | `customers` |
 //! | `orders/booked/<number>` | CCV order id of a marked order seen or booked | `bookings` |
 //! | `orders/scan` | `{"marker", "from", "to"}`: the reach of the passes over CCV's orders | `bookings` |
 //! | `orders/unanswered` | ms when the earliest unanswered booking was sent, `""` when none | `bookings` |

@@ -5,12 +5,14 @@
 //! One module per concern: `auth` (tokens), `client` (requests, errors, version), `criteria`
 //! and `cursor` (reading orders page by page), `orders` and `order_model`, `products` (source),
 //! `product_write` and `variants` (sink), `lookup` (SKU → id), `stock`, `categories`, `sync`
-//! (the sync API across versions), `addresses` (street and house number), `timestamps`.
+//! (the sync API across versions), `addresses` (street and house number), `timestamps`,
+//! `choices` (what the set-up wizard offers).
 
 mod addresses;
 mod auth;
 mod catalog;
 mod categories;
+mod choices;
 mod client;
 mod criteria;
 mod cursor;
@@ -38,7 +40,7 @@ use crate::client::Client;
 
 tillbridge_sdk::connector_bindings!(paths: ["../../wit", "wit"], world: "tillbridge:shopware/shopware");
 
-use exports::tillbridge::plugin::connector::{ConnectorInfo, Guest, OperationLimit};
+use exports::tillbridge::plugin::connector::{Choice, ConnectorInfo, Guest, OperationLimit};
 use exports::tillbridge::plugin::{
     categories_source, orders_source, products_sink, products_source, stock_sink,
 };
@@ -108,6 +110,10 @@ impl Guest for Shopware {
                 version.text, channels.total
             ))
         })
+    }
+
+    fn choices(list: String) -> Result<Vec<Choice>, PluginError> {
+        with_shop(|shop| choices::list(&mut shop.client, &list))
     }
 }
 

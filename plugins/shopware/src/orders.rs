@@ -97,6 +97,16 @@ fn page_criteria(
             .collect(),
         ));
     }
+    if let Some(states) = state_filter(query, version) {
+        filters.push(states);
+    }
+    criteria["associations"] = associations();
+    criteria["includes"] = includes();
+    criteria
+}
+
+/// The order and payment states as one filter (either matches); none when any state will do.
+fn state_filter(query: &OrderQuery, version: &Version) -> Option<Value> {
     let mut states = Vec::new();
     if !query.order_states.is_empty() {
         states.push(equals_any(
@@ -123,12 +133,7 @@ fn page_criteria(
             any
         });
     }
-    if !states.is_empty() {
-        filters.push(any_of(states));
-    }
-    criteria["associations"] = associations();
-    criteria["includes"] = includes();
-    criteria
+    (!states.is_empty()).then(|| any_of(states))
 }
 
 fn one_of(list: &[String], value: &str) -> bool {
@@ -145,8 +150,11 @@ fn wanted(order: &Value, query: &OrderQuery) -> bool {
         || one_of(&query.payment_states, &order_model::payment_state(order))
 }
 
-/// Reads one page of orders.
+/// Reads one page of orders: changed since the cursor, or the ones with the query's numbers.
 pub fn read(client: &mut Client, query: OrderQuery) -> Result<OrderPage, PluginError> {
+    if !query.numbers.is_empty() {
+        return read_numbers(client, &query);
+    }
     let mut cursor = OrderCursor::parse(query.cursor.as_deref())?;
     let changed_since = match query.changed_since.as_deref() {
         Some(text) => Some(timestamps::parse(text).ok_or_else(|| {
@@ -197,6 +205,38 @@ pub fn read(client: &mut Client, query: OrderQuery) -> Result<OrderPage, PluginE
     })
 }
 
+/// The orders with the query's numbers that are in its states, in one search (whatever the
+/// cursor: they are read again, not read on).
+fn read_numbers(client: &mut Client, query: &OrderQuery) -> Result<OrderPage, PluginError> {
+    let version = client.version()?;
+    let mut filters = vec![equals_any("orderNumber", &query.numbers)];
+    filters.extend(state_filter(query, &version));
+    let criteria = json!({
+        "filter": filters,
+        "limit": query.numbers.len(),
+        "associations": associations(),
+        "includes": includes(),
+    });
+    let page = client.search("order", &criteria)?;
+    let mut orders = Vec::new();
+    let mut rejected = Vec::new();
+    for row in page.rows.iter().filter(|row| wanted(row, query)) {
+        match order_model::to_order(row) {
+            Ok(order) => orders.push(order),
+            Err(error) => rejected.push(Rejected {
+                key: row["orderNumber"].as_str().unwrap_or_default().to_string(),
+                error,
+            }),
+        }
+    }
+    Ok(OrderPage {
+        orders,
+        rejected,
+        cursor: None,
+        more: false,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +247,7 @@ mod tests {
             changed_since: None,
             order_states: order_states.iter().map(|s| s.to_string()).collect(),
             payment_states: payment_states.iter().map(|s| s.to_string()).collect(),
+            numbers: Vec::new(),
             limit: 50,
         }
     }

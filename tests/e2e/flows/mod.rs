@@ -6,6 +6,7 @@ pub mod harness;
 
 mod booked;
 mod orders;
+mod privacy;
 mod products;
 mod robustness;
 mod schedule;

@@ -1,6 +1,7 @@
 //! FLOWS.md §1: orders, webshop → point of sale, one test per numbered point.
 
 use serde_json::Value;
+use tillbridge::flows::RunReport;
 use tillbridge::state::Outcome;
 use tillbridge_sim::common::Fault;
 use tillbridge_sim::dataset::Dataset;
@@ -338,14 +339,21 @@ async fn flows_1_5_4_a_default_debtor_takes_every_order() {
     }
 }
 
-#[tokio::test]
-async fn flows_1_5_5_an_order_waits_until_all_its_products_exist_then_goes_by_itself() {
+/// The demo pair with an orders and a products flow, after an orders run: 10006 waits for
+/// TB-POSTER-01, which the point of sale lacks.
+async fn waiting_for_the_poster() -> (Pair, RunReport) {
     let flows = format!(
         "{ORDERS}\n[flows.products]\nkind = \"products\"\nsource = \"shop\"\ntarget = \"pos\"\n"
     );
     let pair = Pair::demo(&flows).await;
     let first = pair.run("orders").await;
     assert_eq!(keys(&first, "order", Outcome::Parked), strings(&["10006"]));
+    (pair, first)
+}
+
+#[tokio::test]
+async fn flows_1_5_5_an_order_waits_until_all_its_products_exist_then_goes_by_itself() {
+    let (pair, first) = waiting_for_the_poster().await;
     assert!(pair.pos_order("10006").is_none(), "not half-sent");
     let parked = first.entries.iter().find(|e| e.key == "10006").unwrap();
     assert!(
@@ -463,5 +471,45 @@ async fn flows_1_7_the_default_mapping_carries_name_addresses_and_lines() {
     assert!(
         !tee["attribute_combination_id"].is_null(),
         "a variant is booked by its combination"
+    );
+}
+
+#[tokio::test]
+async fn flows_1_5_5_a_waiting_order_keeps_only_its_number_and_is_read_again_before_it_goes() {
+    let (pair, _) = waiting_for_the_poster().await;
+    let waiting = pair.state.read().unwrap().pending("orders").unwrap();
+    let order = pair.shop.order("10006").unwrap();
+    assert_eq!(
+        waiting[0].record,
+        serde_json::json!({ "number": "10006", "id": order["id"] }),
+        "only what reading the order again needs: no customer, no address"
+    );
+
+    // The payment is refunded while the order waits: read again, it is no longer paid.
+    let transaction = order["transactions"][0]["id"].as_str().unwrap();
+    pair.shop
+        .transition("order_transaction", transaction, "refund")
+        .unwrap();
+    finished(&pair.run("products").await);
+    let after = pair.run("orders").await;
+    finished(&after);
+    assert_eq!(keys(&after, "order", Outcome::Skipped), strings(&["10006"]));
+    let skipped = after.entries.iter().find(|e| e.key == "10006").unwrap();
+    assert!(
+        skipped.message.contains("no longer"),
+        "says why: {}",
+        skipped.message
+    );
+    assert!(
+        pair.pos_order("10006").is_none(),
+        "a refunded order is not booked"
+    );
+    assert!(
+        pair.state
+            .read()
+            .unwrap()
+            .pending("orders")
+            .unwrap()
+            .is_empty()
     );
 }

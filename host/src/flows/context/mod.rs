@@ -8,7 +8,7 @@ mod retry;
 mod run;
 
 pub use mapping::{Rejection, rejection_entry};
-pub use report::{Entry, RunReport, redacted, summary};
+pub use report::{Entry, RunReport, summary};
 pub(crate) use retry::retrying;
 pub use retry::{retry_wait, stops_run};
 pub use run::{Options, RunContext};

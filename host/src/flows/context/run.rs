@@ -7,11 +7,12 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
-use super::report::{Entry, RunReport, redacted, summary};
+use super::report::{Entry, RunReport, summary};
 use crate::config::Flow;
 use crate::flows::events::{Event, Events};
 use crate::integration::Integration;
 use crate::mapper::Overrides;
+use crate::privacy::redact;
 use crate::runtime::bindings::exports::tillbridge::plugin::transformer::FlowContext;
 use crate::runtime::bindings::tillbridge::plugin::types::PluginError;
 use crate::runtime::{CallError, Kv, Session};
@@ -205,8 +206,15 @@ impl<'a> RunContext<'a> {
 
     /// The activity line of an entry in this run (redacted as the host is configured), `later`
     /// places after the last one tallied.
-    fn activity(&self, entry: Entry, later: usize) -> Activity {
-        let redact = self.integration.config.host.redact_personal_data;
+    fn activity(&self, mut entry: Entry, later: usize) -> Activity {
+        if self.redacts() {
+            let mut found = Vec::new();
+            entry.came = entry.came.map(|v| redact::record(v, &mut found));
+            entry.sent = entry.sent.map(|v| redact::record(v, &mut found));
+            entry.key = redact::scrub(&entry.key, &found);
+            entry.message = redact::scrub(&entry.message, &found);
+            entry.answer = entry.answer.map(|a| redact::scrub(&a, &found));
+        }
         Activity {
             run: self.run.id,
             seq: u32::try_from(self.entries.len() + 1 + later).unwrap_or(u32::MAX),
@@ -219,9 +227,37 @@ impl<'a> RunContext<'a> {
             outcome: entry.outcome,
             message: entry.message,
             fields: entry.fields,
-            came: entry.came.map(|v| if redact { redacted(v) } else { v }),
-            sent: entry.sent.map(|v| if redact { redacted(v) } else { v }),
+            came: entry.came,
+            sent: entry.sent,
             answer: entry.answer,
+        }
+    }
+
+    /// Whether personal data is kept out of the activity log (`redact_personal_data`).
+    pub fn redacts(&self) -> bool {
+        self.integration.config.host.redact_personal_data
+    }
+
+    /// How a record keyed by a person (a customer, by e-mail address) is named in the activity
+    /// log: by the address, or with redaction on by its pseudonym.
+    pub fn person_key(&self, email: &str) -> String {
+        if self.redacts() {
+            self.state.pseudonym(email)
+        } else {
+            email.to_string()
+        }
+    }
+
+    /// A text about `record` to keep (a pending record's reason): with redaction on, without
+    /// the record's personal data.
+    pub fn about(&self, text: String, record: &impl serde::Serialize) -> String {
+        match serde_json::to_value(record) {
+            Ok(value) if self.redacts() => {
+                let mut found = Vec::new();
+                redact::record(value, &mut found);
+                redact::scrub(&text, &found)
+            }
+            _ => text,
         }
     }
 

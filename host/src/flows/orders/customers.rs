@@ -14,12 +14,13 @@ use crate::runtime::bindings::exports::tillbridge::plugin::customers::CustomerWr
 use crate::runtime::bindings::tillbridge::plugin::types::{Company, Customer, Order, PluginError};
 use crate::state::{Link, Outcome, link_key};
 
+/// A customer's link is keyed by the pseudonym of its e-mail address, never the address.
 fn customer_key(ctx: &RunContext<'_>, email: &str) -> String {
     link_key(
         "customer",
         &ctx.flow.source,
         &ctx.flow.target,
-        &email.to_lowercase(),
+        &ctx.state.pseudonym(&email.to_lowercase()),
     )
 }
 
@@ -87,7 +88,8 @@ impl OrdersFlow<'_> {
             match (&target_id, known.get(email)) {
                 (Some(id), Some(link)) if link.fingerprint.as_deref() == Some(print.as_str()) => {
                     ids.insert(email.clone(), Ok(id.clone()));
-                    ctx.unchanged("customer", email, format!("customer {id} is up to date"));
+                    let shown = ctx.person_key(email);
+                    ctx.unchanged("customer", &shown, format!("customer {id} is up to date"));
                 }
                 _ => writes.push((
                     email.clone(),
@@ -121,6 +123,7 @@ impl OrdersFlow<'_> {
                 }
             };
             for (email, print, write) in writes {
+                let shown = ctx.person_key(&email);
                 let update = write.target_id.is_some();
                 let outcome = if update {
                     Outcome::Updated
@@ -132,7 +135,7 @@ impl OrdersFlow<'_> {
                 } else {
                     results.get(&email).cloned().unwrap_or_else(|| {
                         Err(PluginError::Fatal(format!(
-                            "{} gave no answer for customer {email}",
+                            "{} gave no answer for customer {shown}",
                             ctx.flow.target
                         )))
                     })
@@ -159,7 +162,7 @@ impl OrdersFlow<'_> {
                         };
                         let key = customer_key(ctx, &email);
                         let entry =
-                            Entry::new("customer", &email, outcome, format!("{kind} {id} {verb}"))
+                            Entry::new("customer", &shown, outcome, format!("{kind} {id} {verb}"))
                                 .sent(&write.customer)
                                 .answer(id.clone());
                         ctx.record(entry, |w| w.put_link(&key, &link))?;
@@ -168,12 +171,12 @@ impl OrdersFlow<'_> {
                     Err(error) => {
                         self.batch_failed(&error);
                         let message = format!(
-                            "customer {email} could not be written to {}: {}",
+                            "customer {shown} could not be written to {}: {}",
                             ctx.flow.target,
                             describe(&error)
                         );
                         ctx.record(
-                            Entry::new("customer", &email, Outcome::Failed, message.clone())
+                            Entry::new("customer", &shown, Outcome::Failed, message.clone())
                                 .sent(&write.customer),
                             |_| Ok(()),
                         )?;

@@ -3,8 +3,9 @@
 //! A run, in order:
 //! 1. Writes whose answer was never recorded (a crash between "sent" and "recorded") are looked up
 //!    in the target first; what it has is linked, so it is never sent twice.
-//! 2. Orders that wait (parked for a missing product, or asked to be retried) are tried again,
-//!    oldest first ([`pending`]).
+//! 2. Orders that wait (parked for a missing product, or asked to be retried) are read again from
+//!    the source by number (the state file keeps only their numbers, not the customer's data)
+//!    and tried again, oldest first, if they are still in the chosen statuses ([`pending`]).
 //! 3. New orders are read from the cursor on, in the chosen statuses; the cursor moves only after
 //!    every order of a page has its outcome recorded.
 //!
@@ -51,7 +52,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
         target: ctx.connector(&flow.target).await?,
         transforms: ctx.transforms().await?,
         hold_cursor: false,
-        waiting: Waiting::default(),
+        waiting: Waiting,
     };
     orders.reconcile(ctx).await?;
     let sent = orders.retry_pending(ctx).await?;
@@ -155,6 +156,7 @@ impl OrdersFlow<'_> {
                 changed_since: changed_since.clone(),
                 order_states: self.settings.order_states.clone(),
                 payment_states: self.settings.payment_states.clone(),
+                numbers: Vec::new(),
                 limit: remaining.min(PAGE),
             };
             let page = match retrying!(self.source.read_orders(&query).await) {
@@ -198,7 +200,6 @@ impl OrdersFlow<'_> {
         orders: Vec<Order>,
         budget: u32,
     ) -> Result<u32> {
-        self.waiting.hold(&orders);
         let unlinked = self.skip_sent(ctx, orders)?;
         let fresh = self.skip_booked(ctx, unlinked).await?;
         let waiting = &self.waiting;

@@ -1,20 +1,23 @@
 //! Orders that cannot be sent now: parked until their products exist, failed until the merchant
-//! retries or skips them, or asked to be retried. Each waits as a pending record with the order
-//! as the source gave it, so that it is mapped and transformed anew when it is tried again.
+//! retries or skips them, or asked to be retried. Each waits as a pending record that keeps only
+//! the order's number and id, not its customer: when it is tried again it is read again from the
+//! source by number, and mapped and transformed anew.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use chrono::Utc;
 
-use super::OrdersFlow;
-use crate::flows::context::{Entry, Rejection, RunContext, rejection_entry};
+use super::{OrdersFlow, PAGE};
+use crate::flows::context::{Entry, Rejection, RunContext, rejection_entry, retrying};
+use crate::runtime::bindings::exports::tillbridge::plugin::orders_source::OrderQuery;
 use crate::runtime::bindings::tillbridge::plugin::types::{Order, PluginError};
 use crate::state::{Outcome, Pending, PendingState};
 
 impl OrdersFlow<'_> {
     /// Step 2: parked orders whose products may exist now, and orders asked to be retried,
-    /// oldest first. Returns how many were sent to be booked (at most `batch_size`).
+    /// oldest first, read again from the source. Returns how many were sent to be booked (at
+    /// most `batch_size`).
     pub(super) async fn retry_pending(&mut self, ctx: &mut RunContext<'_>) -> Result<u32> {
         let mut pending: Vec<Pending> = ctx
             .state
@@ -27,19 +30,69 @@ impl OrdersFlow<'_> {
             return Ok(0);
         }
         pending.sort_by_key(|p| p.since);
-        let mut orders = Vec::new();
-        for p in pending {
-            match serde_json::from_value::<Order>(p.record.clone()) {
-                Ok(order) => orders.push(order),
-                Err(e) => {
-                    tracing::error!(key = %p.key, "cannot read the waiting order back: {e}")
-                }
-            }
-        }
-        let doing = format!("trying {} waiting order(s) again", orders.len());
+        let numbers: Vec<String> = pending.into_iter().map(|p| p.key).collect();
+        let doing = format!("trying {} waiting order(s) again", numbers.len());
         tracing::info!("{doing}");
         ctx.progress(doing);
-        self.send(ctx, orders, self.settings.batch_size).await
+        let mut sent = 0;
+        for chunk in numbers.chunks(PAGE as usize) {
+            if ctx.cancelled() {
+                break;
+            }
+            let orders = self.read_again(ctx, chunk).await?;
+            let budget = self.settings.batch_size.saturating_sub(sent);
+            sent += self.send(ctx, orders, budget).await?;
+        }
+        Ok(sent)
+    }
+
+    /// The waiting orders `numbers` as the source has them now, in the given order. One no
+    /// longer in the chosen states (refunded or cancelled since, say) no longer waits.
+    async fn read_again(
+        &mut self,
+        ctx: &mut RunContext<'_>,
+        numbers: &[String],
+    ) -> Result<Vec<Order>> {
+        let query = OrderQuery {
+            cursor: None,
+            changed_since: None,
+            order_states: self.settings.order_states.clone(),
+            payment_states: self.settings.payment_states.clone(),
+            numbers: numbers.to_vec(),
+            limit: u32::try_from(numbers.len()).unwrap_or(PAGE),
+        };
+        let page = match retrying!(self.source.read_orders(&query).await) {
+            Ok(page) => page,
+            Err(e) => bail!(
+                "cannot read the waiting orders from {}: {e}",
+                ctx.flow.source
+            ),
+        };
+        for rejected in &page.rejected {
+            ctx.unreadable("order", &rejected.key, &rejected.error)?;
+        }
+        let read: BTreeSet<&str> = page
+            .orders
+            .iter()
+            .map(|o| o.number.as_str())
+            .chain(page.rejected.iter().map(|r| r.key.as_str()))
+            .collect();
+        for number in numbers.iter().filter(|n| !read.contains(n.as_str())) {
+            let entry = Entry::new(
+                "order",
+                number,
+                Outcome::Skipped,
+                format!(
+                    "no longer in {} in the chosen statuses; it is not sent",
+                    ctx.flow.source
+                ),
+            );
+            let flow = ctx.name.to_string();
+            ctx.record(entry, |w| w.delete_pending(&flow, number))?;
+        }
+        let mut orders = page.orders;
+        orders.sort_by_key(|o| numbers.iter().position(|n| *n == o.number));
+        Ok(orders)
     }
 
     /// A whole batch failed: for a passing reason the cursor stays, so the orders come again.
@@ -53,22 +106,13 @@ impl OrdersFlow<'_> {
     }
 }
 
-/// The orders of the batch in hand as the source gave them, to keep with those that wait.
-#[derive(Default)]
-pub(super) struct Waiting {
-    originals: BTreeMap<String, Order>,
-}
+/// How the orders that cannot be sent now are kept in the state file.
+pub(super) struct Waiting;
 
 impl Waiting {
-    /// Keeps the orders of a new batch as they came.
-    pub(super) fn hold(&mut self, orders: &[Order]) {
-        self.originals = orders
-            .iter()
-            .map(|o| (o.number.clone(), o.clone()))
-            .collect();
-    }
-
-    /// A pending record for an order (keeping its first date and counting attempts).
+    /// A pending record for an order (keeping its first date and counting attempts). It keeps
+    /// only what reading the order again needs, its number and id: the customer's data stays in
+    /// the source.
     pub(super) fn pending(
         &self,
         ctx: &RunContext<'_>,
@@ -82,9 +126,9 @@ impl Waiting {
             flow: ctx.name.to_string(),
             key: order.number.clone(),
             state,
-            reason,
+            reason: ctx.about(reason, order),
             missing,
-            record: serde_json::to_value(self.originals.get(&order.number).unwrap_or(order))?,
+            record: serde_json::json!({ "number": order.number, "id": order.id }),
             since: before.as_ref().map_or_else(Utc::now, |p| p.since),
             attempts: before.map_or(1, |p| p.attempts + 1),
         })

@@ -178,3 +178,47 @@ async fn an_existing_email_is_updated_never_duplicated() {
     assert_eq!(info["customertype"], "b2b");
     assert!(pos.requests().iter().all(|r| r.method != "POST"));
 }
+
+#[tokio::test]
+async fn the_email_index_holds_no_address_and_one_that_did_is_built_again() {
+    let pos = Pos::demo().await;
+    let sanne = pos.sim.dump()["users"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, u)| u["userinfo"]["email"] == "sanne.bos@example.nl")
+        .map(|(id, _)| id.clone())
+        .unwrap();
+    // The index as an older connector left it: the addresses themselves, one of them stale.
+    pos.kv
+        .set_many(&[
+            ("users/index".into(), r#"{"max_id": 999}"#.into()),
+            ("users/email/sanne.bos@example.nl".into(), "424242".into()),
+        ])
+        .unwrap();
+    let mut session = pos.session().await;
+    let found = session
+        .find_customers(&["Sanne.Bos@example.nl".into()])
+        .await
+        .unwrap();
+    assert_eq!(found[0].id, sanne, "found in the index built anew");
+    let mut created = private("new.customer@example.org");
+    created.person.first_name = "Nieuw".into();
+    session
+        .write_customers(&[write(created, None)])
+        .await
+        .unwrap();
+    let kept = pos.kv.keys("").unwrap();
+    let values = pos.kv.get_many(&kept).unwrap();
+    for (key, value) in kept.iter().zip(&values) {
+        let text = format!("{key} {value:?}");
+        assert!(!text.contains('@'), "no address is kept: {text}");
+    }
+    assert!(
+        kept.iter()
+            .filter(|k| k.starts_with("users/email/"))
+            .count()
+            >= 2,
+        "the index holds Sanne and the new customer: {kept:?}"
+    );
+}

@@ -24,6 +24,8 @@ pub const PRIVILEGES: &[&str] = &[
     "property_group:read",
     "property_group_option:read",
     "category:read",
+    // the set-up wizard's lists
+    "state_machine:read",
     // writing products and stock
     "product:create",
     "product:update",
@@ -48,6 +50,9 @@ async fn every_capability(shop: &Shop) -> Result<(), String> {
     let mut session = shop.session_with(settings).await;
     let failed = |e: &dyn std::fmt::Debug| format!("{e:?}");
     session.check().await.map_err(|e| failed(&e))?;
+    for list in ["payment-methods", "payment-states", "order-states"] {
+        session.choices(list).await.map_err(|e| failed(&e))?;
+    }
     read_all(&mut session, query(None, &["paid"], 50))
         .await
         .map_err(|e| failed(&e))?;

@@ -186,6 +186,76 @@ async fn order_states_and_payment_states_either_match() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_are_read_again_by_number_in_one_search_if_still_in_the_states() {
+    for version in VERSIONS {
+        let shop = Shop::demo(version).await;
+        let mut session = shop.session().await;
+        // Read once, so that the cursor is past them: by number they are read all the same.
+        read_all(&mut session, query(None, &["paid"], 50))
+            .await
+            .unwrap();
+        let mut again = query(None, &["paid"], 50);
+        again.numbers = ["10006", "10007", "10001", "99999"]
+            .map(String::from)
+            .to_vec();
+        let before = shop.requests_to("/api/search/order");
+        let page = session.read_orders(&again).await.unwrap();
+        assert_eq!(
+            numbers(&page.orders),
+            ["10001", "10006"],
+            "{version}: 10007's payment was cancelled, 99999 does not exist"
+        );
+        let sanne = page.orders.iter().find(|o| o.number == "10006").unwrap();
+        assert_eq!(
+            sanne.customer.email, "sanne.bos@example.nl",
+            "{version}: whole orders"
+        );
+        assert_eq!((page.cursor, page.more), (None, false), "{version}");
+        assert_eq!(
+            shop.requests_to("/api/search/order") - before,
+            1,
+            "{version}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wizard_is_offered_the_shops_payment_methods_and_states() {
+    let shop = Shop::demo(ApiVersion::V6_6).await;
+    let mut session = shop.session().await;
+    let ids = |choices: Vec<
+        tillbridge::runtime::bindings::exports::tillbridge::plugin::connector::Choice,
+    >| {
+        choices
+            .into_iter()
+            .map(|c| c.id)
+            .collect::<BTreeSet<String>>()
+    };
+    let methods = ids(session.choices("payment-methods").await.unwrap());
+    assert_eq!(
+        methods,
+        ["Credit card", "Invoice", "PayPal", "iDEAL"]
+            .map(String::from)
+            .into(),
+        "by the name orders carry"
+    );
+    let payment = ids(session.choices("payment-states").await.unwrap());
+    assert!(
+        payment.contains("paid") && payment.contains("refunded") && !payment.contains("completed"),
+        "{payment:?}"
+    );
+    let order = ids(session.choices("order-states").await.unwrap());
+    assert!(
+        order.contains("completed") && order.contains("in_progress") && !order.contains("paid"),
+        "{order:?}"
+    );
+    assert!(
+        session.choices("tax-classes").await.unwrap().is_empty(),
+        "an unknown list is empty"
+    );
+}
+
 /// When an order last changed, as the shop's rows say (created, updated, a transaction).
 fn changed(order: &Value) -> String {
     let mut times: Vec<String> = vec![order["createdAt"].clone(), order["updatedAt"].clone()]

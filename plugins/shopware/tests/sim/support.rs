@@ -169,6 +169,7 @@ pub fn query(cursor: Option<String>, payment_states: &[&str], limit: u32) -> Ord
         changed_since: None,
         order_states: vec![],
         payment_states: payment_states.iter().map(|s| s.to_string()).collect(),
+        numbers: vec![],
         limit,
     }
 }
