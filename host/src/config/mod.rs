@@ -11,6 +11,7 @@ mod diagnostics;
 mod env;
 mod flows;
 mod locate;
+mod notify;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use serde::Deserialize;
 pub use dashboard::{DEFAULT_LISTEN, DashboardConfig};
 pub use diagnostics::{ConfigError, Problem};
 pub use env::{ProcessEnv, Vars};
+pub use notify::{EmailConfig, NotifyConfig, Security};
 pub use flows::{
     CategoriesSettings, FieldPolicy, FlowKind, FlowSettings, OrdersSettings, ProductsSettings,
     Schedule, StockCalculation, StockSettings,
@@ -40,6 +42,8 @@ pub struct Config {
     pub flows: BTreeMap<String, Flow>,
     /// The merchant's console.
     pub dashboard: DashboardConfig,
+    /// Who is told about failures, and when.
+    pub notify: NotifyConfig,
     /// The text it was read from, to place later problems on their lines.
     text: String,
 }
@@ -192,6 +196,8 @@ struct RawConfig {
     flows: BTreeMap<String, RawFlow>,
     #[serde(default)]
     dashboard: DashboardConfig,
+    #[serde(default)]
+    notify: NotifyConfig,
 }
 
 /// The names of the plugins that ship inside tillbridge, for checking `builtin:` references.
@@ -240,6 +246,7 @@ impl Config {
             .and_then(toml::Value::as_str)
             .map(String::from);
         let listen_given = dashboard_raw.is_some_and(|d| d.contains_key("listen"));
+        let notify_written = notify::Written::of(&value);
 
         let mut problems = Vec::new();
         env::resolve(&mut value, &mut Vec::new(), vars, &mut problems);
@@ -250,6 +257,7 @@ impl Config {
         let mut raw: RawConfig = deserialize_at(value, &[]).map_err(|p| fail(vec![p]))?;
         raw.dashboard.listen_given = listen_given;
         let mut problems = raw.dashboard.check(raw_token.as_deref());
+        problems.extend(raw.notify.check(&notify_written));
         let mut flows = BTreeMap::new();
         for (name, raw_flow) in raw.flows {
             let at = ["flows".to_string(), name.clone()];
@@ -280,6 +288,7 @@ impl Config {
             connections: raw.connections,
             flows,
             dashboard: raw.dashboard,
+            notify: raw.notify,
             text: text.to_string(),
         };
         problems.extend(check::references(&config, builtins));

@@ -6,6 +6,7 @@
 mod kv;
 mod records;
 mod tables;
+mod told;
 mod waiting;
 
 use std::path::Path;
@@ -17,12 +18,13 @@ use redb::{Database, ReadableDatabase, TableDefinition};
 pub use kv::KvSpace;
 pub use records::{Activity, Intent, Link, Outcome, Pending, PendingState, Run, RunStatus};
 pub use tables::{Read, Write, flow_key, link_key};
+pub use told::{Subject, Told, Trouble};
 
 /// Schema version and other facts about the file.
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// The open state file. Cheap to clone; all clones share one database.
 #[derive(Clone)]
@@ -73,6 +75,8 @@ impl State {
                 0 => kv::create(&write)?,
                 // 1 → 2: links, cursors, intents, pending records, runs and activity.
                 1 => tables::create(&write)?,
+                // 2 → 3: what notifications have told.
+                2 => told::create(&write)?,
                 _ => unreachable!("every version below SCHEMA_VERSION has a step"),
             }
         }
