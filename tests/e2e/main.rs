@@ -2,6 +2,7 @@
 //! `plugins/` and `tests/fixtures/` by host/build.rs) and the simulators.
 
 mod cache;
+mod cli;
 mod dashboard;
 mod flows;
 mod sandbox;

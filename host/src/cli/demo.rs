@@ -20,6 +20,7 @@ use tillbridge_sim::dataset::{self, Dataset};
 use tillbridge_sim::shopware::{self, ApiVersion, ShopwareOptions, ShopwareSim};
 use tokio_util::sync::CancellationToken;
 
+use super::Incomplete;
 use super::flows::{stop_on_signal, write_report};
 use super::progress::Progress;
 use crate::builtin;
@@ -201,7 +202,11 @@ pub async fn run(args: &Args) -> Result<()> {
     shop.stop().await;
     pos.stop().await;
     if !failed.is_empty() {
-        anyhow::bail!("records failed in: {} (see above)", failed.join(", "));
+        return Err(Incomplete(format!(
+            "records failed in: {} (see above)",
+            failed.join(", ")
+        ))
+        .into());
     }
     Ok(())
 }
@@ -210,7 +215,7 @@ pub async fn run(args: &Args) -> Result<()> {
 /// stdout as one JSON line.
 async fn serve(out: &mut dyn Write, integration: Integration, state: State) -> Result<()> {
     let shutdown = CancellationToken::new();
-    stop_on_signal(shutdown.clone());
+    stop_on_signal(shutdown.clone())?;
     let served = dashboard::serve(
         Arc::new(integration),
         state,

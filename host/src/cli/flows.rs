@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use tokio_util::sync::CancellationToken;
 
 use super::progress::Progress;
-use super::{ConfigArg, open};
+use super::{ConfigArg, Incomplete, open};
 use crate::dashboard;
 use crate::config::Config;
 use crate::flows::{self, Events, Options, RunReport, summary};
@@ -33,7 +33,7 @@ pub struct OnceArgs {
 pub async fn once(args: &OnceArgs) -> Result<()> {
     let (integration, state) = open(&args.config)?;
     let cancel = CancellationToken::new();
-    stop_on_signal(cancel.clone());
+    stop_on_signal(cancel.clone())?;
     // A dry run changes nothing, so there is nothing to tell about it.
     let notifier = if args.dry_run {
         None
@@ -55,10 +55,32 @@ pub async fn once(args: &OnceArgs) -> Result<()> {
     }
     let report = report?;
     print_report(&report, args.all);
-    if report.run.status == RunStatus::Failed {
-        bail!("the run failed: {}", report.run.error.unwrap_or_default());
+    ended(&report)
+}
+
+/// How a run ended, as the command's result: an error when it failed, [`Incomplete`] when it
+/// was interrupted or records failed.
+pub fn ended(report: &RunReport) -> Result<()> {
+    let run = &report.run;
+    let what = if run.dry_run {
+        format!("the dry run of {}", run.flow)
+    } else {
+        format!("run {} of {}", run.id, run.flow)
+    };
+    let failed = run.counts.get(&Outcome::Failed).copied().unwrap_or(0);
+    match run.status {
+        RunStatus::Failed => bail!("{what} failed: {}", run.error.as_deref().unwrap_or("")),
+        RunStatus::Interrupted | RunStatus::Running => Err(Incomplete(format!(
+            "{what} was interrupted; the next run goes on from where it stopped"
+        ))
+        .into()),
+        RunStatus::Finished if failed > 0 => Err(Incomplete(format!(
+            "{failed} record(s) failed in {what} (listed above); `tillbridge retry {}/KEY` sends one again",
+            run.flow
+        ))
+        .into()),
+        RunStatus::Finished => Ok(()),
     }
-    Ok(())
 }
 
 /// The records of a run, one line each, then the summary and the notes.
@@ -121,7 +143,7 @@ pub struct RunArgs {
 pub async fn run(args: &RunArgs) -> Result<()> {
     let (integration, state) = open(&args.config)?;
     let shutdown = CancellationToken::new();
-    stop_on_signal(shutdown.clone());
+    stop_on_signal(shutdown.clone())?;
     let flows: Vec<String> = integration
         .config
         .flows
@@ -187,25 +209,12 @@ fn notifier(config: &Config, state: &State, watch: Watch) -> Option<Notifier> {
 }
 
 /// Cancels `token` on SIGINT or SIGTERM, so that flows stop after the record in flight.
-pub(super) fn stop_on_signal(token: CancellationToken) {
+pub(super) fn stop_on_signal(token: CancellationToken) -> Result<()> {
+    let stop = super::stop_signal()?;
     tokio::spawn(async move {
-        let interrupt = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        let terminate = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut signal) => {
-                    signal.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let terminate = std::future::pending::<()>();
-        tokio::select! {
-            _ = interrupt => {}
-            () = terminate => {}
-        }
+        stop.await;
         tracing::info!("stopping after the record in flight…");
         token.cancel();
     });
+    Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod demo;
 mod flows;
+mod logging;
 mod plugins;
 mod progress;
 mod records;
@@ -13,21 +14,62 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
 
+pub use self::logging::LogFormat;
 use crate::builtin;
-use crate::config::{Config, ProcessEnv};
+use crate::config::{Config, ConfigError, ProcessEnv};
 use crate::integration::Integration;
 use crate::state::State;
+
+/// How a command ends, as its exit code tells a script, cron or a service manager. A wrong
+/// command line ends with 2, as clap has it.
+pub mod exit {
+    /// Done, and every record is in order (parked records wait for a product: not a failure).
+    pub const OK: u8 = 0;
+    /// The command failed: a run stopped by an error (credentials refused, a plugin that
+    /// crashed, a system out of reach), or a state file that cannot be read.
+    pub const FAILED: u8 = 1;
+    /// The run went on, but not every record made it: some failed, or the run was interrupted.
+    /// The next run goes on from where this one stopped.
+    pub const INCOMPLETE: u8 = 3;
+    /// flows.toml or a plugin it names is wrong (EX_CONFIG of sysexits.h); the message names
+    /// the file, the line, the key and the fix.
+    pub const CONFIG: u8 = 78;
+}
+
+/// The exit codes, as `--help` shows them.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0   done; every record is in order (parked records wait for a product: not a failure)
+  1   failed: a run stopped by an error, or the state file cannot be read
+  2   the command line is wrong
+  3   incomplete: some records failed, or the run was interrupted; the next run goes on
+  78  flows.toml or one of its plugins is wrong (the message names file, line, key and fix)";
+
+/// A command that did its work but not all of it: records failed, or the run was interrupted
+/// (exit code [`exit::INCOMPLETE`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Incomplete(pub String);
 
 /// Keeps a Shopware 6 webshop and a CCV SalesPOS point of sale in sync, with sandboxed WASM
 /// connectors and transforms.
 #[derive(Debug, Parser)]
-#[command(name = "tillbridge", version, about, propagate_version = true)]
+#[command(
+    name = "tillbridge",
+    version,
+    about,
+    propagate_version = true,
+    after_help = EXIT_CODES
+)]
 pub struct Cli {
-    /// More log lines (-v: debug, -vv: trace); RUST_LOG overrides.
+    /// More detail: -v debug log lines (and, for `activity`, what was sent), -vv trace;
+    /// RUST_LOG overrides the levels.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// How log lines are written to stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "TILLBRIDGE_LOG_FORMAT")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -46,7 +88,8 @@ enum Command {
     Once(flows::OnceArgs),
     /// Lists the latest runs.
     Runs(records::RunsArgs),
-    /// Shows what happened to each record of a run, or finds records by number, SKU or e-mail.
+    /// Shows what happened to each record of a run, or finds records by number, SKU or e-mail;
+    /// with -v also what came from the source, what was sent and the answer.
     Activity(records::ActivityArgs),
     /// Sends a failed or parked record again on the next run (RECORD is FLOW/KEY).
     Retry(records::RecordArgs),
@@ -96,24 +139,38 @@ pub fn open(args: &ConfigArg) -> anyhow::Result<(Integration, State)> {
     Ok((integration, state))
 }
 
-/// Runs the command line; the exit code is 0 on success, 1 on failure (with the reason on
-/// stderr).
+/// A future that ends on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed when it is made,
+/// not when it is first polled, so a signal that comes right after (say, once a start-up line
+/// is out) is not lost to the default action.
+pub fn stop_signal() -> std::io::Result<impl Future<Output = ()> + Send> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
+
+/// Runs the command line; the exit code says how it ended ([`exit`]), with the reason on
+/// stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo prints its own summaries; its log shows only what went wrong unless asked.
     let quiet = matches!(cli.command, Command::Demo(_));
-    let default_level = match cli.verbose {
-        0 if quiet => "warn",
-        0 => "info",
-        1 => "debug",
-        _ => "trace",
-    };
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init(cli.verbose, quiet, cli.log_format);
+    let verbose = cli.verbose > 0;
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -122,7 +179,7 @@ pub fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(exit::FAILED);
         }
     };
     let result = runtime.block_on(async {
@@ -133,7 +190,7 @@ pub fn main() -> ExitCode {
             Command::Run(args) => flows::run(&args).await,
             Command::Once(args) => flows::once(&args).await,
             Command::Runs(args) => records::runs(&args).await,
-            Command::Activity(args) => records::activity(&args, cli.verbose > 0).await,
+            Command::Activity(args) => records::activity(&args, verbose).await,
             Command::Retry(args) => records::retry(&args).await,
             Command::Skip(args) => records::skip(&args).await,
             Command::Demo(args) => demo::run(&args).await,
@@ -141,10 +198,27 @@ pub fn main() -> ExitCode {
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) if e.is::<Incomplete>() => {
+            eprintln!("{e}");
+            ExitCode::from(exit::INCOMPLETE)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            let config = e.chain().any(|cause| cause.is::<ConfigError>());
+            ExitCode::from(if config { exit::CONFIG } else { exit::FAILED })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

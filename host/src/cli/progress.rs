@@ -16,8 +16,14 @@ use crate::flows::{Event, EventSink, summary};
 /// Records between two log lines when no spinner is shown.
 pub const LOG_EVERY: u64 = 500;
 
-/// Every spinner of the process.
+/// Every spinner of the process: log lines are written above them (see [`above_bars`]).
 static BARS: LazyLock<MultiProgress> = LazyLock::new(MultiProgress::new);
+
+/// Writes `buf` to stderr above the spinners, so that a log line never tears one.
+pub fn above_bars(buf: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    BARS.suspend(|| std::io::stderr().write_all(buf))
+}
 
 /// Shows runs as they go.
 pub struct Progress {
@@ -68,15 +74,13 @@ impl EventSink for Progress {
         let id = (event.flow().to_string(), event.run());
         match &**event {
             Event::RunStarted { flow, .. } => {
-                let bar = self.spinners.then(|| Self::spinner(flow));
-                runs.insert(
-                    id,
-                    Shown {
-                        bar,
-                        doing: "starting".into(),
-                        counts: Counts::new(),
-                    },
-                );
+                let shown = Shown {
+                    bar: self.spinners.then(|| Self::spinner(flow)),
+                    doing: "starting".into(),
+                    counts: Counts::new(),
+                };
+                shown.show();
+                runs.insert(id, shown);
             }
             Event::Progress { doing, .. } => {
                 if let Some(shown) = runs.get_mut(&id) {

@@ -121,7 +121,7 @@ pub struct ActivityArgs {
 }
 
 /// Prints the activity of a run, or the records that match a search; `verbose` (the global
-/// `-v`) adds what came from the source and what was sent.
+/// `-v`) adds what came from the source, what was sent and the answer.
 pub async fn activity(args: &ActivityArgs, verbose: bool) -> Result<()> {
     let (_, records) = Records::open(&args.config)?;
     let rows = match (&args.search, args.run) {

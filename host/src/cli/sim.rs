@@ -1,6 +1,6 @@
 //! `tillbridge sim shopware|ccv`: a simulator started by hand, for scripts and for trying a
 //! connector. It prints one JSON line with its base URL and credentials, then serves until
-//! Ctrl-C.
+//! Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -48,6 +48,7 @@ fn dataset(seed: &str) -> Option<Dataset> {
 
 pub async fn run(args: &Args) -> Result<()> {
     let addr = SocketAddr::new(args.host, args.port);
+    let stop = super::stop_signal()?;
     match args.system {
         System::Shopware => {
             let seed = match (args.seed.as_str(), dataset(&args.seed)) {
@@ -67,7 +68,7 @@ pub async fn run(args: &Args) -> Result<()> {
             })
             .await?;
             println!("{}", sim.startup_line());
-            tokio::signal::ctrl_c().await?;
+            stop.await;
             sim.stop().await;
         }
         System::Ccv => {
@@ -83,7 +84,7 @@ pub async fn run(args: &Args) -> Result<()> {
             })
             .await?;
             println!("{}", sim.startup_line());
-            tokio::signal::ctrl_c().await?;
+            stop.await;
             sim.stop().await;
         }
     }

@@ -45,7 +45,26 @@ impl State {
         state
             .migrate()
             .with_context(|| format!("cannot bring {} up to date", path.display()))?;
+        state
+            .interrupt_abandoned_runs()
+            .with_context(|| format!("cannot settle the runs in {}", path.display()))?;
         Ok(state)
+    }
+
+    /// Runs a process left "running" when it ended without finishing them (killed, crashed, the
+    /// machine lost power) are marked interrupted. redb lets one process at a time open the file,
+    /// so a run still marked running when it is opened is run by nobody. What such a run recorded
+    /// stands; its intents are looked up, and its records read again, by the next run.
+    fn interrupt_abandoned_runs(&self) -> Result<()> {
+        let ids = self.write(|w| {
+            w.interrupt_running(
+                "interrupted: the process ended during the run (killed or crashed); the next run goes on from where it stopped",
+            )
+        })?;
+        if !ids.is_empty() {
+            tracing::warn!(runs = ?ids, "runs left running by a process that ended are marked interrupted");
+        }
+        Ok(())
     }
 
     /// The schema version of the file.

@@ -7,7 +7,7 @@ use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::records::{Activity, Intent, Link, Pending, Run};
+use super::records::{Activity, Intent, Link, Pending, Run, RunStatus};
 
 /// Links: "kind \x1f pair \x1f key" → [`Link`].
 pub(super) const LINKS: TableDefinition<&str, &str> = TableDefinition::new("links");
@@ -245,6 +245,40 @@ impl Write<'_> {
             .open_table(RUNS)?
             .insert(run.id, to_json(run)?.as_str())?;
         Ok(())
+    }
+
+    /// Marks runs still "running" as interrupted, with `reason`, ended at their last recorded
+    /// record (or their start). Only for when no process runs them: see
+    /// [`State::open`](super::State::open). Returns their ids.
+    pub fn interrupt_running(&self, reason: &str) -> Result<Vec<u64>> {
+        let mut runs = self.txn.open_table(RUNS)?;
+        let mut abandoned = Vec::new();
+        for entry in runs.iter()? {
+            let (_, value) = entry?;
+            // Most runs ended: the text tells without reading the record.
+            if value.value().contains("\"status\":\"running\"") {
+                let run: Run = from_json(value.value())?;
+                if run.status == RunStatus::Running {
+                    abandoned.push(run);
+                }
+            }
+        }
+        let activity = self.txn.open_table(ACTIVITY)?;
+        let mut ids = Vec::with_capacity(abandoned.len());
+        for mut run in abandoned {
+            let last = activity
+                .range((run.id, 0)..=(run.id, u32::MAX))?
+                .next_back()
+                .transpose()?
+                .map(|(_, value)| from_json::<Activity>(value.value()))
+                .transpose()?;
+            run.status = RunStatus::Interrupted;
+            run.finished_at = Some(last.map_or(run.started_at, |a| a.at));
+            run.error = Some(reason.to_string());
+            runs.insert(run.id, to_json(&run)?.as_str())?;
+            ids.push(run.id);
+        }
+        Ok(ids)
     }
 
     /// The id the next run gets.

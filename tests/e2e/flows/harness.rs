@@ -41,6 +41,29 @@ secrets = { public_key = "${POS_KEY}", secret = "${POS_SECRET}" }
 rate_limits = RATE_LIMITS
 "#;
 
+/// All four flows with their default settings (orders: paid orders).
+pub const EVERY_FLOW: &str = r#"
+[flows.categories]
+kind = "categories"
+source = "shop"
+target = "pos"
+
+[flows.products]
+kind = "products"
+source = "shop"
+target = "pos"
+
+[flows.orders]
+kind = "orders"
+source = "shop"
+target = "pos"
+
+[flows.stock]
+kind = "stock"
+source = "pos"
+target = "shop"
+"#;
+
 /// How a test wants its pair of systems.
 pub struct Setup {
     /// The webshop's version.

@@ -11,7 +11,7 @@ use tillbridge_sim::ccv::RateLimits;
 use tillbridge_sim::common::Fault;
 use tillbridge_sim::dataset::Dataset;
 
-use super::harness::{Pair, Setup, finished, keys, values};
+use super::harness::{EVERY_FLOW, Pair, Setup, finished, keys, values};
 
 /// CCV's limits, with the window shortened so that tests run in seconds; tillbridge paces to the
 /// same limits (the harness configures the connection's `rate_limits` from these).
@@ -99,29 +99,6 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
     assert_eq!(booked.len(), 300, "every order is in the point of sale");
     assert!(booked.values().all(|n| *n == 1), "each exactly once");
 }
-
-/// All four flows with their default settings.
-const EVERY_FLOW: &str = r#"
-[flows.categories]
-kind = "categories"
-source = "shop"
-target = "pos"
-
-[flows.products]
-kind = "products"
-source = "shop"
-target = "pos"
-
-[flows.orders]
-kind = "orders"
-source = "shop"
-target = "pos"
-
-[flows.stock]
-kind = "stock"
-source = "pos"
-target = "shop"
-"#;
 
 #[tokio::test]
 async fn with_ten_percent_failures_on_both_sides_every_record_still_arrives_once() {
