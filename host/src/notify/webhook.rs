@@ -39,10 +39,16 @@ impl Webhook {
     /// Posts `message`, again after a passing failure (no answer, 429, 5xx), `pause` doubling
     /// between attempts.
     pub async fn send(&self, message: &Message, pause: Duration) -> Result<()> {
+        let body = serde_json::to_vec(message).context("cannot write the message as JSON")?;
         let mut wait = pause;
         let mut attempt = 1;
         loop {
-            let error = match self.client.post(&self.url).json(message).send().await {
+            let request = self
+                .client
+                .post(&self.url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+            let error = match request.send().await {
                 Ok(answer) if answer.status().is_success() => return Ok(()),
                 Ok(answer) => {
                     let status = answer.status();
