@@ -261,6 +261,8 @@ fn replace_word(text: &str, word: &str, with: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     fn notice(key: &str) -> Notice {
@@ -316,5 +318,54 @@ mod tests {
             replace_word("Ada Jansen (Adam's) ordered", "Ada", "[redacted]"),
             "[redacted] Jansen (Adam's) ordered"
         );
+    }
+
+    #[test]
+    fn no_secret_and_with_redaction_no_personal_data_is_left_in_a_text() {
+        let text = r#"
+[host]
+redact_personal_data = true
+
+[plugins.shopware]
+file = "builtin:shopware"
+
+[connections.shop]
+plugin = "shopware"
+url = "http://127.0.0.1:8801"
+secrets = { client_id = "${ID}", client_secret = "${SECRET}" }
+
+[notify]
+webhook = "${HOOK}"
+"#;
+        let vars = |name: &str| {
+            match name {
+                "ID" => Some("SWIACLIENTID"),
+                "SECRET" => Some("very-secret-value"),
+                "HOOK" => Some("https://hooks.example.com/T0/secret-path"),
+                _ => None,
+            }
+            .map(String::from)
+        };
+        let config = Config::parse(Path::new("flows.toml"), text, &vars, &["shopware"]).unwrap();
+        let record = serde_json::json!({
+            "customer": { "email": "ada@example.nl", "person": { "first_name": "Ada", "last_name": "Jansen" } },
+            "billing_address": { "street": "Kerkstraat", "house_number": "12" }
+        });
+        let said = Privacy::new(&config).text(
+            "refused very-secret-value of SWIACLIENTID (told https://hooks.example.com/T0/secret-path): Ada Jansen <ada@example.nl>, Kerkstraat 12",
+            Some(&record),
+        );
+        for leak in [
+            "very-secret-value",
+            "SWIACLIENTID",
+            "secret-path",
+            "Ada",
+            "Jansen",
+            "ada@example.nl",
+            "Kerkstraat",
+        ] {
+            assert!(!said.contains(leak), "{leak} in {said}");
+        }
+        assert!(said.starts_with("refused [secret] of [secret]"), "{said}");
     }
 }
