@@ -8,8 +8,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::progress::Progress;
 use super::{ConfigArg, Incomplete, open};
-use crate::dashboard;
 use crate::config::Config;
+use crate::dashboard;
 use crate::flows::{self, Events, Options, RunReport, summary};
 use crate::notify::{Notifier, Watch};
 use crate::scheduler::FlowLocks;

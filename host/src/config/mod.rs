@@ -21,11 +21,11 @@ use serde::Deserialize;
 pub use dashboard::{DEFAULT_LISTEN, DashboardConfig};
 pub use diagnostics::{ConfigError, Problem};
 pub use env::{ProcessEnv, Vars};
-pub use notify::{EmailConfig, NotifyConfig, Security};
 pub use flows::{
     CategoriesSettings, FieldPolicy, FlowKind, FlowSettings, OrdersSettings, ProductsSettings,
     Schedule, StockCalculation, StockSettings,
 };
+pub use notify::{EmailConfig, NotifyConfig, Security};
 
 /// A whole configuration file, resolved and checked.
 #[derive(Debug, Clone)]

@@ -131,7 +131,8 @@ impl Written {
     /// The secrets of `[notify]` in the parsed (unresolved) document.
     pub(super) fn of(document: &toml::Value) -> Written {
         let notify = document.get("notify");
-        let text = |value: Option<&toml::Value>| value.and_then(toml::Value::as_str).map(String::from);
+        let text =
+            |value: Option<&toml::Value>| value.and_then(toml::Value::as_str).map(String::from);
         Written {
             webhook: text(notify.and_then(|n| n.get("webhook"))),
             password: text(
@@ -172,7 +173,11 @@ impl NotifyConfig {
             path
         };
         if let Some(webhook) = &self.webhook {
-            if written.webhook.as_deref().is_some_and(|raw| !raw.contains("${")) {
+            if written
+                .webhook
+                .as_deref()
+                .is_some_and(|raw| !raw.contains("${"))
+            {
                 problems.push(
                     Problem::at(&at(&["webhook"]), "the webhook URL is written in the file; whoever has it can post to your channel, so it belongs in the environment")
                         .hint("write webhook = \"${TILLBRIDGE_WEBHOOK_URL}\" and export TILLBRIDGE_WEBHOOK_URL=https://hooks.slack.com/services/…"),
@@ -226,7 +231,11 @@ impl EmailConfig {
                     .hint("write the host name of your mail provider's SMTP server, e.g. \"smtp.example.com\""),
             );
         }
-        if written.password.as_deref().is_some_and(|raw| !raw.contains("${")) {
+        if written
+            .password
+            .as_deref()
+            .is_some_and(|raw| !raw.contains("${"))
+        {
             problems.push(
                 Problem::at(&at(&["email", "password"]), "the SMTP password is written in the file; it is a secret and belongs in the environment")
                     .hint("write password = \"${TILLBRIDGE_SMTP_PASSWORD}\" and export TILLBRIDGE_SMTP_PASSWORD=…"),
@@ -253,8 +262,11 @@ impl EmailConfig {
         }
         if let Err(e) = self.from.parse::<Mailbox>() {
             problems.push(
-                Problem::at(&at(&["email", "from"]), format!("{:?} is not an e-mail address: {e}", self.from))
-                    .hint("write e.g. \"tillbridge <tillbridge@example.com>\""),
+                Problem::at(
+                    &at(&["email", "from"]),
+                    format!("{:?} is not an e-mail address: {e}", self.from),
+                )
+                .hint("write e.g. \"tillbridge <tillbridge@example.com>\""),
             );
         }
         if self.to.is_empty() {
@@ -266,8 +278,11 @@ impl EmailConfig {
         for (i, to) in self.to.iter().enumerate() {
             if let Err(e) = to.parse::<Mailbox>() {
                 problems.push(
-                    Problem::at(&at(&["email", "to", &i.to_string()]), format!("{to:?} is not an e-mail address: {e}"))
-                        .hint("write e.g. \"you@example.com\""),
+                    Problem::at(
+                        &at(&["email", "to", &i.to_string()]),
+                        format!("{to:?} is not an e-mail address: {e}"),
+                    )
+                    .hint("write e.g. \"you@example.com\""),
                 );
             }
         }

@@ -320,17 +320,24 @@ fn notify_reads_its_channels_and_times() {
         notify.webhook.as_deref(),
         Some("https://hooks.slack.com/services/T0/B0/x")
     );
-    assert_eq!(notify.parked_after(), std::time::Duration::from_secs(90 * 60));
+    assert_eq!(
+        notify.parked_after(),
+        std::time::Duration::from_secs(90 * 60)
+    );
     let email = notify.email.as_ref().unwrap();
     assert_eq!((email.security, email.port()), (Security::Starttls, 587));
     assert_eq!(email.password.as_deref(), Some("s3cret"));
-    assert!(!parse(GOOD).unwrap().notify.enabled(), "off without [notify]");
+    assert!(
+        !parse(GOOD).unwrap().notify.enabled(),
+        "off without [notify]"
+    );
 }
 
 #[test]
 fn notify_mistakes_are_named_with_the_fix() {
     // A secret written in the file.
-    let text = format!("{GOOD}\n[notify]\nwebhook = \"https://hooks.slack.com/services/T0/B0/x\"\n");
+    let text =
+        format!("{GOOD}\n[notify]\nwebhook = \"https://hooks.slack.com/services/T0/B0/x\"\n");
     let p = problem(&text);
     assert_eq!(p.key(), "notify.webhook");
     assert_eq!(p.position.unwrap().0, line_of(&text, "webhook ="));
@@ -350,10 +357,16 @@ fn notify_mistakes_are_named_with_the_fix() {
     let text = format!("{GOOD}\n{email}");
     let err = parse(&text).expect_err("refused");
     let keys: Vec<String> = err.problems.iter().map(Problem::key).collect();
-    assert_eq!(keys, ["notify.email.security", "notify.email.to.0"], "{err}");
+    assert_eq!(
+        keys,
+        ["notify.email.security", "notify.email.to.0"],
+        "{err}"
+    );
     assert!(err.problems[0].hint.as_ref().unwrap().contains("starttls"));
 
-    let text = format!("{GOOD}\n[notify.email]\nhost = \"smtp.example.com\"\npassword = \"hunter2\"\nuser = \"u\"\nfrom = \"tb@example.com\"\nto = [\"a@example.com\"]\n");
+    let text = format!(
+        "{GOOD}\n[notify.email]\nhost = \"smtp.example.com\"\npassword = \"hunter2\"\nuser = \"u\"\nfrom = \"tb@example.com\"\nto = [\"a@example.com\"]\n"
+    );
     let p = problem(&text);
     assert_eq!(p.key(), "notify.email.password");
     assert_eq!(p.position.unwrap().0, line_of(&text, "hunter2"));

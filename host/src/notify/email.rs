@@ -34,7 +34,9 @@ impl Email {
         let builder = match config.security {
             Security::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host),
             Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host),
-            Security::Plain => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)),
+            Security::Plain => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
+                host,
+            )),
         }
         .with_context(|| format!("cannot prepare the SMTP connection to {host}"))?;
         let mut builder = builder.port(config.port()).timeout(Some(TIMEOUT));

@@ -38,7 +38,15 @@ fn mentions(error: &str, words: &[&str]) -> bool {
 fn common(error: &str, system: &str, config: &Config) -> Option<String> {
     if mentions(
         error,
-        &["authentication", "unauthorized", "unauthorised", "credentials", "forbidden", " 401", " 403"],
+        &[
+            "authentication",
+            "unauthorized",
+            "unauthorised",
+            "credentials",
+            "forbidden",
+            " 401",
+            " 403",
+        ],
     ) {
         let plugin = config
             .connections
@@ -60,19 +68,36 @@ fn common(error: &str, system: &str, config: &Config) -> Option<String> {
     }
     if mentions(error, &["not among the allowed hosts"]) {
         return Some(
-            "add the host to `allowed_hosts` in flows.toml if the request should be allowed"
-                .into(),
+            "add the host to `allowed_hosts` in flows.toml if the request should be allowed".into(),
         );
     }
     if mentions(
         error,
-        &["was stopped", "crashed", "memory limit", "cpu_budget_ms", "call_timeout_secs"],
+        &[
+            "was stopped",
+            "crashed",
+            "memory limit",
+            "cpu_budget_ms",
+            "call_timeout_secs",
+        ],
     ) {
         return Some("a plugin was stopped: see the log; raise its limits under [plugins] in flows.toml if the work is real, or tell the plugin's author".into());
     }
     if mentions(
         error,
-        &["transient:", "rate limited", "timed out", "timeout", "connection refused", "unreachable", "error sending request", "cannot reach", "503", "502", "500"],
+        &[
+            "transient:",
+            "rate limited",
+            "timed out",
+            "timeout",
+            "connection refused",
+            "unreachable",
+            "error sending request",
+            "cannot reach",
+            "503",
+            "502",
+            "500",
+        ],
     ) {
         return Some(format!(
             "{system} did not answer or was busy: check that it is up and reachable; the next run tries again by itself"
@@ -112,7 +137,13 @@ pub struct Place<'a> {
 }
 
 /// What to do about a record that failed with `error`.
-pub fn for_record(error: &str, system: &str, at: &Place<'_>, waits: Waits, config: &Config) -> String {
+pub fn for_record(
+    error: &str,
+    system: &str,
+    at: &Place<'_>,
+    waits: Waits,
+    config: &Config,
+) -> String {
     let Place {
         flow: flow_name,
         source,
@@ -120,7 +151,9 @@ pub fn for_record(error: &str, system: &str, at: &Place<'_>, waits: Waits, confi
         key,
     } = *at;
     if waits == Waits::NextRun {
-        return format!("nothing yet: it is checked and sent again by the next run; if this goes on, check that {system} is up and reachable");
+        return format!(
+            "nothing yet: it is checked and sent again by the next run; if this goes on, check that {system} is up and reachable"
+        );
     }
     let cause = common(error, system, config).unwrap_or_else(|| {
         if let Some(field) = invalid_field(error) {
@@ -168,7 +201,7 @@ mod tests {
 
     #[test]
     fn a_connection_is_found_as_a_word_only() {
-        assert_eq!(word_at("cannot read orders from shop: x", "shop"), Some(25));
+        assert_eq!(word_at("cannot read orders from shop: x", "shop"), Some(24));
         assert_eq!(word_at("the webshop answered", "shop"), None);
         assert_eq!(word_at("pos-archive and pos", "pos"), Some(16));
     }

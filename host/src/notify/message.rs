@@ -106,7 +106,11 @@ impl Message {
         let mut text = String::new();
         let subject = match notices.as_slice() {
             [one] => {
-                let mark = if status == Status::Problem { "⚠" } else { "✓" };
+                let mark = if status == Status::Problem {
+                    "⚠"
+                } else {
+                    "✓"
+                };
                 text.push_str(&format!("{mark} tillbridge: {}\n", one.headline()));
                 let label = if status == Status::Problem {
                     "Error"
@@ -250,7 +254,8 @@ fn replace_word(text: &str, word: &str, with: &str) -> String {
     let mut rest = text;
     while let Some(at) = rest.find(word) {
         let end = at + word.len();
-        let alone = !is_word(rest[..at].chars().next_back()) && !is_word(rest[end..].chars().next());
+        let alone =
+            !is_word(rest[..at].chars().next_back()) && !is_word(rest[end..].chars().next());
         out.push_str(&rest[..at]);
         out.push_str(if alone { with } else { word });
         rest = &rest[end..];
@@ -286,7 +291,11 @@ mod tests {
     #[test]
     fn one_notice_says_flow_record_system_error_and_fix() {
         let message = Message::new(Status::Problem, vec![notice("10006")], Some("http://x/"));
-        assert!(message.text.contains("orders: order 10006 (shop → pos) failed"));
+        assert!(
+            message
+                .text
+                .contains("orders: order 10006 (shop → pos) failed")
+        );
         assert!(message.text.contains("Error: refused by pos"));
         assert!(message.text.contains("System: pos"));
         assert!(message.text.contains("What to do: correct street"));
@@ -295,7 +304,9 @@ mod tests {
 
     #[test]
     fn a_digest_lists_a_bounded_number_and_counts_the_rest() {
-        let notices: Vec<Notice> = (0..30).map(|i| notice(&format!("{}", 10_000 + i))).collect();
+        let notices: Vec<Notice> = (0..30)
+            .map(|i| notice(&format!("{}", 10_000 + i)))
+            .collect();
         let message = Message::new(Status::Problem, notices, None);
         assert!(message.subject.contains("30 problems in orders"));
         assert_eq!(message.text.matches("• ").count(), LISTED);

@@ -157,7 +157,10 @@ impl Notifier {
     /// minute, whatever the channels do).
     pub async fn finish(self) {
         self.stop.cancel();
-        if tokio::time::timeout(FINISH_WITHIN, self.task).await.is_err() {
+        if tokio::time::timeout(FINISH_WITHIN, self.task)
+            .await
+            .is_err()
+        {
             tracing::error!(
                 "notifications: the channels did not finish within {} s; stopped",
                 FINISH_WITHIN.as_secs()

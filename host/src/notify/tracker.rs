@@ -70,7 +70,11 @@ pub struct Outgoing {
 impl Outgoing {
     /// The problems' message, if any.
     pub fn problems(&self, dashboard: Option<&str>) -> Option<Message> {
-        let notices: Vec<Notice> = self.problems.iter().map(|(_, q)| q.notice.clone()).collect();
+        let notices: Vec<Notice> = self
+            .problems
+            .iter()
+            .map(|(_, q)| q.notice.clone())
+            .collect();
         (!notices.is_empty()).then(|| Message::new(Status::Problem, notices, dashboard))
     }
 
@@ -348,7 +352,9 @@ impl Tracker {
             }
             let overdue = now.signed_duration_since(p.since) >= self.parked_after;
             let notice = match p.state {
-                PendingState::Parked if overdue => self.parked_notice(&p, &flow.source, &flow.target),
+                PendingState::Parked if overdue => {
+                    self.parked_notice(&p, &flow.source, &flow.target)
+                }
                 PendingState::Failed => self.waiting_notice(&p, &flow.source, &flow.target),
                 _ => continue,
             };

@@ -122,8 +122,14 @@ async fn a_failed_run_is_told_once_on_each_channel_with_what_to_do_and_its_end_o
     let messages = hook.wait_for(1, ARRIVES).await;
     assert_eq!(messages.len(), 1, "one message: {messages:#?}");
     let message = &messages[0];
-    assert!(text(message).contains("orders (shop → pos) the run failed"), "{message}");
-    assert!(text(message).contains("check the API key of shop"), "{message}");
+    assert!(
+        text(message).contains("orders (shop → pos) the run failed"),
+        "{message}"
+    );
+    assert!(
+        text(message).contains("check the API key of shop"),
+        "{message}"
+    );
     let notice = &message["notices"][0];
     assert_eq!(notice["flow"], "orders");
     assert_eq!(notice["system"], "shop");
@@ -131,8 +137,16 @@ async fn a_failed_run_is_told_once_on_each_channel_with_what_to_do_and_its_end_o
     assert!(!notice["error"].as_str().unwrap().is_empty());
     let mails = mail.wait_for(1, ARRIVES).await;
     assert_eq!(mails.len(), 1, "one e-mail: {mails:#?}");
-    assert!(mails[0].contains("To: merchant@example.com"), "{}", mails[0]);
-    assert!(mails[0].contains("check the API key of shop"), "{}", mails[0]);
+    assert!(
+        mails[0].contains("To: merchant@example.com"),
+        "{}",
+        mails[0]
+    );
+    assert!(
+        mails[0].contains("check the API key of shop"),
+        "{}",
+        mails[0]
+    );
 
     // The same failure again, with a notifier started anew (as the next `once` starts one).
     assert_eq!(once(&pair, "orders").await.run.status, RunStatus::Failed);
@@ -254,12 +268,20 @@ async fn with_redaction_no_personal_data_and_never_a_secret_reaches_a_message() 
         .add(Fault::status("/api/rest/v1/users*", 503).method("POST"));
     let report = once(&pair, "orders").await;
     let customers = keys(&report, "customer", Outcome::Failed);
-    assert!(!customers.is_empty(), "customers failed: {:?}", report.entries);
+    assert!(
+        !customers.is_empty(),
+        "customers failed: {:?}",
+        report.entries
+    );
 
     let messages = hook.wait_for(1, ARRIVES).await;
     assert_eq!(messages.len(), 1);
     let mails = mail.wait_for(1, ARRIVES).await;
-    let everything = format!("{}\n{}", serde_json::to_string(&messages).unwrap(), mails.join("\n"));
+    let everything = format!(
+        "{}\n{}",
+        serde_json::to_string(&messages).unwrap(),
+        mails.join("\n")
+    );
     assert!(everything.contains("customer"), "{everything}");
     for customer in Dataset::demo().customers {
         for personal in [&customer.email, &customer.last_name] {
@@ -297,9 +319,11 @@ async fn tillbridge_once_goes_on_past_a_dead_webhook_then_tells_once_across_rest
     let (hook, mail) = (Hook::start().await, Mailbox::start().await);
     let pair = notified(&hook, &mail, "2h", "30s").await;
     let config = pair.child_config("once.redb");
-    pair.pos
-        .faults()
-        .add(Fault::status("/api/rest/v1/orders*", 503).method("POST").times(1));
+    pair.pos.faults().add(
+        Fault::status("/api/rest/v1/orders*", 503)
+            .method("POST")
+            .times(1),
+    );
 
     let dead = dead_url();
     let output = tillbridge_once(&pair, &config, &dead);
@@ -310,9 +334,19 @@ async fn tillbridge_once_goes_on_past_a_dead_webhook_then_tells_once_across_rest
         stderr.contains("notification not sent by webhook"),
         "the dead channel is logged: {stderr}"
     );
-    assert!(!stderr.contains(&dead), "the webhook URL is a secret: {stderr}");
-    assert!(!pair.pos_orders().is_empty(), "the run went on and sent the others");
-    assert_eq!(mail.wait_for(1, ARRIVES).await.len(), 1, "e-mail still told it");
+    assert!(
+        !stderr.contains(&dead),
+        "the webhook URL is a secret: {stderr}"
+    );
+    assert!(
+        !pair.pos_orders().is_empty(),
+        "the run went on and sent the others"
+    );
+    assert_eq!(
+        mail.wait_for(1, ARRIVES).await.len(),
+        1,
+        "e-mail still told it"
+    );
 
     // Started again with a live webhook: the failure was told (by e-mail), so it is not told
     // again; the order goes through, and that is told once, however often it is started.

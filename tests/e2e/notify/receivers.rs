@@ -38,9 +38,11 @@ impl Hook {
         let app = axum::Router::new()
             .route(
                 "/hook",
-                post(|State(got): State<Got<Value>>, Json(body): Json<Value>| async move {
-                    got.lock().unwrap().push(body);
-                }),
+                post(
+                    |State(got): State<Got<Value>>, Json(body): Json<Value>| async move {
+                        got.lock().unwrap().push(body);
+                    },
+                ),
             )
             .with_state(got.clone());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
