@@ -8,9 +8,11 @@
 //!    against the minimum those limits allow (over ten minutes: two writes per order at CCV's
 //!    100 writes per minute per operation).
 //! 3. `stock`: the same for the stock of 10,000 products (about 14,000 stock levels).
+//! 4. `memory`: the point of sale's requests per order with its internal note and without; then
+//!    a run whose state file was lost (every order already booked), and the steady state after.
 //!
-//! Run: `cargo bench -p tillbridge --bench flows` (part 1), `… -- orders`, `… -- stock`, or
-//! `… -- --full` for all three.
+//! Run: `cargo bench -p tillbridge --bench flows` (part 1), `… -- orders`, `… -- stock`,
+//! `… -- memory`, or `… -- --full` for all four.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,21 +22,26 @@ use tillbridge::config::Config;
 use tillbridge::flows::{self, Options};
 use tillbridge::integration::Integration;
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::customers::CustomerWrite;
-use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderSubmission;
+use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::{
+    OrderLookup, OrderSubmission,
+};
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_source::OrderQuery;
 use tillbridge::runtime::bindings::tillbridge::plugin::types::Order;
 use tillbridge::runtime::{Kv, Session};
-use tillbridge::state::State;
+use tillbridge::state::{Outcome, State};
 use tillbridge_sim::ccv::{self, CcvOptions, CcvSim};
 use tillbridge_sim::common::JournalEntry;
 use tillbridge_sim::dataset::{self, Dataset};
 use tillbridge_sim::shopware::{self, ShopwareOptions, ShopwareSim};
 
+/// The configuration: `pos_settings` for the point of sale's connection, `settings` for the
+/// orders flow.
 fn config(
     dir: &Path,
     shop: &ShopwareSim,
     pos: &CcvSim,
     limits: &ccv::RateLimits,
+    pos_settings: &str,
     settings: &str,
 ) -> Integration {
     let text = format!(
@@ -53,6 +60,7 @@ secrets = {{ client_id = "{id}", client_secret = "{secret}" }}
 plugin = "ccv-salespos"
 url = "{pos}"
 secrets = {{ public_key = "{key}", secret = "{pos_secret}" }}
+settings = {{ {pos_settings} }}
 rate_limits = {{ reads_per_window = {reads}, writes_per_window = {writes}, total_per_window = {total}, window_secs = {window} }}
 [flows.orders]
 kind = "orders"
@@ -136,6 +144,7 @@ async fn requests_per_order() {
         &shop,
         &pos,
         &limits,
+        "",
         "payment_states = [\"paid\"], batch_size = 1000",
     );
     let state = State::open(&dir.path().join("state.redb")).unwrap();
@@ -208,12 +217,11 @@ async fn requests_per_order() {
 /// The orders algorithm with one call per check: exists? customer? write customer; each product;
 /// create. True when the order was sent.
 async fn naive_send(target: &mut Session, order: Order) -> bool {
-    if !target
-        .find_orders(std::slice::from_ref(&order.number))
-        .await
-        .unwrap()
-        .is_empty()
-    {
+    let lookup = OrderLookup {
+        number: order.number.clone(),
+        placed_at: order.ordered_at.clone(),
+    };
+    if !target.find_orders(&[lookup]).await.unwrap().is_empty() {
         return false;
     }
     let found = target
@@ -306,7 +314,7 @@ async fn timed_run(
 ) {
     let (shop, pos) = start_sims(data, limits).await;
     let dir = tempfile::tempdir().unwrap();
-    let integration = config(dir.path(), &shop, &pos, &limits, settings);
+    let integration = config(dir.path(), &shop, &pos, &limits, "", settings);
     let state = State::open(&dir.path().join("state.redb")).unwrap();
     if flow == "orders" {
         place_paid_orders(&shop, data, 1_000, 0);
@@ -334,6 +342,63 @@ async fn timed_run(
     pos.stop().await;
 }
 
+/// The orders flow's requests to the point of sale with the internal note and without it; then,
+/// with the note, a run over the same orders with a new state file (every order already booked),
+/// and the steady state after it.
+async fn lost_memory() {
+    let data = Dataset::generated(30, 0, 1.0, 11);
+    let limits = ccv::RateLimits {
+        window: Duration::from_millis(100),
+        ..ccv::RateLimits::default()
+    };
+    let settings = "payment_states = [\"paid\"], batch_size = 10000";
+    for note in [true, false] {
+        let (shop, pos) = start_sims(&data, limits).await;
+        let dir = tempfile::tempdir().unwrap();
+        let pos_settings = format!("order_note = {note}");
+        let integration = config(dir.path(), &shop, &pos, &limits, &pos_settings, settings);
+        let state = |name: &str| State::open(&dir.path().join(name)).unwrap();
+        place_paid_orders(&shop, &data, 500, 0);
+        let with = if note { "with" } else { "without" };
+        let first = format!("500 new orders, {with} the note");
+        measure(&first, &integration, &state("state.redb"), &pos).await;
+        if note {
+            let lost = "the same orders, state file lost";
+            measure(lost, &integration, &state("lost.redb"), &pos).await;
+            place_paid_orders(&shop, &data, 20, 500);
+            let steady = "20 new orders after that";
+            measure(steady, &integration, &state("lost.redb"), &pos).await;
+        }
+        shop.stop().await;
+        pos.stop().await;
+    }
+}
+
+/// Runs the orders flow once and prints the point of sale's requests.
+async fn measure(what: &str, integration: &Integration, state: &State, pos: &CcvSim) {
+    let before = pos.journal().len();
+    let started = Instant::now();
+    let report = flows::run_flow(integration, state, "orders", &Options::default())
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    let ops = operations(&pos.journal().entries()[before..]);
+    let total: usize = ops.values().sum();
+    let booked = report
+        .entries
+        .iter()
+        .filter(|e| e.kind == "order" && e.outcome == Outcome::Created)
+        .count();
+    let list: Vec<String> = ops.iter().map(|(op, n)| format!("{op} ×{n}")).collect();
+    println!(
+        "{what}: {}; {total} CCV requests ({:.2} per booked order) in {:.2} s: {}",
+        flows::summary(&report.run.counts),
+        total as f64 / booked.max(1) as f64,
+        took.as_secs_f64(),
+        list.join(", ")
+    );
+}
+
 /// 1,000 orders of known products, by customers the point of sale does not know yet.
 async fn thousand_orders() {
     let data = Dataset::generated(200, 0, 1.0, 5);
@@ -350,13 +415,18 @@ async fn ten_thousand_stock_levels() {
 }
 
 fn main() {
-    // Which parts: `requests` (the default), `orders`, `stock`; `--full` for all three.
+    // Which parts: `requests` (the default), `orders`, `stock`, `memory`; `--full` for all four.
     let mut parts: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
     if std::env::args().any(|a| a == "--full") {
-        parts = vec!["requests".into(), "orders".into(), "stock".into()];
+        parts = vec![
+            "requests".into(),
+            "orders".into(),
+            "stock".into(),
+            "memory".into(),
+        ];
     } else if parts.is_empty() {
         parts = vec!["requests".into()];
     }
@@ -370,7 +440,8 @@ fn main() {
                 "requests" => requests_per_order().await,
                 "orders" => thousand_orders().await,
                 "stock" => ten_thousand_stock_levels().await,
-                other => eprintln!("no part {other:?}: requests, orders or stock"),
+                "memory" => lost_memory().await,
+                other => eprintln!("no part {other:?}: requests, orders, stock or memory"),
             }
         }
     });

@@ -138,6 +138,14 @@ pub struct Dataset {
     pub orders: Vec<Order>,
     /// The webshop's sales channel.
     pub sales_channel: String,
+    /// Whether the POS keeps its prices including VAT (CCV's shop setting `prices_include_vat`);
+    /// when not, the POS's product prices are the net of `gross_price`.
+    #[serde(default = "yes")]
+    pub pos_prices_include_vat: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The Shopware integration access key id of the demo seed (fixed, written in the README).
@@ -520,6 +528,7 @@ impl Dataset {
             payment_methods: payment_methods(),
             orders,
             sales_channel: "Tillbridge Storefront".into(),
+            pos_prices_include_vat: true,
         }
     }
 
@@ -669,6 +678,7 @@ impl Dataset {
             payment_methods: methods,
             orders,
             sales_channel: "Generated Storefront".into(),
+            pos_prices_include_vat: true,
         }
     }
 

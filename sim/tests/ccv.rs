@@ -4,11 +4,15 @@
 mod ccv {
     mod client;
 
+    mod addresses;
     mod catalogue;
     mod collections;
     mod limits;
+    mod ordernotes;
     mod orders;
+    mod properties;
     mod seed;
+    mod settings;
     mod signing;
     mod stock;
     mod users;

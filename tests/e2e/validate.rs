@@ -197,3 +197,104 @@ fn the_shipped_flows_toml_is_valid() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("4 flow(s)"));
 }
+
+/// A products flow from a webshop to the CCV point of sale, mapping `PROPERTIES`; the point of
+/// sale at `POS_URL`.
+const PROPERTY_MAPPING: &str = r#"
+[plugins.shopware]
+file = "builtin:shopware"
+
+[plugins.ccv-salespos]
+file = "builtin:ccv-salespos"
+
+[connections.shop]
+plugin = "shopware"
+url = "http://127.0.0.1:9"
+secrets = { client_id = "id", client_secret = "secret" }
+
+[connections.pos]
+plugin = "ccv-salespos"
+url = "POS_URL"
+secrets = { public_key = "PUBLIC", secret = "SECRET" }
+
+[flows.products]
+kind = "products"
+source = "shop"
+target = "pos"
+schedule = "*/15 * * * *"
+settings = { properties = PROPERTIES }
+"#;
+
+fn property_mapping(pos_url: &str, properties: &str) -> String {
+    PROPERTY_MAPPING
+        .replace("POS_URL", pos_url)
+        .replace("PUBLIC", tillbridge_sim::dataset::CCV_PUBLIC_KEY)
+        .replace("SECRET", tillbridge_sim::dataset::CCV_SECRET)
+        .replace("PROPERTIES", properties)
+}
+
+/// `validate` asks the point of sale which product properties it has (FLOWS.md §3.4: properties
+/// are mapped by the merchant onto CCV's product properties), names a mapped one it lacks at its
+/// line, and says so, without failing, when the point of sale cannot be reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_checks_mapped_properties_against_the_point_of_sale() {
+    let pos = tillbridge_sim::ccv::CcvSim::start(tillbridge_sim::ccv::CcvOptions {
+        seed: tillbridge_sim::ccv::Seed::Dataset(tillbridge_sim::dataset::Dataset::demo()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let run = |text: String| async move {
+        tokio::task::spawn_blocking(move || {
+            let dir = setup(&text);
+            let output = tillbridge(dir.path()).arg("validate").output().unwrap();
+            (
+                output.status.success(),
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+                text,
+            )
+        })
+        .await
+        .unwrap()
+    };
+
+    let (ok, stdout, stderr, _) = run(property_mapping(
+        pos.base_url(),
+        r#"{ "Material" = "Material", "Country of origin" = "Country of origin" }"#,
+    ))
+    .await;
+    assert!(ok, "{stdout}\n{stderr}");
+
+    let (ok, _, stderr, text) = run(property_mapping(
+        pos.base_url(),
+        r#"{ "Material" = "Materiaal" }"#,
+    ))
+    .await;
+    assert!(!ok, "a property the point of sale lacks is refused");
+    let at = format!(
+        "flows.toml:{}:",
+        line_of(&text, "\"Material\" = \"Materiaal\"")
+    );
+    assert!(
+        stderr.contains(&at)
+            && stderr.contains("flows.products.settings.properties.Material")
+            && stderr.contains("pos has no product property \"Materiaal\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("fix:") && stderr.contains("Country of origin"),
+        "names the properties it has: {stderr}"
+    );
+
+    let (ok, stdout, stderr, _) = run(property_mapping(
+        "http://127.0.0.1:9",
+        r#"{ "Material" = "Materiaal" }"#,
+    ))
+    .await;
+    assert!(ok, "an unreachable system fails nothing: {stderr}");
+    assert!(
+        stdout.contains("product properties of pos were not checked"),
+        "{stdout}"
+    );
+}

@@ -184,7 +184,7 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Validate(args) => validate::run(&args),
+            Command::Validate(args) => validate::run(&args).await,
             Command::Plugins(args) => plugins::run(&args),
             Command::Transform(args) => transform::run(&args).await,
             Command::Run(args) => flows::run(&args).await,

@@ -66,6 +66,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
             cursor: cursor.clone(),
             changed_since: None,
             skus: vec![],
+            properties: settings.properties.keys().cloned().collect(),
             limit: settings.batch_size.max(1),
         };
         let page = match retrying!(products.source.read_products(&query).await) {
@@ -377,11 +378,21 @@ impl ProductsFlow<'_> {
             (false, true) => "would be created".to_string(),
         };
         let variants = write.product.variants.len();
-        let message = if variants > 0 {
+        let mut message = if variants > 0 {
             format!("{verb} as product {id} with {variants} variants")
         } else {
             format!("{verb} as product {id}")
         };
+        let properties_written = !update || write.update_fields.iter().any(|f| f == "properties");
+        if properties_written && !write.product.properties.is_empty() {
+            let properties: Vec<String> = write
+                .product
+                .properties
+                .iter()
+                .map(|p| format!("{} = {}", p.group, p.value))
+                .collect();
+            message.push_str(&format!(", properties {}", properties.join(", ")));
+        }
         let now = Utc::now();
         let parent = Link {
             ids: [(flow.target.clone(), id.clone())]

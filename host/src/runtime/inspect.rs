@@ -45,6 +45,8 @@ pub enum Capability {
     ProductsSource,
     /// Writes products.
     ProductsSink,
+    /// Lists the product properties the system has.
+    ProductProperties,
     /// Reads stock levels.
     StockSource,
     /// Writes stock levels.
@@ -57,12 +59,13 @@ pub enum Capability {
 
 impl Capability {
     /// Every capability, in WIT order.
-    pub const ALL: [Capability; 9] = [
+    pub const ALL: [Capability; 10] = [
         Capability::OrdersSource,
         Capability::OrdersSink,
         Capability::Customers,
         Capability::ProductsSource,
         Capability::ProductsSink,
+        Capability::ProductProperties,
         Capability::StockSource,
         Capability::StockSink,
         Capability::CategoriesSource,
@@ -77,6 +80,7 @@ impl Capability {
             Capability::Customers => "customers",
             Capability::ProductsSource => "products-source",
             Capability::ProductsSink => "products-sink",
+            Capability::ProductProperties => "product-properties",
             Capability::StockSource => "stock-source",
             Capability::StockSink => "stock-sink",
             Capability::CategoriesSource => "categories-source",

@@ -100,6 +100,7 @@ struct Guests {
     customers: Option<guest::customers::Guest>,
     products_source: Option<guest::products_source::Guest>,
     products_sink: Option<guest::products_sink::Guest>,
+    product_properties: Option<guest::product_properties::Guest>,
     stock_source: Option<guest::stock_source::Guest>,
     stock_sink: Option<guest::stock_sink::Guest>,
     categories_source: Option<guest::categories_source::Guest>,
@@ -173,6 +174,7 @@ impl Session {
                     customers,
                     products_source,
                     products_sink,
+                    product_properties,
                     stock_source,
                     stock_sink,
                     categories_source,
@@ -320,7 +322,7 @@ impl Session {
     );
     fallible_call!(
         /// Finds orders the target already has.
-        fn find_orders(numbers: &[String]) -> Vec<guest::orders_sink::OrderRef> = orders_sink.call_find_orders
+        fn find_orders(orders: &[guest::orders_sink::OrderLookup]) -> Vec<guest::orders_sink::OrderRef> = orders_sink.call_find_orders
     );
     fallible_call!(
         /// Books orders.
@@ -345,6 +347,10 @@ impl Session {
     fallible_call!(
         /// Creates or updates products.
         fn write_products(products: &[guest::products_sink::ProductWrite]) -> Vec<types::RecordResult> = products_sink.call_write_products
+    );
+    fallible_call!(
+        /// The names of the product properties the system has.
+        fn list_properties() -> Vec<String> = product_properties.call_list_properties
     );
     fallible_call!(
         /// Reads a page of stock levels.

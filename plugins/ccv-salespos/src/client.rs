@@ -25,7 +25,7 @@ pub const PAGE_SIZE: usize = 250;
 /// fails as rate limited. The host paces every attempt, so each waits for a free slot.
 const WRITE_RETRIES: u32 = 2;
 
-/// Where the API lives and how to sign for it.
+/// Where the API lives, how to sign for it, and which of CCV's schemas to ask for.
 #[derive(Debug, Clone)]
 pub struct Client {
     /// "https://shop.example", without a path.
@@ -33,6 +33,8 @@ pub struct Client {
     /// The API's path, e.g. "/api/rest/v1".
     prefix: String,
     keys: Keys,
+    /// The `Accept` media type (see [`crate::settings::MediaType`]).
+    accept: &'static str,
 }
 
 impl Client {
@@ -65,7 +67,13 @@ impl Client {
             origin: format!("{scheme}://{authority}"),
             prefix,
             keys,
+            accept: crate::settings::MediaType::default().header(),
         })
+    }
+
+    /// The same client asking for the schemas of `accept` (`application/vnd.verto.…+json`).
+    pub fn accepting(self, accept: &'static str) -> Client {
+        Client { accept, ..self }
     }
 
     /// The key pair.
@@ -147,6 +155,7 @@ impl Client {
             let x_date = clock::now();
             let x_hash = self.keys.sign(verb, &uri, body, &x_date);
             let mut request = Request::new(method, &url)
+                .header("accept", self.accept)
                 .header("x-public", &self.keys.public)
                 .header("x-date", &x_date)
                 .header("x-hash", &x_hash)

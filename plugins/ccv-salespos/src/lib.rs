@@ -2,17 +2,21 @@
 //! what it does, what each operation costs in requests, and where CCV's documentation left a
 //! choice to make.
 
+mod bookings;
 mod catalogue;
 mod categories;
 mod client;
 mod customers;
 mod errors;
+mod marker;
 mod memory;
 mod order_body;
 mod orders;
+mod packages;
 mod personal;
 mod pricing;
 mod products;
+mod properties;
 mod results;
 mod schedule;
 mod settings;
@@ -30,8 +34,8 @@ tillbridge_sdk::connector_bindings!(paths: ["../../wit", "wit"], world: "tillbri
 
 use exports::tillbridge::plugin::connector::{ConnectorInfo, Guest};
 use exports::tillbridge::plugin::{
-    categories_sink, customers as customers_api, orders_sink, products_sink, products_source,
-    stock_source,
+    categories_sink, customers as customers_api, orders_sink, product_properties, products_sink,
+    products_source, stock_source,
 };
 use settings::Ccv;
 
@@ -48,13 +52,20 @@ impl Guest for Component {
     }
 
     fn check() -> Result<String, PluginError> {
-        shop::check(&Ccv::open()?)
+        let ccv = Ccv::open()?;
+        Ok(format!(
+            "{}; {}",
+            shop::check(&ccv)?,
+            packages::check(&ccv)?
+        ))
     }
 }
 
 impl orders_sink::Guest for Component {
-    fn find_orders(numbers: Vec<String>) -> Result<Vec<orders_sink::OrderRef>, PluginError> {
-        orders::find(&Ccv::open()?, numbers)
+    fn find_orders(
+        orders: Vec<orders_sink::OrderLookup>,
+    ) -> Result<Vec<orders_sink::OrderRef>, PluginError> {
+        orders::find(&Ccv::open()?, orders)
     }
 
     fn create_orders(
@@ -93,6 +104,18 @@ impl products_sink::Guest for Component {
         writes: Vec<products_sink::ProductWrite>,
     ) -> Result<Vec<RecordResult>, PluginError> {
         products::write(&Ccv::open()?, writes)
+    }
+}
+
+impl product_properties::Guest for Component {
+    fn list_properties() -> Result<Vec<String>, PluginError> {
+        let ccv = Ccv::open()?;
+        let mut properties = properties::Properties::default();
+        Ok(properties
+            .all(&ccv)?
+            .values()
+            .map(|p| p.name.clone())
+            .collect())
     }
 }
 

@@ -5,14 +5,16 @@
 //! |---|---|---|
 //! | `users/index` | `{"max_id": n}` once the e-mail index is built | `customers` |
 //! | `users/email/<e-mail>` | user id | `customers` |
-//! | `orders/booked/<number>` | order id | `orders` |
-//! | `orders/intent/<number>` | ms since 1970 when sent, `""` when settled | `orders` |
+//! | `orders/booked/<number>` | CCV order id of a marked order seen or booked | `bookings` |
+//! | `orders/scan` | `{"marker", "from", "to"}`: the reach of the passes over CCV's orders | `bookings` |
+//! | `orders/unanswered` | ms when the earliest unanswered booking was sent, `""` when none | `bookings` |
 //! | `products/intent/<sku>` | ms when a create was sent, `""` when settled | `products` |
 //! | `catalogue/pages` | pages the last full product scan took | `catalogue` |
 //! | `attributes` | `{"size": id}` | `variants` |
 //! | `attributes/<id>/values` | `{"m": id}` | `variants` |
 //! | `paymethods` | `{"2": "PayPal"}` | `orders` |
-//! | `webshop` | the webshop's currency and VAT setting | `shop` |
+//! | `webshop/settings` | the webshop, its currency and VAT setting | `shop` |
+//! | `packages` | the shop's packages `[{"id": n, "name": …}]` | `packages` |
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

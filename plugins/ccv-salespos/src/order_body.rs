@@ -1,15 +1,19 @@
-//! The body of `POST /orders` for an order submission, and the note that goes with it. Pure, so
-//! that a bad order fails before anything is sent.
+//! The body of `POST /orders` for an order submission, and the internal note that goes with it
+//! (`POST /orders/:id/ordernotes`). Pure, so that a bad order fails before anything is sent.
 //!
 //! - Product lines become rows with `product_id` (and `attribute_combination_id` for a variant),
 //!   with the webshop's price and VAT rate, so the POS books what the customer paid, not its own
 //!   price. A line discount becomes the row's per-unit `discount`.
 //! - Other lines (shipping surcharges, discounts, fees) become free rows: name, price, VAT rate
-//!   and the `package_id` setting, which CCV requires on rows without a product.
+//!   and the package (see [`crate::packages`]), which CCV requires on rows without a product.
 //! - Shipping goes to `total_shipping`; prices include VAT when the order's do.
 //! - The payment method: `POST /orders` takes no payment method (CCV's schema has no
-//!   `paymethod_id`), so it goes into the order's note (see [`note_text`]), with the shipping
-//!   method and the customer's comment.
+//!   `paymethod_id`), so it goes into the order's internal note (see [`note_text`]), with the
+//!   payment condition, the store, the shipping method and the customer's comment.
+//! - Prices: row prices and shipping go in the order's own VAT convention, said with
+//!   `order_row_taxes_included` and `shipping_taxes_included` ("Use this property to choose
+//!   between an inc. VAT order and an ex. VAT order", JDK `Orders/Post/Post.php`), whatever the
+//!   shop keeps its product prices in: exact, with no rounding through the other convention.
 
 use std::collections::HashMap;
 
@@ -19,7 +23,6 @@ use tillbridge_sdk::types::{OrderLine, PluginError, ProductRef};
 
 use crate::exports::tillbridge::plugin::orders_sink::OrderSubmission;
 use crate::personal::personalinfo;
-use crate::settings::Settings;
 use crate::wire::{number, parse_id};
 
 /// CCV's order statuses (1–14), as its documentation names them.
@@ -77,7 +80,7 @@ fn row(
     line: &OrderLine,
     index: usize,
     refs: &HashMap<&str, &ProductRef>,
-    package_id: u64,
+    package_id: &mut dyn FnMut() -> Result<u64, PluginError>,
 ) -> Result<Option<Value>, PluginError> {
     if line.quantity == 0 {
         return Ok(None);
@@ -118,7 +121,7 @@ fn row(
             }
         }
         None => {
-            row["package_id"] = json!(package_id);
+            row["package_id"] = json!(package_id()?);
             if let Some(sku) = &line.sku {
                 row["product_number"] = json!(sku);
             }
@@ -127,11 +130,12 @@ fn row(
     Ok(Some(row))
 }
 
-/// The body of `POST /orders` that books `submission` with `marker` in `reservationnumber`.
+/// The body of `POST /orders` that books `submission` with `marker` in `reservationnumber`;
+/// free rows get `package_id()` (asked only when there is one).
 pub fn order_body(
     submission: &OrderSubmission,
     marker: &str,
-    settings: &Settings,
+    package_id: &mut dyn FnMut() -> Result<u64, PluginError>,
 ) -> Result<Value, PluginError> {
     let order = &submission.order;
     let refs: HashMap<&str, &ProductRef> = submission
@@ -143,7 +147,7 @@ pub fn order_body(
         .lines
         .iter()
         .enumerate()
-        .filter_map(|(i, line)| row(line, i, &refs, settings.package_id).transpose())
+        .filter_map(|(i, line)| row(line, i, &refs, &mut *package_id).transpose())
         .collect::<Result<Vec<Value>, PluginError>>()?;
     if rows.is_empty() {
         return Err(PluginError::invalid_field(
@@ -172,8 +176,8 @@ pub fn order_body(
     Ok(body)
 }
 
-/// The note added to a booked order: what CCV's order has no field for. None when there is
-/// nothing to say.
+/// The internal note added to a booked order, for the staff: what CCV's order has no field for.
+/// None when there is nothing to say.
 pub fn note_text(submission: &OrderSubmission, paymethod_label: Option<&str>) -> Option<String> {
     let order = &submission.order;
     let mut lines = Vec::new();
@@ -216,10 +220,9 @@ pub fn note_text(submission: &OrderSubmission, paymethod_label: Option<&str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::Settings;
 
-    fn settings() -> Settings {
-        tillbridge_sdk::settings::parse(r#"{"url": "https://x"}"#).unwrap()
+    fn package() -> Result<u64, PluginError> {
+        Ok(10002)
     }
 
     fn line(kind: &str, sku: Option<&str>, quantity: u32, unit: &str, total: &str) -> OrderLine {
@@ -283,7 +286,7 @@ mod tests {
             line("product", Some("TEE-M-RED"), 1, "19.95", "19.95"),
             line("discount", None, 1, "-5", "-5"),
         ]);
-        let body = order_body(&s, "WEB-10042", &settings()).unwrap();
+        let body = order_body(&s, "WEB-10042", &mut package).unwrap();
         assert_eq!(body["reservationnumber"], "WEB-10042");
         assert_eq!(body["user_id"], 10007);
         assert_eq!(
@@ -299,7 +302,7 @@ mod tests {
         );
         assert!(rows[0].get("attribute_combination_id").is_none());
         assert_eq!(rows[1]["attribute_combination_id"], 20010);
-        assert_eq!(rows[2]["package_id"], 1);
+        assert_eq!(rows[2]["package_id"], 10002);
         assert_eq!(rows[2]["price"], json!(-5));
         assert!(
             body.get("paymethod_id").is_none(),
@@ -311,13 +314,13 @@ mod tests {
     #[test]
     fn an_article_missing_in_ccv_fails_the_order_by_name() {
         let s = submission(vec![line("product", Some("POSTER"), 1, "9", "9")]);
-        let PluginError::Invalid(problem) = order_body(&s, "m", &settings()).unwrap_err() else {
+        let PluginError::Invalid(problem) = order_body(&s, "m", &mut package).unwrap_err() else {
             panic!()
         };
         assert!(problem.message.contains("POSTER"));
         assert_eq!(problem.field.as_deref(), Some("/lines/0/sku"));
         let empty = submission(vec![line("product", Some("MUG"), 0, "9", "0")]);
-        assert!(order_body(&empty, "m", &settings()).is_err());
+        assert!(order_body(&empty, "m", &mut package).is_err());
     }
 
     #[test]

@@ -1,136 +1,90 @@
 //! Booking orders, and finding them again.
 //!
-//! The marker: every order the connector books carries `reservationnumber` = the
-//! `order_marker_prefix` setting + the source order number ("WEB-10042"). CCV offers no external
-//! reference field; `reservationnumber` is free text the POS shows with the order, it is in the
-//! documented input schema of `POST /orders`, and nothing in CCV acts on it (a reservation is
-//! status 14, not this field). The prefix keeps the marker apart from numbers the staff type.
+//! The marker: every order the connector books carries the source order number in
+//! `reservationnumber`, in the `order_marker` format ("WEB-10042"; see [`crate::marker`]). CCV
+//! offers no external reference field; `reservationnumber` is free text in the documented input
+//! schema of `POST /orders` ("The reservation number for an order. This may be visible on the
+//! invoice"), it comes back in `GET /orders`, and nothing in CCV acts on it (a reservation is
+//! status 14, not this field). Whether an order is booked is CCV's to say: see
+//! [`crate::bookings`].
 //!
-//! Finding: `GET /orders` cannot filter on the marker, so `find-orders` answers from what the
-//! connector remembers (kv), and asks CCV only when that is not enough:
-//! 1. `orders/booked/<number>`, written as soon as CCV answers a booking: no request;
-//! 2. `orders/intent/<number>`, written just before the booking is sent and settled once the
-//!    answer is known. One left unsettled means the answer never arrived (a crash, a timeout):
-//!    the orders created since then (less a margin for clock skew) are read — usually one page —
-//!    and matched on the marker;
-//! 3. a number with neither was never sent from this connection: not found, no request.
+//! The note: what CCV's order has no field for (the payment method — `POST /orders` takes no
+//! `paymethod_id` —, the payment condition, the store, the shipping method, the customer's
+//! comment) goes into an internal note, `POST /orders/:id/ordernotes`, which the staff see and the
+//! customer does not. (`PATCH /orders/:id {"note"}` is text appended to the e-mail CCV sends the
+//! customer when `mail` is set: not the place.) The `order_note` setting turns it off.
 
 use std::collections::HashMap;
 
 use serde_json::json;
 use tillbridge_sdk::types::{PluginError, RecordResult, WriteAction, Written};
-use tillbridge_sdk::{clock, kv};
 
-use crate::exports::tillbridge::plugin::orders_sink::{OrderRef, OrderSubmission};
-use crate::memory::{self, Intents};
+use crate::bookings;
+use crate::exports::tillbridge::plugin::orders_sink::{OrderLookup, OrderRef, OrderSubmission};
+use crate::memory;
 use crate::order_body::{note_text, order_body};
+use crate::packages;
 use crate::results::{Batch, written};
 use crate::settings::Ccv;
-use crate::time::iso_utc;
-use crate::wire::{Created, Order, Paymethod};
+use crate::time::parse_utc;
+use crate::wire::{Created, Paymethod};
 
-const INTENTS: Intents = Intents::new("orders/intent/");
-
-/// Orders created this long before an unsettled booking are read too: CCV refuses signatures
-/// more than 5 minutes off, so its clock is within 5 minutes of the one that wrote the intent.
-const CLOCK_MARGIN_MS: u64 = 10 * 60 * 1000;
-
-fn booked_key(number: &str) -> String {
-    format!("orders/booked/{number}")
+/// When an order was placed, as the earliest time CCV can have it. A time that does not parse
+/// means "any time": the look-up then reads further back, never less far.
+fn placed_ms(number: &str, placed_at: &str) -> u64 {
+    parse_utc(placed_at).unwrap_or_else(|| {
+        tillbridge_sdk::warn!(
+            "order {number}: {placed_at:?} is no RFC 3339 time; looking for it in all of CCV's orders"
+        );
+        0
+    })
 }
 
-/// The marker the connector writes on an order with this source number.
-pub fn marker(ccv: &Ccv, number: &str) -> String {
-    format!("{}{number}", ccv.settings.order_marker_prefix)
-}
-
-/// `find-orders`: which of these source order numbers are booked in CCV.
-pub fn find(ccv: &Ccv, numbers: Vec<String>) -> Result<Vec<OrderRef>, PluginError> {
-    let wanted: Vec<&str> = numbers.iter().map(String::as_str).collect();
-    let found = booked(ccv, &wanted)?;
-    Ok(numbers
-        .into_iter()
-        .filter_map(|number| {
-            let id = *found.get(&number)?;
+/// `find-orders`: which of these source orders CCV has booked.
+pub fn find(ccv: &Ccv, lookups: Vec<OrderLookup>) -> Result<Vec<OrderRef>, PluginError> {
+    let asked: Vec<(&str, u64)> = lookups
+        .iter()
+        .map(|l| (l.number.as_str(), placed_ms(&l.number, &l.placed_at)))
+        .collect();
+    let found = bookings::booked(ccv, &asked)?;
+    Ok(lookups
+        .iter()
+        .filter_map(|lookup| {
+            let id = *found.get(&lookup.number)?;
             Some(OrderRef {
-                number,
+                number: lookup.number.clone(),
                 id: id.to_string(),
             })
         })
         .collect())
 }
 
-/// The CCV ids of those numbers that are booked, reconciling unsettled bookings.
-fn booked(ccv: &Ccv, numbers: &[&str]) -> Result<HashMap<String, u64>, PluginError> {
-    let keys: Vec<String> = numbers.iter().map(|n| booked_key(n)).collect();
-    let mut found: HashMap<String, u64> = HashMap::new();
-    let mut unknown: Vec<&str> = Vec::new();
-    for (number, id) in numbers.iter().zip(kv::get_many(&keys)) {
-        match id.and_then(|id| id.parse().ok()) {
-            Some(id) => {
-                found.insert(number.to_string(), id);
-            }
-            None => unknown.push(number),
-        }
-    }
-    let unsettled: Vec<(&str, u64)> = unknown
-        .iter()
-        .zip(INTENTS.sent_at(&unknown))
-        .filter_map(|(number, at)| Some((*number, at?)))
-        .collect();
-    let Some(earliest) = unsettled.iter().map(|(_, at)| *at).min() else {
-        return Ok(found);
-    };
-    let since = iso_utc(earliest.saturating_sub(CLOCK_MARGIN_MS));
-    let recent: Vec<Order> = ccv
-        .api
-        .all("orders", &[("min_create_date", &since), ("orderby", "id")])?;
-    let by_marker: HashMap<&str, u64> = recent
-        .iter()
-        .filter_map(|o| Some((o.reservationnumber.as_deref()?, o.id)))
-        .collect();
-    let mut remembered = Vec::new();
-    for (number, _) in &unsettled {
-        if let Some(id) = by_marker.get(marker(ccv, number).as_str()) {
-            found.insert(number.to_string(), *id);
-            remembered.push((booked_key(number), id.to_string()));
-        }
-    }
-    // Found or not, these are settled now: what CCV has is known.
-    let settled: Vec<&str> = unsettled.iter().map(|(n, _)| *n).collect();
-    INTENTS.settle(&settled, remembered);
-    tillbridge_sdk::info!(
-        "reconciled {} unsettled booking(s) against {} recent CCV orders",
-        settled.len(),
-        recent.len()
-    );
-    Ok(found)
-}
-
-/// `create-orders`: books each order not booked yet.
+/// `create-orders`: books each order CCV does not have yet.
 pub fn create(
     ccv: &Ccv,
     submissions: Vec<OrderSubmission>,
 ) -> Result<Vec<RecordResult>, PluginError> {
-    let numbers: Vec<&str> = submissions
+    let asked: Vec<(&str, u64)> = submissions
         .iter()
-        .map(|s| s.order.number.as_str())
+        .map(|s| {
+            let number = s.order.number.as_str();
+            (number, placed_ms(number, &s.order.ordered_at))
+        })
         .collect();
-    let mut existing = booked(ccv, &numbers)?;
+    let mut existing = bookings::booked(ccv, &asked)?;
+    let mut package = packages::Lazy::new(ccv);
     let bodies: Vec<Result<serde_json::Value, PluginError>> = submissions
         .iter()
-        .map(|s| order_body(s, &marker(ccv, &s.order.number), &ccv.settings))
+        .map(|s| order_body(s, &ccv.marker.write(&s.order.number), &mut || package.id()))
         .collect();
-    let to_send: Vec<&str> = submissions
+    let sends = submissions
         .iter()
         .zip(&bodies)
-        .filter(|(s, body)| body.is_ok() && !existing.contains_key(&s.order.number))
-        .map(|(s, _)| s.order.number.as_str())
-        .collect();
-    INTENTS.open(&to_send, clock::now_millis());
+        .any(|(s, body)| body.is_ok() && !existing.contains_key(&s.order.number));
+    let marked = sends && bookings::sending();
     let mut labels = PaymethodLabels::default();
     let mut batch = Batch::default();
-    let mut unsent: Vec<&str> = Vec::new();
+    let mut all_answered = true;
     for (submission, body) in submissions.iter().zip(bodies) {
         let number = submission.order.number.as_str();
         if let Some(id) = existing.get(number) {
@@ -144,55 +98,63 @@ pub fn create(
                 continue;
             }
         };
-        if batch.halted() {
-            unsent.push(number);
-        }
         batch.record(number, || {
             let result = book(ccv, submission, &body, &mut labels);
-            if let Ok(done) = &result {
-                existing.insert(number.to_string(), done.id.parse().unwrap_or_default());
+            match &result {
+                Ok(done) => {
+                    existing.insert(number.to_string(), done.id.parse().unwrap_or_default());
+                }
+                Err(Answer::Lost(_)) => all_answered = false,
+                Err(Answer::Refused(_)) => {}
             }
-            result
+            result.map_err(Answer::into_error)
         });
     }
-    INTENTS.settle(&unsent, Vec::new());
+    if marked && all_answered {
+        bookings::all_answered();
+    }
     Ok(batch.finish())
 }
 
-/// Sends one booking and records what became of it.
+/// Why a booking was not confirmed.
+enum Answer {
+    /// CCV refused it before acting: certainly not booked.
+    Refused(PluginError),
+    /// The answer is lost, not necessarily the order.
+    Lost(PluginError),
+}
+
+impl Answer {
+    fn into_error(self) -> PluginError {
+        match self {
+            Answer::Refused(e) | Answer::Lost(e) => e,
+        }
+    }
+}
+
+/// Sends one booking, remembers it, and adds its note.
 fn book(
     ccv: &Ccv,
     submission: &OrderSubmission,
     body: &serde_json::Value,
     labels: &mut PaymethodLabels,
-) -> Result<Written, PluginError> {
+) -> Result<Written, Answer> {
     let number = submission.order.number.as_str();
     let created: Created = match ccv.api.post("orders", body) {
         Ok(created) => created,
-        Err(failure) if failure.refused() => {
-            // CCV refused it before acting: certainly not booked.
-            INTENTS.settle(&[number], Vec::new());
-            return Err(failure.into());
-        }
-        Err(failure) => {
-            // The answer is lost, not necessarily the order: the intent stays, so it is looked
-            // for before it is ever sent again.
-            return Err(failure.maybe_done());
-        }
+        Err(failure) if failure.refused() => return Err(Answer::Refused(failure.into())),
+        Err(failure) => return Err(Answer::Lost(failure.maybe_done())),
     };
-    INTENTS.settle(
-        &[number],
-        vec![(booked_key(number), created.id.to_string())],
-    );
+    bookings::remember(number, created.id);
     if ccv.settings.order_note {
         let label = submission
             .payment_method
             .as_deref()
             .and_then(|id| labels.get(ccv, id));
         if let Some(note) = note_text(submission, label.as_deref()) {
-            // Appends a note: not idempotent. Losing it does not undo the booking.
-            let path = format!("orders/{}", created.id);
-            if let Err(failure) = ccv.api.patch(&path, &json!({ "note": note }), false) {
+            // Adds a note: not idempotent. Losing it does not undo the booking.
+            let path = format!("orders/{}/ordernotes", created.id);
+            if let Err(failure) = ccv.api.post::<Created>(&path, &json!({ "note": note })) {
                 tillbridge_sdk::warn!(
                     "order {number} is booked as CCV order {}, but its note was not added: {}",
                     created.id,

@@ -7,6 +7,14 @@
 //! is `b2c`, and the company fields are cleared (null), so that a customer who stops being a
 //! business is not left with a stale company. House numbers are integers in CCV, so "12a" is split
 //! into 12 and "a"; a street that still holds its number ("Dorpsstraat 12a") is split too.
+//!
+//! An address is sent in one form: street, house number and suffix. CCV takes "either
+//! address_line_1 and address_line_2 or street and housenumber" (JDK `Personalinfo` address
+//! schema), not both; the street form is what Dutch and Belgian addresses are, what the canonical
+//! address keeps apart, and the form whose house number CCV holds as a number. The address lines
+//! are sent as null, so an address staff entered in lines is switched, not left in both forms.
+//! A further address line (c/o, department), which the street form has no field for, goes into
+//! the address's `comment` ("Comment left for the merchant"), so that nothing is lost.
 
 use serde_json::{Value, json};
 use tillbridge_sdk::types::{Address, Customer};
@@ -80,16 +88,25 @@ fn address_json(
     });
     if let Some(address) = address {
         let (street, number, suffix) = street_parts(address);
-        let extra = json!({
+        let mut extra = json!({
             "street": street,
             "housenumber": number,
             "housenumber_suffix": suffix,
-            "address_line_2": address.additional_line,
+            "address_line_1": null,
+            "address_line_2": null,
             "zipcode": address.postcode,
             "city": address.city,
             "country_code": address.country.to_ascii_uppercase(),
             "telephone": address.phone.as_deref().or(phone),
         });
+        if let Some(line) = address
+            .additional_line
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            extra["comment"] = json!(line);
+        }
         if let (Value::Object(base), Value::Object(extra)) = (&mut json, extra) {
             base.extend(extra);
         }
@@ -256,11 +273,25 @@ mod tests {
         );
         assert_eq!(bill["housenumber"], 1);
         assert_eq!(bill["country_code"], "NL");
+        assert!(bill["address_line_1"].is_null() && bill["address_line_2"].is_null());
+        assert!(bill.get("comment").is_none(), "no further line, no comment");
         assert_eq!(bill["telephone"], "+31 30 123");
         assert_eq!(
             info["deliveryaddress"]["first_name"], "Jan",
             "delivered to the addressee"
         );
+    }
+
+    #[test]
+    fn a_further_address_line_goes_into_the_comment_not_a_second_address_form() {
+        let mut billing = address("Dorpsstraat", Some("12"), None);
+        billing.additional_line = Some(" c/o Bakkerij De Vries ".into());
+        let info = personalinfo(&customer(None), Some(&billing), None);
+        let bill = &info["billingaddress"];
+        assert_eq!(bill["street"], "Dorpsstraat");
+        assert_eq!(bill["housenumber"], 12);
+        assert!(bill["address_line_2"].is_null(), "one form only");
+        assert_eq!(bill["comment"], "c/o Bakkerij De Vries");
     }
 
     #[test]

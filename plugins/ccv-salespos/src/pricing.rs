@@ -128,9 +128,6 @@ mod tests {
 
     fn shop(prices_include_vat: bool) -> Shop {
         Shop {
-            id: 1,
-            name: "POS".into(),
-            is_salespos: true,
             currency: "EUR".into(),
             prices_include_vat,
         }

@@ -1,9 +1,10 @@
 //! Writing products: created with everything, updated with only the fields the flow allows.
 //!
 //! A create is `POST /products`, then one `POST /producttocategories` per category, then the
-//! variants' requests ([`crate::variants`]). An update is one `PATCH /products/:id` with the
-//! allowed fields (none sent when none are allowed), one read of the product's categories when
-//! "categories" is allowed (then only missing links are posted), and the variants' requests.
+//! variants' requests ([`crate::variants`]) and the properties' ([`crate::properties`]). An
+//! update is one `PATCH /products/:id` with the allowed fields (none sent when none are allowed),
+//! one read of the product's categories when "categories" is allowed (then only missing links are
+//! posted), the variants' requests, and the properties' when "properties" is allowed.
 //! The records of a batch run as interleaved jobs ([`crate::schedule`]).
 //!
 //! Creates are guarded like bookings: an intent is remembered before `POST /products` and
@@ -21,7 +22,9 @@ use crate::client::operation;
 use crate::errors::{Failure, RATE_LIMIT_WAIT_MS};
 use crate::exports::tillbridge::plugin::products_sink::ProductWrite;
 use crate::memory::Intents;
+use crate::packages;
 use crate::pricing::{ccv_price, main_price, option_key};
+use crate::properties::{self, Planned, Properties};
 use crate::results::{Keyed, written};
 use crate::schedule::{self, Job, Step};
 use crate::settings::Ccv;
@@ -43,6 +46,7 @@ pub struct Fields {
     pub active: bool,
     pub categories: bool,
     pub variants: bool,
+    pub properties: bool,
 }
 
 impl Fields {
@@ -57,10 +61,11 @@ impl Fields {
             "active",
             "categories",
             "variants",
+            "properties",
         ])
     }
 
-    /// From the WIT's `update-fields` names ("properties" has no CCV field: not written).
+    /// From the WIT's `update-fields` names.
     pub fn from_update<S: AsRef<str>>(names: &[S]) -> Fields {
         let has = |name: &str| names.iter().any(|n| n.as_ref() == name);
         Fields {
@@ -73,15 +78,18 @@ impl Fields {
             active: has("active"),
             categories: has("categories"),
             variants: has("variants"),
+            properties: has("properties"),
         }
     }
 }
 
-/// The product fields of `POST` (`create`) or `PATCH /products/:id` that `fields` allows.
+/// The product fields of `POST` (`create`, in `package`) or `PATCH /products/:id` that `fields`
+/// allows.
 pub fn product_body(
     product: &Product,
     fields: &Fields,
     create: bool,
+    package: &mut packages::Lazy,
     shop: &Shop,
     ccv: &Ccv,
 ) -> Result<Map<String, Value>, PluginError> {
@@ -97,7 +105,7 @@ pub fn product_body(
             ));
         }
         set("productnumber", json!(product.sku));
-        set("package_id", json!(ccv.settings.package_id));
+        set("package_id", json!(package.id()?));
         if !product.variants.is_empty() {
             set("stocktype", json!("attribute_combination"));
             let managed = product.variants.iter().any(|v| v.stock.is_some());
@@ -152,6 +160,7 @@ pub fn product_body(
 pub struct Ctx<'a> {
     pub ccv: &'a Ccv,
     pub attributes: Attributes,
+    pub properties: Properties,
     /// Set by the first 429: the batch stops, and what is left is handed back rate limited.
     pub halted: Option<u64>,
 }
@@ -183,6 +192,8 @@ pub struct ProductJob<'a> {
     /// write succeeds.
     pub sent_create: bool,
     pub variants: VariantJob,
+    /// The CCV properties it gets (on create, or on update when "properties" is allowed).
+    pub properties: Vec<Planned>,
 }
 
 pub type ProductStep<'a> = Step<'a, Ctx<'a>, ProductJob<'a>>;
@@ -208,10 +219,12 @@ pub fn write(ccv: &Ccv, writes: Vec<ProductWrite>) -> Result<Vec<RecordResult>, 
         .filter(|s| !found.contains_key(*s))
         .collect();
     INTENTS.open(&to_create, clock::now_millis());
+    let mut package = packages::Lazy::new(ccv);
 
     let mut ctx = Ctx {
         ccv,
         attributes: Attributes::new(&ccv.settings.attribute_type),
+        properties: Properties::default(),
         halted: None,
     };
     let mut jobs: Vec<Job<Ctx, ProductJob>> = Vec::new();
@@ -225,7 +238,7 @@ pub fn write(ccv: &Ccv, writes: Vec<ProductWrite>) -> Result<Vec<RecordResult>, 
             (None, Some(hit)) => Ok(Some((hit.product.id, Fields::all()))),
             (None, None) => Ok(None),
         };
-        match target.and_then(|target| job(ccv, &shop, w, target)) {
+        match target.and_then(|target| job(&mut ctx, &mut package, &shop, w, target)) {
             Ok(job) => {
                 jobs.push(job);
                 refused.push(None);
@@ -281,7 +294,8 @@ fn every_key(w: &ProductWrite, error: PluginError) -> Keyed {
 /// The job that writes `w`: an update of `target`, or a create. What is wrong with the record
 /// is found here, before anything is sent.
 fn job<'a>(
-    ccv: &'a Ccv,
+    ctx: &mut Ctx<'a>,
+    package: &mut packages::Lazy,
     shop: &'a Shop,
     w: &'a ProductWrite,
     target: Option<(u64, Fields)>,
@@ -290,7 +304,13 @@ fn job<'a>(
         Some((id, fields)) => (Some(id), fields),
         None => (None, Fields::all()),
     };
-    let body = product_body(&w.product, &fields, id.is_none(), shop, ccv)?;
+    let body = product_body(&w.product, &fields, id.is_none(), package, shop, ctx.ccv)?;
+    let planned = if fields.properties {
+        ctx.properties
+            .plan(ctx.ccv, &w.product.sku, &w.product.properties)?
+    } else {
+        Vec::new()
+    };
     let categories = w
         .categories
         .iter()
@@ -307,6 +327,7 @@ fn job<'a>(
         failure: None,
         sent_create: false,
         variants,
+        properties: planned,
     };
     let steps = match id {
         None => vec![create_step(body)],
@@ -341,6 +362,7 @@ fn expected_requests(job: &ProductJob, id: Option<u64>) -> Vec<(String, usize)> 
         (own, 1),
         (operation("POST", "producttocategories"), linking),
     ];
+    expected.extend(properties::expected(&job.properties, id.is_none()));
     if variants > 0 {
         expected.push((operation("GET", "products/0/attributecombinations"), 1));
         expected.push((operation("PATCH", "attributecombinations/0"), variants));
@@ -425,6 +447,7 @@ fn after_product<'a>(job: &ProductJob<'a>) -> Vec<ProductStep<'a>> {
         }
     }
     steps.extend(variants::steps(job));
+    steps.extend(properties::steps(job));
     steps
 }
 
@@ -465,8 +488,14 @@ fn link_step<'a>(product_id: u64, category_id: u64) -> ProductStep<'a> {
 
 /// A link's failure, saying that the product itself is written.
 fn unlinked(job: &ProductJob, error: PluginError) -> PluginError {
+    partly_written(job, "its categories are not all linked", error)
+}
+
+/// The failure of a part of a product's write (`what` is not done), saying that the product
+/// itself is written. A rate limit or a missing record says enough as it is.
+pub fn partly_written(job: &ProductJob, what: &str, error: PluginError) -> PluginError {
     let context = format!(
-        "product {} is in CCV as product {}, but its categories are not all linked",
+        "product {} is in CCV as product {}, but {what}",
         job.write.product.sku,
         job.id.unwrap_or_default()
     );
@@ -513,7 +542,7 @@ mod tests {
     #[test]
     fn update_fields_are_read_by_their_wit_names() {
         let fields = Fields::from_update(&["price", "stock", "short-description", "properties"]);
-        assert!(fields.price && fields.stock && fields.short_description);
+        assert!(fields.price && fields.stock && fields.short_description && fields.properties);
         assert!(!fields.name && !fields.description && !fields.variants && !fields.categories);
         assert_eq!(Fields::from_update::<&str>(&[]), Fields::default());
         assert!(Fields::all().variants && Fields::all().ean);

@@ -7,6 +7,7 @@ use tillbridge_sdk::decimal::{self, Decimal};
 use tillbridge_sdk::types::PluginError;
 
 use crate::client::Client;
+use crate::marker::Marker;
 use crate::signing::Keys;
 
 /// What a merchant may set for the connection (README.md, "Settings").
@@ -15,26 +16,55 @@ use crate::signing::Keys;
 pub struct Settings {
     /// The webshop's address (the connection's `url`).
     pub url: String,
-    /// The CCV package id new products and free order rows get: CCV requires one.
-    #[serde(default = "default_package_id")]
-    pub package_id: u64,
-    /// VAT rate in percent → CCV tax tariff ("21" → "normal").
+    /// The CCV package new products and free order rows get (CCV requires one): an id of the
+    /// shop's own, from `GET /packages`. None: the shop's only package (see [`crate::packages`]).
+    #[serde(default)]
+    pub package_id: Option<u64>,
+    /// VAT rate in percent → CCV tax tariff ("21" → "normal"); read backwards for products read
+    /// from CCV, which carry only the tariff.
     #[serde(default = "default_tax_tariffs")]
     pub tax_tariffs: BTreeMap<String, String>,
-    /// Written before the source order number in an order's `reservationnumber` (the marker).
-    #[serde(default = "default_marker_prefix")]
-    pub order_marker_prefix: String,
-    /// Whether each booked order gets a note with its payment method, shipping method and the
-    /// customer's comment (one more request per order).
+    /// The format of the marker in an order's `reservationnumber`: `{number}` stands for the
+    /// source order number ("WEB-{number}", or "{number}" for orders booked with the bare number).
+    #[serde(default = "default_marker")]
+    pub order_marker: String,
+    /// Whether each booked order gets an internal note (for the staff, not the customer) with its
+    /// payment method and condition, store, shipping method and the customer's comment: one more
+    /// request per order.
     #[serde(default = "yes")]
     pub order_note: bool,
+    /// Whether CCV's product prices include VAT, when the shop's own setting is not to be
+    /// trusted for them (none: the shop's `prices_include_vat` decides).
+    #[serde(default)]
+    pub prices_include_vat: Option<bool>,
     /// The type of the attributes the connector creates for variant options.
     #[serde(default = "default_attribute_type")]
     pub attribute_type: String,
+    /// Which of CCV's schemas every request asks for (`Accept`).
+    #[serde(default)]
+    pub media_type: MediaType,
 }
 
-fn default_package_id() -> u64 {
-    1
+/// CCV's two media types (its SDK, `BaseEndpoint::ACCEPT_HEADERS`): the webshop schemas, the
+/// default; or "CCV SalesPos specific API schema's", documented only for cash-ups and fiscal
+/// transaction signatures, so what they change for products, stock and orders is unverified
+/// (README.md, "The SalesPOS media type").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaType {
+    #[default]
+    Webshop,
+    Salespos,
+}
+
+impl MediaType {
+    /// The `Accept` header.
+    pub fn header(self) -> &'static str {
+        match self {
+            MediaType::Webshop => "application/vnd.verto.webshop+json",
+            MediaType::Salespos => "application/vnd.verto.salespos+json",
+        }
+    }
 }
 
 fn default_tax_tariffs() -> BTreeMap<String, String> {
@@ -44,8 +74,8 @@ fn default_tax_tariffs() -> BTreeMap<String, String> {
         .collect()
 }
 
-fn default_marker_prefix() -> String {
-    "WEB-".into()
+fn default_marker() -> String {
+    "WEB-{number}".into()
 }
 
 fn default_attribute_type() -> String {
@@ -75,11 +105,37 @@ impl Settings {
                 )
             })
     }
+
+    /// The VAT rate of a CCV tax tariff: the one rate `tax_tariffs` gives it, or a message saying
+    /// how to set it.
+    pub fn rate(&self, tariff: &str) -> Result<Decimal, PluginError> {
+        let rates: Vec<&String> = self
+            .tax_tariffs
+            .iter()
+            .filter(|(_, t)| t.trim().eq_ignore_ascii_case(tariff.trim()))
+            .map(|(rate, _)| rate)
+            .collect();
+        let problem = match rates.as_slice() {
+            [rate] => return decimal::parse(rate, "tax_tariffs"),
+            [] => format!(
+                "no VAT rate is set for CCV tax tariff {tariff:?}: add it to the connection's \
+                 `tax_tariffs` setting (e.g. \"9\" = \"{tariff}\")"
+            ),
+            several => format!(
+                "the connection's `tax_tariffs` setting gives CCV tax tariff {tariff:?} to {} \
+                 rates; give each tariff one rate",
+                several.len()
+            ),
+        };
+        Err(PluginError::invalid_field(problem, "taxtariff"))
+    }
 }
 
 /// An open connection: settings and a signing client.
 pub struct Ccv {
     pub settings: Settings,
+    /// The `order_marker` setting, read.
+    pub marker: Marker,
     pub api: Client,
 }
 
@@ -87,12 +143,17 @@ impl Ccv {
     /// Reads the settings and the secrets `public_key` and `secret`.
     pub fn open() -> Result<Ccv, PluginError> {
         let settings: Settings = tillbridge_sdk::settings::load()?;
+        let marker = Marker::parse(&settings.order_marker)?;
         let keys = Keys {
             public: tillbridge_sdk::settings::secret("public_key")?,
             secret: tillbridge_sdk::settings::secret("secret")?,
         };
-        let api = Client::new(&settings.url, keys)?;
-        Ok(Ccv { settings, api })
+        let api = Client::new(&settings.url, keys)?.accepting(settings.media_type.header());
+        Ok(Ccv {
+            settings,
+            marker,
+            api,
+        })
     }
 }
 
@@ -107,8 +168,8 @@ mod tests {
     #[test]
     fn defaults_fit_a_dutch_shop() {
         let s = settings(r#"{"url": "https://x"}"#).unwrap();
-        assert_eq!(s.package_id, 1);
-        assert_eq!(s.order_marker_prefix, "WEB-");
+        assert_eq!(s.package_id, None, "CCV's package ids are the shop's own");
+        assert_eq!(s.order_marker, "WEB-{number}");
         assert!(s.order_note);
         assert_eq!(s.tariff(Decimal::from(21)).unwrap(), "normal");
         assert_eq!(
@@ -119,6 +180,25 @@ mod tests {
             panic!()
         };
         assert!(problem.message.contains("6%"), "{}", problem.message);
+    }
+
+    #[test]
+    fn a_tariff_reads_back_as_the_one_rate_the_table_gives_it() {
+        let s = settings(r#"{"url": "https://x"}"#).unwrap();
+        assert_eq!(s.rate("low a").unwrap(), Decimal::from(9));
+        assert_eq!(s.rate("normal").unwrap(), Decimal::from(21));
+        let PluginError::Invalid(problem) = s.rate("extra low").unwrap_err() else {
+            panic!()
+        };
+        assert!(
+            problem.message.contains("tax_tariffs") && problem.message.contains("extra low"),
+            "{}",
+            problem.message
+        );
+        let twice =
+            settings(r#"{"url": "https://x", "tax_tariffs": {"9": "low a", "6": "low a"}}"#)
+                .unwrap();
+        assert!(twice.rate("low a").is_err(), "ambiguous");
     }
 
     #[test]

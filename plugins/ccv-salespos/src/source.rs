@@ -8,7 +8,13 @@
 //!
 //! The price read is the selling price (`price − discount`), including VAT as the shop says; a
 //! variant has its own price when its combination has a surcharge (`netto_extra_price`, taken in
-//! the same VAT convention as the product's price — CCV does not say otherwise).
+//! the same VAT convention as the product's price — CCV does not say otherwise). The tax rate is
+//! the rate the connection's `tax_tariffs` gives the product's `taxtariff` (the table products
+//! are written with, read backwards): CCV's product resource carries the tariff, not a rate.
+//!
+//! When the flow maps properties, each product's property values are read too
+//! ([`crate::properties`]): from `expand=producttopropertygroups` where CCV fills it in, else
+//! with one `GET /products/:id/producttopropertygroups` per product.
 
 use std::collections::BTreeSet;
 
@@ -17,12 +23,18 @@ use tillbridge_sdk::types::{OptionValue, PluginError, Price, Product, ProductVar
 
 use crate::catalogue;
 use crate::client::PAGE_SIZE;
+use crate::errors::Failure;
 use crate::exports::tillbridge::plugin::products_source::{ProductPage, ProductQuery};
-use crate::settings::Ccv;
+use crate::properties::{self, Properties};
+use crate::settings::{Ccv, Settings};
 use crate::shop::{Shop, shop};
 use crate::wire::{Page, Product as CcvProduct};
 
 const EXPAND: (&str, &str) = ("expand", "attributecombinations,producttocategories");
+const EXPAND_WITH_PROPERTIES: (&str, &str) = (
+    "expand",
+    "attributecombinations,producttocategories,producttopropertygroups",
+);
 
 /// Whole units, rounded down.
 fn whole(amount: Decimal) -> i64 {
@@ -33,14 +45,20 @@ fn text(value: &str) -> Option<String> {
     (!value.trim().is_empty()).then(|| value.to_string())
 }
 
-/// A CCV product in the canonical model, or why it cannot be.
-pub fn canonical(p: &CcvProduct, shop: &Shop) -> Result<Product, Rejected> {
+/// A CCV product with its `properties` in the canonical model, or why it cannot be.
+pub fn canonical(
+    p: &CcvProduct,
+    shop: &Shop,
+    settings: &Settings,
+    properties: Vec<OptionValue>,
+) -> Result<Product, Rejected> {
+    let key = if p.productnumber.is_empty() {
+        format!("ccv:{}", p.id)
+    } else {
+        p.productnumber.clone()
+    };
     let reject = |why: String| Rejected {
-        key: if p.productnumber.is_empty() {
-            format!("ccv:{}", p.id)
-        } else {
-            p.productnumber.clone()
-        },
+        key: key.clone(),
         error: PluginError::invalid_field(why, "productnumber"),
     };
     if p.productnumber.trim().is_empty() {
@@ -49,10 +67,14 @@ pub fn canonical(p: &CcvProduct, shop: &Shop) -> Result<Product, Rejected> {
             p.id, p.name
         )));
     }
+    let tax_rate = settings.rate(&p.taxtariff).map_err(|error| Rejected {
+        key: key.clone(),
+        error,
+    })?;
     let price = |amount: Decimal| Price {
         amount: decimal::format(amount),
         includes_tax: shop.prices_include_vat,
-        tax_rate: decimal::format(p.vatrate),
+        tax_rate: decimal::format(tax_rate),
         currency: shop.currency.clone(),
     };
     let sell = p.price - p.discount;
@@ -102,7 +124,7 @@ pub fn canonical(p: &CcvProduct, shop: &Shop) -> Result<Product, Rejected> {
         stock: (p.stockenabled && variants.is_empty()).then(|| whole(p.stock)),
         active: p.is_active,
         variants,
-        properties: Vec::new(),
+        properties,
         categories: p
             .producttocategories
             .items()
@@ -126,6 +148,12 @@ pub fn read(ccv: &Ccv, query: ProductQuery) -> Result<ProductPage, PluginError> 
         None => 0,
     };
     let limit = (query.limit as usize).clamp(1, PAGE_SIZE);
+    let with_properties = !query.properties.is_empty();
+    let expand = if with_properties {
+        EXPAND_WITH_PROPERTIES
+    } else {
+        EXPAND
+    };
     let (items, more, next) = if query.skus.is_empty() {
         let order = if query.changed_since.is_some() {
             "modifydate_desc"
@@ -134,7 +162,7 @@ pub fn read(ccv: &Ccv, query: ProductQuery) -> Result<ProductPage, PluginError> 
         };
         let page: Page<CcvProduct> =
             ccv.api
-                .page("products", &[EXPAND, ("orderby", order)], start, limit)?;
+                .page("products", &[expand, ("orderby", order)], start, limit)?;
         let mut items = page.items;
         let mut more = page.next.is_some();
         if let Some(since) = &query.changed_since {
@@ -163,16 +191,22 @@ pub fn read(ccv: &Ccv, query: ProductQuery) -> Result<ProductPage, PluginError> 
             .into_iter()
             .map(|id| {
                 ccv.api
-                    .get::<CcvProduct>(&format!("products/{id}"), &[EXPAND])
+                    .get::<CcvProduct>(&format!("products/{id}"), &[expand])
             })
             .collect::<Result<Vec<_>, _>>()?;
         let next = start + window.len();
         (items, next < query.skus.len(), next)
     };
+    let mut catalogue = Properties::default();
     let mut products = Vec::new();
     let mut rejected = Vec::new();
     for item in &items {
-        match canonical(item, &shop) {
+        let properties = if with_properties {
+            properties_of(ccv, &mut catalogue, item)?
+        } else {
+            Vec::new()
+        };
+        match canonical(item, &shop, &ccv.settings, properties) {
             Ok(product) => products.push(product),
             Err(reason) => rejected.push(reason),
         }
@@ -185,25 +219,38 @@ pub fn read(ccv: &Ccv, query: ProductQuery) -> Result<ProductPage, PluginError> 
     })
 }
 
+/// A product's properties: from its expanded links when CCV filled them in, else read.
+fn properties_of(
+    ccv: &Ccv,
+    catalogue: &mut Properties,
+    p: &CcvProduct,
+) -> Result<Vec<OptionValue>, Failure> {
+    match &p.producttopropertygroups.collection {
+        Some(links) => catalogue.read(ccv, links),
+        None => catalogue.read(ccv, &properties::links(ccv, p.id)?),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn shop() -> Shop {
         Shop {
-            id: 1,
-            name: "POS".into(),
-            is_salespos: true,
             currency: "EUR".into(),
             prices_include_vat: true,
         }
+    }
+
+    fn settings() -> Settings {
+        tillbridge_sdk::settings::parse(r#"{"url": "https://x"}"#).unwrap()
     }
 
     #[test]
     fn a_ccv_product_reads_into_the_canonical_model() {
         let p: CcvProduct = serde_json::from_str(
             r#"{"id": 7, "productnumber": "TEE", "name": "Tee", "price": 24.95, "discount": 5,
-                "vatrate": 21, "is_active": true, "stockenabled": true, "eannumber": "",
+                "taxtariff": "normal", "is_active": true, "stockenabled": true, "eannumber": "",
                 "modifydate": "2026-11-01T10:00:00Z",
                 "producttocategories": {"collection": [{"category_id": 40}]},
                 "attributecombinations": {"collection": [
@@ -212,9 +259,12 @@ mod tests {
                         {"attribute": {"id": 1, "name": "Size"}, "attribute_value": {"id": 3, "name": "XL"}}]}]}}"#,
         )
         .unwrap();
-        let product = canonical(&p, &shop()).unwrap();
+        let product = canonical(&p, &shop(), &settings(), Vec::new()).unwrap();
         assert_eq!(product.prices[0].amount, "19.95", "the selling price");
-        assert_eq!(product.prices[0].tax_rate, "21");
+        assert_eq!(
+            product.prices[0].tax_rate, "21",
+            "the rate of tariff normal"
+        );
         assert_eq!(product.ean, None);
         assert_eq!(product.stock, None, "stock is on the variants");
         assert_eq!(product.categories, ["40"]);
@@ -233,7 +283,25 @@ mod tests {
     fn products_without_numbers_are_rejected_by_name() {
         let p: CcvProduct =
             serde_json::from_str(r#"{"id": 9, "name": "Loose", "productnumber": ""}"#).unwrap();
-        let rejected = canonical(&p, &shop()).unwrap_err();
+        let rejected = canonical(&p, &shop(), &settings(), Vec::new()).unwrap_err();
         assert_eq!(rejected.key, "ccv:9");
+    }
+
+    #[test]
+    fn a_tariff_without_a_rate_rejects_the_product_by_name() {
+        let p: CcvProduct = serde_json::from_str(
+            r#"{"id": 9, "name": "Chocolate", "productnumber": "CHOC", "taxtariff": "extra low"}"#,
+        )
+        .unwrap();
+        let rejected = canonical(&p, &shop(), &settings(), Vec::new()).unwrap_err();
+        assert_eq!(rejected.key, "CHOC");
+        let PluginError::Invalid(problem) = rejected.error else {
+            panic!()
+        };
+        assert!(
+            problem.message.contains("tax_tariffs"),
+            "{}",
+            problem.message
+        );
     }
 }

@@ -96,10 +96,11 @@ impl Attributes {
         }
         let id = match values.get(&value_key) {
             Some(id) => *id,
+            // CCV's input schema requires `default_price` as well as `name`; the product's own
+            // surcharge goes on its product attribute value, so the value's default is none.
             None => {
-                ccv.api
-                    .post::<Created>(&path, &json!({ "name": value.trim() }))?
-                    .id
+                let body = json!({ "name": value.trim(), "default_price": 0 });
+                ccv.api.post::<Created>(&path, &body)?.id
             }
         };
         values.insert(value_key, id);

@@ -91,9 +91,14 @@ pub struct UserInfo {
 pub struct Webshop {
     pub id: u64,
     #[serde(default)]
-    pub name: String,
+    pub name: Option<String>,
     #[serde(default)]
     pub is_salespos: bool,
+}
+
+/// A webshop's settings (`GET /webshops/:id/settings`); both fields are nullable in CCV's schema.
+#[derive(Debug, Deserialize)]
+pub struct WebshopSettings {
     #[serde(default)]
     pub currency: Option<String>,
     #[serde(default)]
@@ -126,8 +131,9 @@ pub struct Product {
     pub price: Decimal,
     #[serde(default, deserialize_with = "amount")]
     pub discount: Decimal,
-    #[serde(default, deserialize_with = "amount")]
-    pub vatrate: Decimal,
+    /// The tax tariff ("normal", "low a", …): what CCV's product resource carries, not a rate.
+    #[serde(default)]
+    pub taxtariff: String,
     #[serde(default)]
     pub is_active: bool,
     #[serde(default)]
@@ -140,6 +146,10 @@ pub struct Product {
     pub attributecombinations: Expanded<Combination>,
     #[serde(default)]
     pub producttocategories: Expanded<CategoryLink>,
+    /// Documented as expandable on `GET /products`, though the product schema shows only its
+    /// link: read per product when not filled in (see [`crate::source`]).
+    #[serde(default)]
+    pub producttopropertygroups: Expanded<crate::properties::Link>,
 }
 
 /// A generated variant of a product: one value of each of its option-menu attributes.

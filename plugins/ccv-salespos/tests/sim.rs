@@ -4,13 +4,17 @@
 mod sim {
     mod support;
 
+    mod addresses;
     mod categories;
     mod customers;
     mod errors;
     mod limits;
     mod orders;
+    mod packages;
     mod paging;
     mod products;
+    mod properties;
     mod signing;
     mod stock;
+    mod vat;
 }

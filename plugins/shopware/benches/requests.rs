@@ -1,6 +1,6 @@
 //! Requests and time of the connector's heavy operations against the Shopware simulator, on
-//! 6.4 and 6.6: reading 1,200 orders, writing 2,000 stock levels. Prints a Markdown table
-//! (the README's BENCHMARKS section).
+//! 6.4 and 6.6: reading 1,200 orders, writing 2,000 stock levels, writing 500 products of which
+//! one the database refuses. Prints a Markdown table (the README's BENCHMARKS section).
 //!
 //!     cargo bench -p shopware --bench requests
 //!
@@ -83,6 +83,39 @@ async fn write_stock(shop: &mut Shop, skus: &[String], cold: bool) -> (usize, Du
     (requests, median(times))
 }
 
+/// 500 new simple products, the first of which names a category the shop does not have (a
+/// foreign key the database refuses, which no pointer places), written in a new session with
+/// a token already remembered. Returns the requests and time of the write.
+async fn write_products_one_bad(version: ApiVersion) -> (usize, Duration) {
+    let mut times = Vec::new();
+    let mut requests = 0;
+    for _ in 0..RUNS {
+        let shop = Shop::demo(version).await;
+        shop.session().await.check().await.unwrap();
+        let writes: Vec<ProductWrite> = (0..500)
+            .map(|i| ProductWrite {
+                product: simple(&format!("TB-BULK-{i:03}"), &format!("Bulk {i}")),
+                target_id: None,
+                update_fields: vec![],
+                categories: if i == 0 {
+                    vec!["0123456789abcdef0123456789abcdef".into()]
+                } else {
+                    vec![]
+                },
+            })
+            .collect();
+        let mut session = shop.session().await;
+        let before = shop.requests();
+        let started = Instant::now();
+        let results = session.write_products(&writes).await.unwrap();
+        times.push(started.elapsed());
+        requests = shop.requests() - before;
+        assert!(results[0].outcome.is_err());
+        assert!(results[1..].iter().all(|r| r.outcome.is_ok()));
+    }
+    (requests, median(times))
+}
+
 async fn bench(version: ApiVersion, rows: &mut Vec<Row>) {
     let mut shop = Shop::start(version, Seed::Dataset(Dataset::generated(60, 1200, 0.5, 7))).await;
     for (limit, what) in [
@@ -119,6 +152,13 @@ async fn bench(version: ApiVersion, rows: &mut Vec<Row>) {
     rows.push(Row {
         version,
         what: "write 2,000 stock levels, next runs",
+        requests,
+        time,
+    });
+    let (requests, time) = write_products_one_bad(version).await;
+    rows.push(Row {
+        version,
+        what: "write 500 new products, one refused by the database",
         requests,
         time,
     });

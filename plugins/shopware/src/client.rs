@@ -185,6 +185,11 @@ impl Client {
     /// `POST /api/_action/sync` with these operations. Every operation this connector sends
     /// upserts rows by known or derived ids (or deletes mapping rows), so sending it twice
     /// writes the same: the host may resend it. Returns the answer whatever its status.
+    ///
+    /// A bulk write (at least `queue_indexing_from` rows) asks Shopware to index in its message
+    /// queue (`indexing-behavior: use-queue-indexing`, read by the sync route on 6.4 to 6.7):
+    /// stock and availability are still updated at once, the rest (listings, search) when the
+    /// shop's queue worker runs, so the request does not wait for it.
     pub fn sync(&mut self, operations: &Value, what: &str) -> Result<Response, PluginError> {
         let mut request = Request::post(&self.settings.api("/_action/sync"))
             .json(operations)?
@@ -192,8 +197,19 @@ impl Client {
             .idempotent(true)
             .timeout_ms(SYNC_TIMEOUT_MS);
         if self.sync_format()? == SyncFormat::PerRecord {
-            // 6.4: write the good records and report the bad ones, instead of rolling back all.
+            // 6.4: each failure reported at its record, one transaction per operation (instead
+            // of one for the request).
             request = request.header("fail-on-error", "false");
+        }
+        let rows: usize = operations
+            .as_object()
+            .into_iter()
+            .flat_map(|o| o.values())
+            .filter_map(|o| o["payload"].as_array().map(Vec::len))
+            .sum();
+        let from = self.settings.queue_indexing_from;
+        if from > 0 && rows >= from as usize {
+            request = request.header("indexing-behavior", "use-queue-indexing");
         }
         self.send(request, what)
     }

@@ -28,6 +28,11 @@ pub fn any_of(queries: Vec<Value>) -> Value {
     json!({"type": "multi", "operator": "or", "queries": queries})
 }
 
+/// All of `queries` hold.
+pub fn all_of(queries: Vec<Value>) -> Value {
+    json!({"type": "multi", "operator": "and", "queries": queries})
+}
+
 /// The next page of a keyset walk over `autoIncrement`, a number every order, product and
 /// category gets once and keeps: unlike an offset, it neither skips nor repeats a row when rows
 /// are added or change while the walk goes on. (Ids cannot be walked: Shopware stores them as

@@ -75,6 +75,27 @@ fn joined(errors: &[ApiError], body: &[u8]) -> String {
         .join("; ")
 }
 
+/// Whether a 500 is the database refusing the data sent (a duplicate key or a foreign key that
+/// points nowhere: SQLSTATE class 23, or 22 for a value it cannot store), which sending again
+/// never mends. Shopware up to 6.4.9 could not even encode such a message (it holds the binary
+/// ids) and answered "Malformed UTF-8 characters" instead (shopware/shopware#6119).
+fn database_refused(message: &str) -> bool {
+    ["SQLSTATE[23", "SQLSTATE[22", "Malformed UTF-8"]
+        .iter()
+        .any(|m| message.contains(m))
+}
+
+/// Whether a failed write was refused for something in the data sent (as opposed to the shop
+/// being unreachable, busy, or the integration not allowed): then a smaller request without the
+/// bad record succeeds.
+pub fn refused_for_data(status: u16, body: &[u8]) -> bool {
+    match status {
+        400 | 409 | 422 => true,
+        500 => database_refused(&String::from_utf8_lossy(body)),
+        _ => false,
+    }
+}
+
 /// What a failed answer means, for a request that did `what` ("search order").
 pub fn for_status(
     status: u16,
@@ -107,9 +128,16 @@ pub fn for_status(
                 .as_u64()
                 .map_or(1_000, |s| s * 1_000)
         })),
-        500 if message.contains("Malformed UTF-8") => PluginError::invalid(format!(
-            "Shopware could not {what}: a referenced record (tax, category, property option, sales channel) does not exist ({message})"
-        )),
+        500 if message.contains("Malformed UTF-8")
+            || message.contains("SQLSTATE[23000]: Integrity constraint violation: 1452") =>
+        {
+            PluginError::invalid(format!(
+                "Shopware could not {what}: a referenced record (tax, category, property option, sales channel) does not exist ({message})"
+            ))
+        }
+        500 if database_refused(&message) => {
+            PluginError::invalid(format!("Shopware's database refused to {what}: {message}"))
+        }
         408 | 500..=599 => PluginError::Transient(format!(
             "Shopware could not {what}: HTTP {status}: {message}"
         )),
@@ -153,6 +181,21 @@ mod tests {
             for_status(404, b"", None, "x"),
             PluginError::NotFound(_)
         ));
+    }
+
+    #[test]
+    fn the_database_refusing_data_is_told_from_a_failing_shop() {
+        let duplicate = body(serde_json::json!({"errors": [{"status": "500", "code": "0",
+            "detail": "An exception occurred while executing a query: SQLSTATE[23000]: Integrity constraint violation: 1062 Duplicate entry"}]}));
+        assert!(refused_for_data(500, &duplicate));
+        assert!(matches!(
+            for_status(500, &duplicate, None, "sync products"),
+            PluginError::Invalid(_)
+        ));
+        assert!(!refused_for_data(500, b"Internal Server Error"));
+        assert!(!refused_for_data(503, &duplicate));
+        assert!(refused_for_data(400, b"{}"));
+        assert!(!refused_for_data(403, b"{}"));
     }
 
     #[test]

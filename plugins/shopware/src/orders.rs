@@ -6,7 +6,7 @@ use tillbridge_sdk::clock;
 use tillbridge_sdk::types::{PluginError, Rejected};
 
 use crate::client::Client;
-use crate::criteria::{self, any_of, at_least, equals_any};
+use crate::criteria::{self, all_of, any_of, at_least, equals, equals_any};
 use crate::cursor::OrderCursor;
 use crate::exports::tillbridge::plugin::orders_source::{OrderPage, OrderQuery};
 use crate::order_model::{self, changed_at};
@@ -70,8 +70,8 @@ fn includes() -> Value {
 }
 
 /// The search of one page: the keyset, the change window and the states. The payment-state
-/// filter on ≤ 6.7.0 matches orders with *any* such transaction, so it only narrows the search;
-/// the latest transaction decides afterwards (6.7.1+ filters the primary one exactly).
+/// filter matches orders with *any* such transaction, so it only narrows the search; the latest
+/// transaction decides afterwards (6.7.1+ filters the primary one exactly, where there is one).
 fn page_criteria(
     cursor: &OrderCursor,
     window: Option<Millis>,
@@ -105,12 +105,23 @@ fn page_criteria(
         ));
     }
     if !query.payment_states.is_empty() {
-        let path = if version.has_primary_transaction() {
-            "primaryOrderTransaction.stateMachineState.technicalName"
+        let any = equals_any(
+            "transactions.stateMachineState.technicalName",
+            &query.payment_states,
+        );
+        states.push(if version.has_primary_transaction() {
+            // 6.7 sets the primary transaction in the checkout only: an order written through
+            // the API (an ERP, a marketplace, an import) has none, and its latest counts.
+            any_of(vec![
+                equals_any(
+                    "primaryOrderTransaction.stateMachineState.technicalName",
+                    &query.payment_states,
+                ),
+                all_of(vec![equals("primaryOrderTransactionId", Value::Null), any]),
+            ])
         } else {
-            "transactions.stateMachineState.technicalName"
-        };
-        states.push(equals_any(path, &query.payment_states));
+            any
+        });
     }
     if !states.is_empty() {
         filters.push(any_of(states));

@@ -23,10 +23,13 @@ use crate::ids;
 use crate::lookup::{self, Known, norm};
 use crate::prices;
 use crate::settings::ShortDescription;
+use crate::stock::{STOCK_FIELDS, stock_for};
 use crate::sync::{self, Operation, Records};
 use crate::variants::{self, Resolved};
+use crate::version::StockMode;
 
-/// What the shop already has for a batch: rows by normalised SKU, children by parent id.
+/// What the shop already has for a batch: rows by normalised SKU (with their stock and their
+/// configurator settings), children by parent id.
 #[derive(Default)]
 struct Existing {
     by_sku: BTreeMap<String, Value>,
@@ -55,12 +58,23 @@ fn existing(shop: &mut Shop, writes: &[ProductWrite]) -> Result<Existing, Plugin
     if !targets.is_empty() {
         filters.push(equals_any("parentId", &targets));
     }
+    let mut fields = vec![
+        "id",
+        "parentId",
+        "productNumber",
+        "categoryIds",
+        "propertyIds",
+        "optionIds",
+        "configuratorSettings",
+    ];
+    fields.extend(STOCK_FIELDS);
     let rows = shop.client.search_all(
         "product",
         json!({
             "filter": [any_of(filters)],
-            "includes": {"product": ["id", "parentId", "productNumber", "categoryIds",
-                                     "propertyIds", "optionIds"]},
+            "associations": {"configuratorSettings": {}},
+            "includes": {"product": fields,
+                         "product_configurator_setting": ["id", "optionId"]},
         }),
     )?;
     let mut found = Existing::default();
@@ -159,15 +173,28 @@ fn allowed(write: &ProductWrite, field: &str, create: bool) -> bool {
             .any(|f| f.eq_ignore_ascii_case(field))
 }
 
+/// What every product of a batch is planned with.
+struct Shared<'a> {
+    options: &'a Resolved,
+    channels: &'a [String],
+    mode: StockMode,
+}
+
+/// The `stock` to write for a quantity, or none when the shop has it already.
+fn stock_row(mode: StockMode, quantity: i64, current: Option<&Value>) -> Option<i64> {
+    let stock = stock_for(mode, quantity, current);
+    (current.and_then(|c| c["stock"].as_i64()) != Some(stock)).then_some(stock)
+}
+
 /// Plans one product and its variants.
 fn plan_product(
     shop: &mut Shop,
     plan: &mut Plan,
     write: &ProductWrite,
     found: &Existing,
-    options: &Resolved,
-    channels: &[String],
+    shared: &Shared<'_>,
 ) {
+    let options = shared.options;
     let product = &write.product;
     let current = found.by_sku.get(&norm(&product.sku));
     let id = write
@@ -182,7 +209,7 @@ fn plan_product(
         plan.refused
             .insert(record, PluginError::invalid_field(why, "target-id"));
     }
-    match parent_row(shop, write, &id, create, options, channels) {
+    match parent_row(shop, write, &id, current, shared) {
         // A row with nothing but its id would change nothing.
         Ok(row) if row.as_object().is_some_and(|o| o.len() > 1) => {
             plan.products.push(Some(record), row);
@@ -277,7 +304,9 @@ fn plan_product(
             row.insert("productNumber".into(), json!(variant.sku));
             row.insert("stock".into(), json!(variant.stock.unwrap_or(0)));
         } else if may("stock")
-            && let Some(stock) = variant.stock
+            && let Some(stock) = variant
+                .stock
+                .and_then(|q| stock_row(shared.mode, q, current))
         {
             row.insert("stock".into(), json!(stock));
         }
@@ -296,16 +325,17 @@ fn plan_product(
     }
 }
 
-/// The row of a parent or simple product.
+/// The row of a parent or simple product (`current`: as the shop has it).
 fn parent_row(
     shop: &mut Shop,
     write: &ProductWrite,
     id: &str,
-    create: bool,
-    options: &Resolved,
-    channels: &[String],
+    current: Option<&Value>,
+    shared: &Shared<'_>,
 ) -> Result<Value, PluginError> {
     let product = &write.product;
+    let (options, channels) = (shared.options, shared.channels);
+    let create = write.target_id.is_none() && current.is_none();
     let may = |field: &str| allowed(write, field, create);
     let mut row = Map::new();
     row.insert("id".into(), json!(id));
@@ -329,7 +359,9 @@ fn parent_row(
         }
     } else if may("stock")
         && product.variants.is_empty()
-        && let Some(stock) = product.stock
+        && let Some(stock) = product
+            .stock
+            .and_then(|q| stock_row(shared.mode, q, current))
     {
         row.insert("stock".into(), json!(stock));
     }
@@ -406,10 +438,16 @@ fn parent_row(
             .flat_map(|v| v.options.clone())
             .collect();
         if let Ok(option_ids) = options.ids_of(&all) {
-            row.insert(
-                "configuratorSettings".into(),
-                Value::Array(variants::configurator(id, &option_ids)),
-            );
+            let present: Vec<String> = current
+                .and_then(|c| c["configuratorSettings"].as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s["optionId"].as_str().map(str::to_string))
+                .collect();
+            let settings = variants::configurator(id, &option_ids, &present);
+            if !settings.is_empty() {
+                row.insert("configuratorSettings".into(), Value::Array(settings));
+            }
         }
     }
     Ok(Value::Object(row))
@@ -437,9 +475,14 @@ fn write_batch(shop: &mut Shop, writes: &[ProductWrite]) -> Result<Vec<RecordRes
     } else {
         Vec::new()
     };
+    let shared = Shared {
+        options: &options,
+        channels: &channels,
+        mode: shop.client.stock_mode()?,
+    };
     let mut plan = Plan::new();
     for write in writes {
-        plan_product(shop, &mut plan, write, &found, &options, &channels);
+        plan_product(shop, &mut plan, write, &found, &shared);
     }
     let refused: Vec<(usize, PluginError)> =
         plan.refused.iter().map(|(r, e)| (*r, e.clone())).collect();

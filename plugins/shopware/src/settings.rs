@@ -33,6 +33,8 @@ struct Raw {
     sales_channels: Vec<String>,
     #[serde(default)]
     timeout_ms: Option<u32>,
+    #[serde(default)]
+    queue_indexing_from: Option<u32>,
     #[serde(default = "yes")]
     remember_token: bool,
 }
@@ -60,7 +62,13 @@ pub struct Settings {
     pub timeout_ms: Option<u32>,
     /// Whether the access token may be kept in the connection's key-value store between runs.
     pub remember_token: bool,
+    /// From how many rows on a sync request asks Shopware to index in its message queue
+    /// (`indexing-behavior: use-queue-indexing`); 0: never.
+    pub queue_indexing_from: u32,
 }
+
+/// The default of `queue_indexing_from`: a sync of this many rows or more is a bulk write.
+pub const QUEUE_INDEXING_FROM: u32 = 100;
 
 impl Settings {
     /// The plugin's settings as the host gives them.
@@ -105,6 +113,7 @@ impl Settings {
             sales_channels: raw.sales_channels,
             timeout_ms: raw.timeout_ms,
             remember_token: raw.remember_token,
+            queue_indexing_from: raw.queue_indexing_from.unwrap_or(QUEUE_INDEXING_FROM),
         })
     }
 
@@ -131,6 +140,7 @@ mod tests {
             ShortDescription::Field("metaDescription".into())
         );
         assert!(s.remember_token);
+        assert_eq!(s.queue_indexing_from, QUEUE_INDEXING_FROM);
     }
 
     #[test]

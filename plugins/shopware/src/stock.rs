@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use tillbridge_sdk::types::{PluginError, RecordResult, WriteAction, Written};
 
 use crate::client::Client;
@@ -22,6 +22,24 @@ use crate::sync::{self, Operation, Records};
 use crate::version::StockMode;
 
 type Outcome = Result<Written, PluginError>;
+
+/// The product fields [`stock_for`] reads.
+pub const STOCK_FIELDS: [&str; 2] = ["stock", "availableStock"];
+
+/// The `stock` to write so that `intended` is what can be sold, given the product as the shop
+/// has it ([`STOCK_FIELDS`]; none: a new product, which no order holds yet). Legacy (≤ 6.5):
+/// Shopware subtracts what open orders hold from `stock` into `availableStock`, so that much
+/// is added; sellable (6.6+): `stock` is what can be sold. The stock and products sinks both
+/// write stock through this.
+pub fn stock_for(mode: StockMode, intended: i64, current: Option<&Value>) -> i64 {
+    match (mode, current) {
+        (StockMode::Legacy, Some(product)) => {
+            let stock = product["stock"].as_i64().unwrap_or(0);
+            intended + stock - product["availableStock"].as_i64().unwrap_or(stock)
+        }
+        _ => intended,
+    }
+}
 
 fn not_found(sku: &str) -> PluginError {
     PluginError::NotFound(format!(
@@ -178,7 +196,7 @@ fn write_sellable(client: &mut Client, batch: &[StockUpdate]) -> Result<Vec<Outc
 /// quantity sellable.
 fn write_legacy(client: &mut Client, batch: &[StockUpdate]) -> Result<Vec<Outcome>, PluginError> {
     let skus: Vec<String> = batch.iter().map(|u| u.sku.clone()).collect();
-    let found = lookup::by_numbers(client, &skus, &["stock", "availableStock"])?;
+    let found = lookup::by_numbers(client, &skus, &STOCK_FIELDS)?;
     let mut rows = BTreeMap::new();
     let mut outcomes = BTreeMap::new();
     for (i, update) in batch.iter().enumerate() {
@@ -187,10 +205,8 @@ fn write_legacy(client: &mut Client, batch: &[StockUpdate]) -> Result<Vec<Outcom
             continue;
         };
         let id = product["id"].as_str().unwrap_or_default().to_string();
-        let stock = product["stock"].as_i64().unwrap_or(0);
-        let held = stock - product["availableStock"].as_i64().unwrap_or(stock);
-        let physical = update.quantity + held;
-        if update.managed && physical == stock {
+        let physical = stock_for(StockMode::Legacy, update.quantity, Some(product));
+        if update.managed && Some(physical) == product["stock"].as_i64() {
             outcomes.insert(
                 i,
                 Ok(Written {
@@ -210,4 +226,17 @@ fn write_legacy(client: &mut Client, batch: &[StockUpdate]) -> Result<Vec<Outcom
                 .unwrap_or_else(|| Err(not_found(&batch[i].sku)))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_stock_adds_what_open_orders_hold() {
+        let mug = json!({"stock": 40, "availableStock": 27});
+        assert_eq!(stock_for(StockMode::Legacy, 30, Some(&mug)), 43);
+        assert_eq!(stock_for(StockMode::Sellable, 30, Some(&mug)), 30);
+        assert_eq!(stock_for(StockMode::Legacy, 30, None), 30, "a new product");
+    }
 }

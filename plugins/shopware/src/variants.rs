@@ -146,9 +146,13 @@ pub fn ensure(
 }
 
 /// The parent's configurator settings for its variants' options (which values the storefront
-/// offers), with ids derived from parent and option.
-pub fn configurator(parent_id: &str, option_ids: &[String]) -> Vec<Value> {
-    let mut seen = Vec::new();
+/// offers) that it lacks, with ids derived from parent and option, placed after the `present`
+/// ones. A setting is unique per product and option (SW@v6.4.20.2:
+/// `Migration1618989442AddProductConfigurationSettingsUniqKey`): writing one again under
+/// another id is refused, so options the product offers already (the merchant's, made in the
+/// Admin with ids of its own) are left as they are.
+pub fn configurator(parent_id: &str, option_ids: &[String], present: &[String]) -> Vec<Value> {
+    let mut seen: Vec<&String> = present.iter().collect();
     option_ids
         .iter()
         .filter(|id| {
@@ -157,7 +161,8 @@ pub fn configurator(parent_id: &str, option_ids: &[String]) -> Vec<Value> {
             new
         })
         .enumerate()
-        .map(|(position, option)| {
+        .map(|(i, option)| {
+            let position = present.len() + i;
             json!({"id": ids::derive("product_configurator_setting", &format!("{parent_id}/{option}")),
                    "optionId": option, "position": position})
         })
@@ -170,9 +175,20 @@ mod tests {
 
     #[test]
     fn configurator_settings_are_one_per_option_with_stable_ids() {
-        let settings = configurator("p", &["a".into(), "b".into(), "a".into()]);
+        let settings = configurator("p", &["a".into(), "b".into(), "a".into()], &[]);
         assert_eq!(settings.len(), 2);
         assert_eq!(settings[1]["position"], 1);
-        assert_eq!(settings[0]["id"], configurator("p", &["a".into()])[0]["id"]);
+        assert_eq!(
+            settings[0]["id"],
+            configurator("p", &["a".into()], &[])[0]["id"]
+        );
+    }
+
+    #[test]
+    fn options_the_product_offers_already_get_no_second_setting() {
+        let settings = configurator("p", &["a".into(), "b".into()], &["a".into()]);
+        assert_eq!(settings.len(), 1);
+        assert_eq!(settings[0]["optionId"], "b");
+        assert_eq!(settings[0]["position"], 1, "after the present one");
     }
 }

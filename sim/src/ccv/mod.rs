@@ -5,11 +5,19 @@
 //! - Rate limits per operation and in total answer `429.10` / `429.11` (`limits`).
 //! - Collections page with `start`/`size` and `next` links, sort with `orderby`, fill in
 //!   sub-resources with `expand` (`collection`).
-//! - Resources: `users`, `orders` and `orderrows`, `products`, `productqueries`, `attributes`,
-//!   `attributevalues`, `productattributevalues`, `attributecombinations` (generated),
-//!   `categories`, `categorytree`, `producttocategories`, `paymethods`, `webshops`, the root.
+//! - Resources: `users`, `orders` with `orderrows` and `ordernotes`, `products`,
+//!   `productqueries`, `attributes`, `attributevalues`, `productattributevalues`,
+//!   `attributecombinations` (generated), `categories`, `categorytree`, `producttocategories`,
+//!   `productpropertygroups` with their `productproperties`, options and values and
+//!   `producttopropertygroups`, `packages`, `paymethods`, `webshops` and their `settings`, the
+//!   root.
 //! - Reservations are orders in status 14; completed sales lower stock (`stock`).
 //! - Errors carry CCV's `code`, `status` and `developermessage` (`error`).
+//! - Both of CCV's media types (`Accept: application/vnd.verto.webshop+json`, the default, and
+//!   `application/vnd.verto.salespos+json`) get the same answers: CCV's SDK documents SalesPOS
+//!   schemas only for cash-ups and fiscal transaction signatures (`BaseEndpoint::ACCEPT_HEADERS`;
+//!   its tests ask for `vnd.verto.salespos.resource.cashups` and `…fiscaltransactionsignatures`
+//!   only), which the simulator does not serve. The journal keeps the `Accept` of each request.
 //!
 //! Beside the API: `GET /__sim/state` (the dump), and `/__sim/journal` and `/__sim/faults` from
 //! [`crate::common`]. These are neither signed nor rate limited. Injected faults answer in CCV's
@@ -25,9 +33,11 @@ mod limits;
 mod misc;
 mod model;
 mod money;
+mod ordernotes;
 mod orderrows;
 mod orders;
 mod products;
+mod properties;
 mod routes;
 mod seed;
 mod stock;
@@ -63,6 +73,8 @@ use model::{STATUS_CANCELLED, STATUS_RESERVED};
 /// Where the API lives on the host.
 pub const API_PREFIX: &str = "/api/rest/v1";
 
+/// Order status 1, "New".
+const STATUS_NEW: u8 = 1;
 /// Order status 7, "Completed": a sale that is done and collected.
 const STATUS_COMPLETED: u8 = 7;
 
@@ -317,6 +329,22 @@ impl CcvSim {
         self.till_sale(sku, count, STATUS_RESERVED)
     }
 
+    /// Staff (or a previous integration) book a webshop order by hand: a new order of the article
+    /// with the webshop's order number written in `reservationnumber`. Returns the order's id.
+    pub fn book_by_hand(
+        &self,
+        sku: &str,
+        count: u32,
+        reservationnumber: &str,
+    ) -> anyhow::Result<u64> {
+        let id = self.till_sale(sku, count, STATUS_NEW)?;
+        self.shared.with_store(|store| {
+            let order = store.orders.get_mut(&id).context("the order vanished")?;
+            order.reservationnumber = Some(reservationnumber.to_string());
+            Ok(id)
+        })
+    }
+
     fn till_sale(&self, sku: &str, count: u32, status: u8) -> anyhow::Result<u64> {
         let now = self.now();
         self.shared.with_store(|store| {
@@ -351,12 +379,50 @@ impl CcvSim {
         })
     }
 
+    /// Adds a package in the back office, as a merchant does. Returns its id.
+    pub fn add_package(&self, name: &str) -> u64 {
+        self.shared.with_store(|store| {
+            let id = store.new_id();
+            store.packages.insert(
+                id,
+                model::Package {
+                    id,
+                    name: name.to_string(),
+                },
+            );
+            id
+        })
+    }
+
     /// Adds a customer the way the shop staff would, outside tillbridge: a user with the
     /// customer's e-mail address as username. Returns the user's id.
     pub fn add_user(&self, customer: &Customer) -> u64 {
         let now = self.now();
         self.shared
             .with_store(|store| seed::add_user(store, customer, seed::personalinfo(customer), now))
+    }
+
+    /// Staff retype a user's billing address in the address-line form (CCV's other form), clearing
+    /// street and house number.
+    pub fn edit_user_address(
+        &self,
+        user_id: u64,
+        line_1: &str,
+        line_2: &str,
+    ) -> anyhow::Result<()> {
+        self.shared.with_store(|store| {
+            let user = store
+                .users
+                .get_mut(&user_id)
+                .with_context(|| format!("no user {user_id}"))?;
+            let address = &mut user.userinfo.billingaddress;
+            address.street = None;
+            address.housenumber = None;
+            address.housenumber_suffix = None;
+            address.address_line_1 = Some(line_1.to_string());
+            address.address_line_2 = Some(line_2.to_string());
+            Ok(())
+        })
     }
 
     /// The ids of the users with this e-mail address in their `userinfo` (for assertions; the

@@ -11,6 +11,10 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use super::properties::{
+    ProductToPropertyGroup, Property, PropertyGroup, PropertyOption, PropertyValue,
+};
+
 /// The first id handed out.
 const FIRST_ID: u64 = 10_001;
 
@@ -22,6 +26,8 @@ pub struct Store {
     /// The next order number (the POS numbers orders itself).
     pub next_ordernumber: u64,
     pub webshops: BTreeMap<u64, Webshop>,
+    #[serde(default)]
+    pub packages: BTreeMap<u64, Package>,
     pub paymethods: BTreeMap<u64, Paymethod>,
     pub categories: BTreeMap<u64, Category>,
     pub products: BTreeMap<u64, Product>,
@@ -30,17 +36,29 @@ pub struct Store {
     pub product_attribute_values: BTreeMap<u64, ProductAttributeValue>,
     pub combinations: BTreeMap<u64, AttributeCombination>,
     pub product_categories: BTreeMap<u64, ProductToCategory>,
+    #[serde(default)]
+    pub property_groups: BTreeMap<u64, PropertyGroup>,
+    #[serde(default)]
+    pub properties: BTreeMap<u64, Property>,
+    #[serde(default)]
+    pub property_options: BTreeMap<u64, PropertyOption>,
+    #[serde(default)]
+    pub product_property_groups: BTreeMap<u64, ProductToPropertyGroup>,
+    #[serde(default)]
+    pub property_values: BTreeMap<u64, PropertyValue>,
     pub users: BTreeMap<u64, User>,
     pub orders: BTreeMap<u64, Order>,
+    pub order_notes: BTreeMap<u64, OrderNote>,
 }
 
 impl Default for Store {
-    /// An empty POS: one webshop flagged as a SalesPOS and nothing else.
+    /// An empty POS: one webshop flagged as a SalesPOS, with one package, and nothing else.
     fn default() -> Self {
         let mut store = Store {
             next_id: FIRST_ID,
             next_ordernumber: 1,
             webshops: BTreeMap::new(),
+            packages: BTreeMap::new(),
             paymethods: BTreeMap::new(),
             categories: BTreeMap::new(),
             products: BTreeMap::new(),
@@ -49,8 +67,14 @@ impl Default for Store {
             product_attribute_values: BTreeMap::new(),
             combinations: BTreeMap::new(),
             product_categories: BTreeMap::new(),
+            property_groups: BTreeMap::new(),
+            properties: BTreeMap::new(),
+            property_options: BTreeMap::new(),
+            product_property_groups: BTreeMap::new(),
+            property_values: BTreeMap::new(),
             users: BTreeMap::new(),
             orders: BTreeMap::new(),
+            order_notes: BTreeMap::new(),
         };
         let id = store.new_id();
         store.webshops.insert(
@@ -59,9 +83,17 @@ impl Default for Store {
                 id,
                 name: "SalesPOS".into(),
                 is_salespos: true,
-                currency: "EUR".into(),
-                language: "nl".into(),
-                prices_include_vat: true,
+                settings: Settings::default(),
+            },
+        );
+        // GUESS: a new shop comes with one package; CCV documents packages as shop-wide records
+        // with their own ids (`GET /packages`), not which ones a shop starts with.
+        let id = store.new_id();
+        store.packages.insert(
+            id,
+            Package {
+                id,
+                name: "Standaard".into(),
             },
         );
         store
@@ -77,16 +109,57 @@ impl Store {
     }
 }
 
-/// A webshop: a SalesPOS account is a CCV Shop webshop with `is_salespos` set.
+/// A webshop: a SalesPOS account is a CCV Shop webshop with `is_salespos` set. The resource itself
+/// has no currency and no VAT convention (SDK `src/Resources/Webshop.php`; JDK
+/// `Resource/Webshops/Webshops.php`): those are its settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Webshop {
     pub id: u64,
     pub name: String,
     pub is_salespos: bool,
+    pub settings: Settings,
+}
+
+/// The settings of a webshop (`GET /webshops/:id/settings`, JDK `Entity/Settings/Settings.php`;
+/// SDK `src/Resources/Setting.php`), as far as the simulator keeps them; the rest of the
+/// documented fields are answered with fixed values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// "Currency code used in webshop, ISO 4217".
     pub currency: String,
-    pub language: String,
-    /// Whether product prices include VAT (the shop setting `prices_include_vat`).
+    /// "Do prices include VAT": product prices are gross when set, net otherwise.
     pub prices_include_vat: bool,
+    /// "Default VAT rate used when creating new products" (CCV spells it `default_vat_rat`).
+    pub default_vat_rat: Decimal,
+    /// The webshop's languages (ISO 639-1).
+    pub languages: Vec<String>,
+    pub webshop_enabled: bool,
+    pub webshop_disabled_title: String,
+    pub webshop_disabled_text: String,
+}
+
+impl Default for Settings {
+    /// A Dutch shop in euros whose prices include VAT.
+    fn default() -> Self {
+        Settings {
+            currency: "EUR".into(),
+            prices_include_vat: true,
+            default_vat_rat: Decimal::from(21),
+            languages: vec!["nl".into()],
+            webshop_enabled: true,
+            webshop_disabled_title: String::new(),
+            webshop_disabled_text: String::new(),
+        }
+    }
+}
+
+/// A package: how a product is shipped, and what that costs. Products and free order rows name
+/// one by `package_id` (jacobdekeizer/ccvshop-client, `Models/Vnd/Verto/Webshop/Resource/Packages`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Package {
+    pub id: u64,
+    /// "Used in the merchant's backend as display name."
+    pub name: String,
 }
 
 /// A payment method (read-only through the API).
@@ -158,7 +231,8 @@ pub struct Product {
     pub name: String,
     pub shortdescription: String,
     pub description: String,
-    /// Price before discount, including VAT (the webshop's `prices_include_vat`).
+    /// Price before discount: including VAT when the webshop's `prices_include_vat` says so,
+    /// else excluding it.
     pub price: Decimal,
     /// Sell price = price − discount.
     pub discount: Decimal,
@@ -348,7 +422,8 @@ pub struct Order {
     pub track_and_trace_carrier: Option<String>,
     pub transaction_id: Option<String>,
     pub safety_deposit_returned: bool,
-    pub notes: Vec<String>,
+    /// The e-mails sent to the customer about this order (`PATCH` with `mail`), as their text.
+    pub customer_mails: Vec<String>,
     pub rows: Vec<OrderRow>,
 }
 
@@ -366,6 +441,19 @@ impl Order {
     pub fn reserves(&self) -> bool {
         self.is_completed && self.status == Some(STATUS_RESERVED)
     }
+}
+
+/// A note on an order (`ordernotes`, JDK `Resource/Ordernotes/Ordernotes.php`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderNote {
+    pub id: u64,
+    pub order_id: u64,
+    pub note: String,
+    /// `internal` (for the merchant's staff) or `external` ("External notes are visible for
+    /// customers too"). GUESS: CCV documents the distinction, not the strings.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub create_date: DateTime<Utc>,
 }
 
 /// A line of an order: a product (or one of its combinations), or a free row.

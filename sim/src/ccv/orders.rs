@@ -77,9 +77,13 @@ struct OrderPatch {
     #[serde(deserialize_with = "money::optional")]
     extra_costs: Option<Decimal>,
     extra_costs_description: Option<String>,
-    /// Added to the order's notes.
+    /// "When the boolean 'mail' is set, the note will be appended to the email which is send to
+    /// the customer" (JDK `Orders/Patch/Patch.php`): text for the customer, not an internal note
+    /// (those are `POST /orders/:id/ordernotes`). What CCV does with a note without `mail` is not
+    /// documented; the simulator keeps it nowhere (GUESS).
     note: Option<String>,
-    /// Whether the customer is mailed about a status change; accepted, nothing is sent.
+    /// "If TRUE, notify the customer of the status change. Also see 'note' and
+    /// 'track_and_trace_code'": the simulator records the e-mail on the order.
     mail: Option<bool>,
 }
 
@@ -231,7 +235,7 @@ pub(super) fn new_order(id: u64, now: DateTime<Utc>) -> Order {
         track_and_trace_carrier: None,
         transaction_id: None,
         safety_deposit_returned: false,
-        notes: Vec::new(),
+        customer_mails: Vec::new(),
         rows: Vec::new(),
     }
 }
@@ -313,7 +317,8 @@ pub fn get(store: &Store, request: &ApiRequest, id: u64) -> Result<Reply, CcvErr
     Ok(Reply::Ok(render(store, request, order)))
 }
 
-/// `PATCH /orders/:id`: status, paid, customer data, delivery and bookkeeping fields, a note.
+/// `PATCH /orders/:id`: status, paid, customer data, delivery and bookkeeping fields, and an
+/// e-mail to the customer (`mail`, with the `note`).
 pub fn update(store: &mut Store, request: &ApiRequest, id: u64) -> Result<Reply, CcvError> {
     let patch: OrderPatch = request.input()?;
     let status = patch.status.map(check_status).transpose()?;
@@ -353,11 +358,35 @@ pub fn update(store: &mut Store, request: &ApiRequest, id: u64) -> Result<Reply,
         if patch.invoicenumber.is_some() {
             order.invoicenumber = patch.invoicenumber;
         }
-        order.notes.extend(patch.note);
+        if patch.mail == Some(true) {
+            order
+                .customer_mails
+                .push(customer_mail(order, patch.note.as_deref()));
+        }
         Ok(())
     });
     changed.ok_or_else(|| CcvError::not_found("order", id))??;
     Ok(Reply::NoContent)
+}
+
+/// The e-mail a customer gets about an order's status: the status, the track and trace code when
+/// there is one, and the note appended.
+fn customer_mail(order: &Order, note: Option<&str>) -> String {
+    let number = order
+        .ordernumber
+        .map_or_else(|| order.id.to_string(), |n| n.to_string());
+    let status = order.status.map_or_else(|| "-".into(), |s| s.to_string());
+    let mut mail = format!("Your order {number} has status {status}.");
+    if !order.track_and_trace_code.is_empty() {
+        mail.push_str(&format!(
+            "\nTrack and trace: {}",
+            order.track_and_trace_code
+        ));
+    }
+    if let Some(note) = note.filter(|n| !n.is_empty()) {
+        mail.push_str(&format!("\n\n{note}"));
+    }
+    mail
 }
 
 // ----- rendering --------------------------------------------------------------------------------
@@ -436,10 +465,8 @@ pub(super) fn render(store: &Store, request: &ApiRequest, o: &Order) -> Value {
         "orderrows": sub_resource(request, "orderrows", &format!("orders/{id}/orderrows"), || {
             o.rows.iter().map(|r| render_row(request, id, r)).collect()
         }),
-        "ordernotes": {
-            "href": request.href(&format!("orders/{id}/ordernotes")),
-            "notes": o.notes,
-        },
+        // A link only (JDK `Orders/Child/Ordernotes.php`); the notes are their own resource.
+        "ordernotes": { "href": request.href(&format!("orders/{id}/ordernotes")) },
     });
     let amounts = json!({
         "taxes_included": o.taxes_included,

@@ -9,8 +9,9 @@ use super::auth::format_x_date;
 use super::collection::{SortField, list as list_page, sub_resource};
 use super::error::CcvError;
 use super::http::{ApiRequest, Reply};
-use super::model::{Product, StockType, Store, TAX_TARIFFS, tax_rate};
-use super::{categories, combinations, money, variants};
+use super::misc::find_package;
+use super::model::{Product, StockType, Store, TAX_TARIFFS};
+use super::{categories, combinations, money, properties, variants};
 
 /// The values `ordering_without_stock` takes (CCV: "default option 'global_setting'").
 const ORDERING_WITHOUT_STOCK: [&str; 3] = ["global_setting", "yes", "no"];
@@ -32,7 +33,9 @@ struct ProductInput {
     #[serde(deserialize_with = "money::optional")]
     purchaseprice: Option<Decimal>,
     taxtariff: Option<String>,
-    /// Deprecated by CCV in favour of `taxtariff`; accepted and ignored.
+    /// "Deprecated, use taxtariff instead. VAT rate of product in percentage, either this property
+    /// or taxtariff must be set" (`Models/Internal/Resource/Products/Post/Post.php`): taken as the
+    /// tariff with that rate.
     #[serde(deserialize_with = "money::optional")]
     vatrate: Option<Decimal>,
     package_id: Option<u64>,
@@ -50,12 +53,27 @@ struct ProductInput {
 }
 
 impl ProductInput {
-    fn apply(self, product: &mut Product) -> Result<(), CcvError> {
+    fn apply(mut self, store: &Store, product: &mut Product) -> Result<(), CcvError> {
         if let Some(tariff) = &self.taxtariff
             && !TAX_TARIFFS.iter().any(|(name, _)| name == tariff)
         {
             return Err(CcvError::invalid(format!(
                 "taxtariff {tariff:?} is none of normal, low a, low b, extra low, zero."
+            )));
+        }
+        if let (None, Some(rate)) = (&self.taxtariff, self.vatrate) {
+            self.taxtariff = Some(tariff_of(rate).ok_or_else(|| {
+                CcvError::invalid(format!("vatrate {rate} is the rate of no tax tariff."))
+            })?);
+        }
+        // "Package id of this product, the package id's are available in the resource
+        // 'packages'" (`Models/Internal/Resource/Products/Post/Post.php`): ids are the shop's
+        // own, so an id the shop has no package for is refused (GUESS: how CCV answers it).
+        if let Some(package) = self.package_id
+            && find_package(store, package).is_err()
+        {
+            return Err(CcvError::invalid(format!(
+                "package_id {package} is no package of this webshop (GET /packages lists them)."
             )));
         }
         if let Some(value) = &self.ordering_without_stock
@@ -99,8 +117,16 @@ pub(super) fn set<T>(field: &mut T, value: Option<T>) {
     }
 }
 
+/// The tariff of a tax rate in percent (the first tariff with that rate).
+pub(super) fn tariff_of(rate: Decimal) -> Option<String> {
+    TAX_TARIFFS
+        .iter()
+        .find(|(_, r)| Decimal::from(*r) == rate)
+        .map(|(name, _)| name.to_string())
+}
+
 /// A product with CCV's defaults, as a POST without optional fields makes it.
-pub(super) fn new_product(id: u64, now: chrono::DateTime<chrono::Utc>) -> Product {
+pub(super) fn new_product(id: u64, package_id: u64, now: chrono::DateTime<chrono::Utc>) -> Product {
     Product {
         id,
         productnumber: String::new(),
@@ -113,7 +139,7 @@ pub(super) fn new_product(id: u64, now: chrono::DateTime<chrono::Utc>) -> Produc
         discount: Decimal::ZERO,
         purchaseprice: Decimal::ZERO,
         taxtariff: "normal".into(),
-        package_id: 1,
+        package_id,
         active: true,
         unit: "piece".into(),
         stockenabled: true,
@@ -188,7 +214,8 @@ pub(super) fn parse_bool(name: &str, value: &str) -> Result<bool, CcvError> {
     }
 }
 
-/// `POST /products`: `name`, `price`, `discount` and `package_id` are required.
+/// `POST /products`: `name`, `price`, `discount` and `package_id` are required, and `taxtariff`
+/// or `vatrate` ("either this property or vatrate must be set").
 pub fn create(store: &mut Store, request: &ApiRequest) -> Result<Reply, CcvError> {
     let input: ProductInput = request.input()?;
     CcvError::require(
@@ -198,10 +225,14 @@ pub fn create(store: &mut Store, request: &ApiRequest) -> Result<Reply, CcvError
             ("price", input.price.is_none()),
             ("discount", input.discount.is_none()),
             ("package_id", input.package_id.is_none()),
+            (
+                "taxtariff (or vatrate)",
+                input.taxtariff.is_none() && input.vatrate.is_none(),
+            ),
         ],
     )?;
-    let mut product = new_product(store.next_id, request.now);
-    input.apply(&mut product)?;
+    let mut product = new_product(store.next_id, 0, request.now);
+    input.apply(store, &mut product)?;
     product.id = store.new_id();
     let body = render(store, request, &product);
     store.products.insert(product.id, product);
@@ -217,19 +248,15 @@ pub fn get(store: &Store, request: &ApiRequest, id: u64) -> Result<Reply, CcvErr
 /// `PATCH /products/:id`.
 pub fn update(store: &mut Store, request: &ApiRequest, id: u64) -> Result<Reply, CcvError> {
     let input: ProductInput = request.input()?;
-    let product = store
-        .products
-        .get_mut(&id)
-        .ok_or_else(|| CcvError::not_found("product", id))?;
-    let mut changed = product.clone();
-    input.apply(&mut changed)?;
+    let mut changed = find(store, id)?.clone();
+    input.apply(store, &mut changed)?;
     changed.modifydate = request.now;
-    *product = changed;
+    store.products.insert(id, changed);
     Ok(Reply::NoContent)
 }
 
-/// `DELETE /products/:id`: also its attribute values, combinations and category links. Orders
-/// keep their rows.
+/// `DELETE /products/:id`: also its attribute values, combinations, category links and property
+/// values. Orders keep their rows.
 pub fn delete(store: &mut Store, id: u64) -> Result<Reply, CcvError> {
     store
         .products
@@ -240,6 +267,7 @@ pub fn delete(store: &mut Store, id: u64) -> Result<Reply, CcvError> {
         .retain(|_, v| v.product_id != id);
     store.combinations.retain(|_, c| c.product_id != id);
     store.product_categories.retain(|_, l| l.product_id != id);
+    properties::forget_product(store, id);
     Ok(Reply::NoContent)
 }
 
@@ -330,7 +358,8 @@ pub(super) fn render(store: &Store, request: &ApiRequest, p: &Product) -> Value 
         "name": p.name,
         "shortdescription": p.shortdescription,
         "description": p.description,
-        "vatrate": money::to_json(tax_rate(&p.taxtariff)),
+        // The product resource of CCV's current SDK (`src/Resources/Product.php`) carries
+        // `taxtariff` and no `vatrate` (deprecated in the 2022 schema): a client reads the tariff.
         "taxtariff": p.taxtariff,
         "price": money::to_json(p.price),
         "discount": money::to_json(p.discount),
@@ -343,7 +372,7 @@ pub(super) fn render(store: &Store, request: &ApiRequest, p: &Product) -> Value 
         "ordering_without_stock": p.ordering_without_stock,
         "weight": money::to_json(p.weight),
         "memo": p.memo,
-        "package": { "id": p.package_id },
+        "package": { "href": request.href(&format!("packages/{}", p.package_id)), "id": p.package_id },
         "attributecombinations": sub_resource(
             request,
             "attributecombinations",

@@ -5,7 +5,10 @@
 use super::error::CcvError;
 use super::http::{ApiRequest, Reply};
 use super::model::Store;
-use super::{categories, combinations, misc, orderrows, orders, products, users, variants};
+use super::{
+    categories, combinations, misc, ordernotes, orderrows, orders, products, properties, users,
+    variants,
+};
 
 /// One path segment: a resource name or an id.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,6 +62,14 @@ pub fn dispatch(store: &mut Store, request: &ApiRequest) -> Result<Reply, CcvErr
             "POST" => orderrows::add_row(store, r, *id),
             "PUT" => orderrows::replace_rows(store, r, *id),
         }),
+        [Name("orders"), Id(id), Name("ordernotes")] => methods!(r, {
+            "GET" => ordernotes::list(store, r, *id),
+            "POST" => ordernotes::create(store, r, *id),
+        }),
+        [Name("ordernotes"), Id(id)] => methods!(r, {
+            "GET" => ordernotes::get(store, r, *id),
+            "DELETE" => ordernotes::delete(store, *id),
+        }),
         [Name("orderrows"), Id(id)] => methods!(r, {
             "GET" => orderrows::get_row(store, r, *id),
             "PATCH" => orderrows::update_row(store, r, *id),
@@ -83,6 +94,9 @@ pub fn dispatch(store: &mut Store, request: &ApiRequest) -> Result<Reply, CcvErr
         }),
         [Name("products"), Id(id), Name("producttocategories")] => methods!(r, {
             "GET" => categories::list_product_links(store, r, *id),
+        }),
+        [Name("products"), Id(id), Name("producttopropertygroups")] => methods!(r, {
+            "GET" => properties::list_product_links(store, r, *id),
         }),
         [Name("productqueries")] => methods!(r, { "GET" => products::query(store, r) }),
 
@@ -138,13 +152,76 @@ pub fn dispatch(store: &mut Store, request: &ApiRequest) -> Result<Reply, CcvErr
             "DELETE" => categories::unlink_product(store, *id),
         }),
 
+        [Name("productpropertygroups")] => methods!(r, {
+            "GET" => properties::list_groups(store, r),
+            "POST" => properties::create_group(store, r),
+        }),
+        [Name("productpropertygroups"), Id(id)] => methods!(r, {
+            "GET" => properties::get_group(store, r, *id),
+            "PATCH" => properties::update_group(store, r, *id),
+            "DELETE" => properties::delete_group(store, *id),
+        }),
+        [
+            Name("productpropertygroups"),
+            Id(id),
+            Name("productproperties"),
+        ] => methods!(r, {
+            "GET" => properties::list_properties(store, r, *id),
+            "POST" => properties::create_property(store, r, *id),
+        }),
+        [Name("productproperties"), Id(id)] => methods!(r, {
+            "GET" => properties::get_property(store, r, *id),
+            "PATCH" => properties::update_property(store, r, *id),
+            "DELETE" => properties::delete_property(store, *id),
+        }),
+        [
+            Name("productproperties"),
+            Id(id),
+            Name("productpropertyoptions"),
+        ] => methods!(r, {
+            "GET" => properties::list_options(store, r, *id),
+            "POST" => properties::create_option(store, r, *id),
+        }),
+        [Name("productpropertyoptions"), Id(id)] => methods!(r, {
+            "GET" => properties::get_option(store, r, *id),
+            "PATCH" => properties::update_option(store, r, *id),
+            "DELETE" => properties::delete_option(store, *id),
+        }),
+        [Name("productpropertyvalues")] => methods!(r, {
+            "POST" => properties::create_value(store, r),
+        }),
+        [Name("productpropertyvalues"), Id(id)] => methods!(r, {
+            "GET" => properties::get_value(store, r, *id),
+            "PATCH" => properties::update_value(store, r, *id),
+            "DELETE" => properties::delete_value(store, *id),
+        }),
+        [Name("producttopropertygroups")] => methods!(r, {
+            "POST" => properties::link_product(store, r),
+        }),
+        [Name("producttopropertygroups"), Id(id)] => methods!(r, {
+            "GET" => properties::get_link(store, r, *id),
+            "DELETE" => properties::unlink_product(store, *id),
+        }),
+
         [Name("paymethods")] => methods!(r, { "GET" => misc::list_paymethods(store, r) }),
         [Name("paymethods"), Id(id)] => methods!(r, {
             "GET" => misc::get_paymethod(store, r, *id),
         }),
+        [Name("packages")] => methods!(r, {
+            "GET" => misc::list_packages(store, r),
+            "POST" => misc::create_package(store, r),
+        }),
+        [Name("packages"), Id(id)] => methods!(r, {
+            "GET" => misc::get_package(store, r, *id),
+            "PATCH" => misc::update_package(store, r, *id),
+        }),
         [Name("webshops")] => methods!(r, { "GET" => misc::list_webshops(store, r) }),
         [Name("webshops"), Id(id)] => methods!(r, {
             "GET" => misc::get_webshop(store, r, *id),
+        }),
+        [Name("webshops"), Id(id), Name("settings")] => methods!(r, {
+            "GET" => misc::get_settings(store, r, *id),
+            "PUT" => misc::put_settings(store, r, *id),
         }),
 
         _ => Err(CcvError::invalid_resource(request.path())),

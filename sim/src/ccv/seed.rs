@@ -3,9 +3,12 @@
 //!
 //! From a dataset the POS gets: its payment methods; the products that are `in_pos` (a
 //! configurable product as a product with Size/Colour attribute values, its generated combinations
-//! carrying each variant's SKU, EAN and physical stock); the customers that are `in_pos` as users
+//! carrying each variant's SKU, EAN and physical stock); the dataset's product properties as one
+//! product property group "Specifications" (country of origin an option property, the others
+//! text), with each product's values; the customers that are `in_pos` as users
 //! with an older address ("Oude Gracht 1"); and for each article's `pos_reserved` an order of the
-//! till in status 14. No categories: the webshop owns the category tree (FLOWS.md §3.5), and a new
+//! till in status 14. A dataset whose POS keeps prices excluding VAT gets that shop setting and
+//! net product prices. No categories: the webshop owns the category tree (FLOWS.md §3.5), and a new
 //! integration brings it to the POS.
 
 use std::collections::HashMap;
@@ -18,7 +21,8 @@ use rust_decimal::Decimal;
 
 use super::model::{
     Address, Attribute, AttributeValue, Paymethod, Personalinfo, ProductAttributeValue,
-    STATUS_RESERVED, StockType, Store, TAX_TARIFFS, User,
+    ProductToPropertyGroup, Property, PropertyGroup, PropertyOption, PropertyValue,
+    STATUS_RESERVED, StockType, Store, User, tax_rate,
 };
 use super::stock::Article;
 use super::{combinations, orders, products};
@@ -34,6 +38,9 @@ pub(super) fn from_file(path: &Path) -> anyhow::Result<Store> {
 /// The POS's state for a dataset, as of `now`.
 pub(super) fn from_dataset(dataset: &Dataset, now: DateTime<Utc>) -> anyhow::Result<Store> {
     let mut store = Store::default();
+    for webshop in store.webshops.values_mut() {
+        webshop.settings.prices_include_vat = dataset.pos_prices_include_vat;
+    }
     for method in &dataset.payment_methods {
         let id = u64::from(method.pos_id);
         store.paymethods.insert(
@@ -50,8 +57,15 @@ pub(super) fn from_dataset(dataset: &Dataset, now: DateTime<Utc>) -> anyhow::Res
     }
     let mut options = Options::default();
     for product in dataset.products.iter().filter(|p| p.in_pos) {
-        add_product(&mut store, &mut options, product, now)?;
+        add_product(
+            &mut store,
+            &mut options,
+            product,
+            dataset.pos_prices_include_vat,
+            now,
+        )?;
     }
+    add_properties(&mut store, dataset);
     for customer in dataset.customers.iter().filter(|c| c.in_pos) {
         let mut userinfo = personalinfo(customer);
         for address in [&mut userinfo.billingaddress, &mut userinfo.deliveryaddress] {
@@ -111,18 +125,31 @@ fn add_product(
     store: &mut Store,
     options: &mut Options,
     data: &DataProduct,
+    prices_include_vat: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let id = store.new_id();
-    let mut product = products::new_product(id, now);
+    let package = *store
+        .packages
+        .keys()
+        .next()
+        .context("the POS has no package")?;
+    let mut product = products::new_product(id, package, now);
     product.productnumber = data.sku.clone();
     product.eannumber = data.ean.clone();
     product.name = data.name.clone();
     product.shortdescription = data.short_description.clone();
     product.description = data.description.clone();
-    product.price =
+    let gross =
         Decimal::from_str(&data.gross_price).with_context(|| format!("price of {}", data.sku))?;
     product.taxtariff = tariff(&data.tax_rate)?;
+    product.price = if prices_include_vat {
+        gross
+    } else {
+        // A net price of a round gross one is rarely whole cents: kept to 4 decimals.
+        let rate = tax_rate(&product.taxtariff);
+        (gross * Decimal::ONE_HUNDRED / (Decimal::ONE_HUNDRED + rate)).round_dp(4)
+    };
     product.stock = Decimal::from(data.pos_physical);
     if !data.variants.is_empty() {
         product.stocktype = StockType::AttributeCombination;
@@ -190,6 +217,102 @@ fn add_product(
     Ok(())
 }
 
+/// The group "Specifications" with a property per property name of the dataset ("Country of
+/// origin" is an option property, the others text), and the values of the POS's products.
+fn add_properties(store: &mut Store, dataset: &Dataset) {
+    let mut names: Vec<&str> = Vec::new();
+    for (name, _) in dataset.products.iter().flat_map(|p| &p.properties) {
+        if !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    let group_id = store.new_id();
+    store.property_groups.insert(
+        group_id,
+        PropertyGroup {
+            id: group_id,
+            name: "Specifications".into(),
+        },
+    );
+    let mut property_ids: HashMap<&str, (u64, bool)> = HashMap::new();
+    for (position, name) in names.iter().enumerate() {
+        let id = store.new_id();
+        let option = *name == "Country of origin";
+        store.properties.insert(
+            id,
+            Property {
+                id,
+                group_id,
+                parent: None,
+                name: name.to_string(),
+                description: None,
+                position: position as i64 + 1,
+                kind: if option { "option" } else { "text" }.into(),
+            },
+        );
+        property_ids.insert(name, (id, option));
+    }
+    let products: HashMap<String, u64> = store
+        .products
+        .values()
+        .map(|p| (p.productnumber.clone(), p.id))
+        .collect();
+    let mut option_ids: HashMap<(u64, String), u64> = HashMap::new();
+    for data in dataset.products.iter().filter(|p| p.in_pos) {
+        let Some(&product_id) = products.get(&data.sku) else {
+            continue;
+        };
+        if data.properties.is_empty() {
+            continue;
+        }
+        let link = store.new_id();
+        store.product_property_groups.insert(
+            link,
+            ProductToPropertyGroup {
+                id: link,
+                product_id,
+                group_id,
+            },
+        );
+        for (name, value) in &data.properties {
+            let (property_id, option) = property_ids[name.as_str()];
+            let known = option_ids.get(&(property_id, value.clone())).copied();
+            let value = match (option, known) {
+                (false, _) => value.clone(),
+                (true, Some(id)) => id.to_string(),
+                (true, None) => {
+                    let id = store.new_id();
+                    let position = option_ids.keys().filter(|(p, _)| *p == property_id).count();
+                    store.property_options.insert(
+                        id,
+                        PropertyOption {
+                            id,
+                            property_id,
+                            name: value.clone(),
+                            position: position as i64 + 1,
+                        },
+                    );
+                    option_ids.insert((property_id, value.clone()), id);
+                    id.to_string()
+                }
+            };
+            let id = store.new_id();
+            store.property_values.insert(
+                id,
+                PropertyValue {
+                    id,
+                    product_id,
+                    property_id,
+                    value,
+                },
+            );
+        }
+    }
+}
+
 fn sorted(ids: &[u64]) -> Vec<u64> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
@@ -199,11 +322,7 @@ fn sorted(ids: &[u64]) -> Vec<u64> {
 /// The tariff of a tax rate in percent (the first tariff with that rate).
 fn tariff(rate: &str) -> anyhow::Result<String> {
     let rate = Decimal::from_str(rate).with_context(|| format!("tax rate {rate:?}"))?;
-    TAX_TARIFFS
-        .iter()
-        .find(|(_, r)| Decimal::from(*r) == rate)
-        .map(|(name, _)| name.to_string())
-        .with_context(|| format!("no CCV tax tariff has {rate}%"))
+    products::tariff_of(rate).with_context(|| format!("no CCV tax tariff has {rate}%"))
 }
 
 /// A reservation at the till, if there is anything reserved.

@@ -10,7 +10,7 @@ use super::auth::format_x_date;
 use super::collection::{SortField, list as list_page};
 use super::error::CcvError;
 use super::http::{ApiRequest, Reply};
-use super::model::{Personalinfo, Store, User};
+use super::model::{Address, Personalinfo, Store, User};
 use super::products::set;
 
 #[derive(Debug, Default, Deserialize)]
@@ -46,7 +46,28 @@ pub(super) fn personalinfo(base: &Personalinfo, patch: &Value) -> Result<Persona
             "customertype {kind:?} is none of {CUSTOMER_TYPES:?}."
         )));
     }
+    address_form("billingaddress", &info.billingaddress)?;
+    address_form("deliveryaddress", &info.deliveryaddress)?;
     Ok(info)
+}
+
+/// An address is street and house number, or address lines, not both: "Address line 1. Either
+/// use address_line_1 and address_line_2 or street and housenumber." (JDK
+/// `Internal/Entity/Personalinfo/Input/Child/Billingaddress.php`, and the same on the delivery
+/// address; `street`, `housenumber`, `housenumber_suffix` and `address_line_2` each say "Note:
+/// see address_line_1"). A null or empty field is not used. The merged result is checked, so a
+/// client that switches an address from one form to the other clears the fields of the first.
+fn address_form(name: &str, address: &Address) -> Result<(), CcvError> {
+    let used = |field: &Option<String>| field.as_deref().is_some_and(|f| !f.trim().is_empty());
+    let lines = used(&address.address_line_1) || used(&address.address_line_2);
+    let street =
+        used(&address.street) || address.housenumber.is_some() || used(&address.housenumber_suffix);
+    if lines && street {
+        return Err(CcvError::invalid(format!(
+            "{name}: either use address_line_1 and address_line_2 or street and housenumber, not both."
+        )));
+    }
+    Ok(())
 }
 
 /// JSON merge: objects field by field, anything else replaced.

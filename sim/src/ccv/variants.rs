@@ -156,7 +156,12 @@ pub fn list_values(
     list_page(request, items, VALUE_SORT, |v| render_value(request, v))
 }
 
-/// `POST /attributes/:id/attributevalues`: `name` is required.
+/// `POST /attributes/:id/attributevalues`: `name` and `default_price` are required. CCV's
+/// documented input schema (as generated in jacobdekeizer/ccvshop-client,
+/// `Models/Internal/Resource/Attributevalues/Post/Post.php`) types both as non-null (`string
+/// $name`, `float $defaultPrice`); its generator makes a property non-null only when the schema
+/// requires it (`generator/Properties/Property.php`, `isNullable`). A body without one is a schema
+/// violation, answered as every schema violation here (`400.10`, see [`CcvError::require`]).
 pub fn create_value(
     store: &mut Store,
     request: &ApiRequest,
@@ -166,9 +171,17 @@ pub fn create_value(
         return Err(CcvError::not_found("attribute", attribute_id));
     }
     let input: ValueInput = request.input()?;
-    let name = input
-        .name
-        .ok_or_else(|| CcvError::invalid("Required property name is missing."))?;
+    CcvError::require(
+        "Required properties are missing:",
+        &[
+            ("name", input.name.is_none()),
+            ("default_price", input.default_price.is_none()),
+        ],
+    )?;
+    let (name, default_price) = (
+        input.name.unwrap_or_default(),
+        input.default_price.unwrap_or_default(),
+    );
     let siblings = store
         .attribute_values
         .values()
@@ -179,7 +192,7 @@ pub fn create_value(
         id,
         attribute_id,
         name,
-        default_price: input.default_price.unwrap_or_default(),
+        default_price,
         position: input.position.unwrap_or(siblings as i64 + 1),
     };
     let body = render_value(request, &value);

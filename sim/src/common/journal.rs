@@ -19,6 +19,8 @@ pub struct JournalEntry {
     pub path: String,
     /// The query string, if any.
     pub query: Option<String>,
+    /// The `Accept` header, when the request had one.
+    pub accept: Option<String>,
     /// The request body as JSON, or as a JSON string when it is not JSON; none when empty.
     pub body: Option<serde_json::Value>,
     /// The status answered.

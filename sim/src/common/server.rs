@@ -76,6 +76,11 @@ async fn journal_and_faults(
     let method = parts.method.to_string();
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
+    let accept = parts
+        .headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let verdict = inst.faults.decide(&method, &path);
     if let Some(delay) = verdict.delay {
         tokio::time::sleep(delay).await;
@@ -102,6 +107,7 @@ async fn journal_and_faults(
         method,
         path,
         query,
+        accept,
         body: body_as_json(&bytes),
         status: response.status().as_u16(),
         fault,

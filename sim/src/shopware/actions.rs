@@ -19,7 +19,7 @@ pub fn write_one(store: &mut Store, entity: &str, body: Value) -> Result<(), Api
     let mut tx = store.begin();
     let mut writer = Writer::new(&mut tx, LIVE_VERSION, SYSTEM_LANGUAGE);
     writer.write(entity, &body, Mode::Upsert, "/0");
-    let changes = writer.finish().map_err(|e| write_error(e, false))?;
+    let changes = writer.finish().map_err(write_error)?;
     index::reindex(&mut tx, &changes);
     tx.commit();
     Ok(())

@@ -1,7 +1,7 @@
 //! What Shopware's indexers and subscribers keep up to date after a write: the category tree
 //! (`path`, `level`, `childCount`, `breadcrumb`), product fields (`childCount`, `optionIds`,
 //! `propertyIds`, `categoryIds`, `categoryTree`, `availableStock`, `available`, `sales`), order
-//! amounts, the 6.7 primary transaction and delivery, and stock per version.
+//! amounts, and stock per version.
 //!
 //! Stock follows the version served:
 //! - 6.4 (`StockUpdater`): `stock` only drops when an order is completed (and comes back when it
@@ -136,19 +136,16 @@ pub fn amount_fields(order: &mut Row) {
     }
 }
 
-/// Order amounts and the line items' prices; on 6.7 the primary transaction and delivery.
+/// Order amounts and the line items' prices. The 6.7 primary transaction and delivery are not
+/// derived: the checkout and the storefront's change of payment method set them, a write
+/// through the API or the DAL leaves them as given (null for such an order; a transaction
+/// added later does not move them). SW 6.7: `Migration1728040170AddPrimaryOrderTransaction`
+/// fills them once for old orders; `Migration1777952601BackfillPrimaryOrderTransaction`
+/// (V6_8) exists because "orders created during the 6.7 lifecycle via direct DAL writes ...
+/// did not set primary_order_transaction_id".
 pub fn order_amounts(tx: &mut Tx<'_>, order: &Row) {
     let mut next = order.clone();
     amount_fields(&mut next);
-    if tx.def("order").field("primaryOrderTransactionId").is_some() {
-        for (field, entity) in [
-            ("primaryOrderTransactionId", "order_transaction"),
-            ("primaryOrderDeliveryId", "order_delivery"),
-        ] {
-            let newest = newest_child(tx, entity, order.id());
-            next.data.insert(field.into(), json!(newest));
-        }
-    }
     put_if_changed(tx, "order", next);
     let items: Vec<Row> = tx
         .rows("order_line_item", LIVE_VERSION)
@@ -165,17 +162,6 @@ pub fn order_amounts(tx: &mut Tx<'_>, order: &Row) {
             .insert("totalPrice".into(), price["totalPrice"].clone());
         put_if_changed(tx, "order_line_item", next);
     }
-}
-
-/// The id of the newest (by `createdAt`, then insertion) row of `entity` of an order.
-fn newest_child(store: &Store, entity: &str, order_id: &str) -> Option<String> {
-    store
-        .rows(entity, LIVE_VERSION)
-        .into_iter()
-        .filter(|r| r.str("orderId") == Some(order_id))
-        .enumerate()
-        .max_by(|(i, a), (j, b)| a.str("createdAt").cmp(&b.str("createdAt")).then(i.cmp(j)))
-        .map(|(_, r)| r.id().to_string())
 }
 
 /// Whether an order in `state` holds stock: on 6.4 once it shipped (completed), on 6.6+ from

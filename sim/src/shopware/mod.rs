@@ -268,6 +268,12 @@ impl ShopwareSim {
         self.shared.store().dump()
     }
 
+    /// How many products syncs handed to the message queue for indexing
+    /// (`indexing-behavior: use-queue-indexing`).
+    pub fn queued_indexing(&self) -> u64 {
+        self.shared.store().queued_indexing
+    }
+
     /// How many access tokens were issued.
     pub fn token_requests(&self) -> usize {
         self.shared.auth.issued()

@@ -288,6 +288,11 @@ pub fn insert_order(tx: &mut Tx<'_>, placement: &Placement, catalog: &Catalog) -
         order.insert("taxCalculationType".into(), json!("horizontal"));
     }
     if def.field("primaryOrderDeliveryVersionId").is_some() {
+        // The checkout names its delivery (and, with the transaction, its payment) primary.
+        order.insert(
+            "primaryOrderDeliveryId".into(),
+            json!(stable("order_delivery", number)),
+        );
         order.insert("primaryOrderDeliveryVersionId".into(), json!(LIVE_VERSION));
         order.insert(
             "primaryOrderTransactionVersionId".into(),
@@ -306,7 +311,10 @@ pub fn insert_order(tx: &mut Tx<'_>, placement: &Placement, catalog: &Catalog) -
     id
 }
 
-/// Adds a payment transaction in its initial state (open), newest of the order.
+/// Adds a payment transaction in its initial state (open), newest of the order, as the checkout
+/// or a customer changing the payment method in the storefront does: on 6.7 it becomes the
+/// primary one (SW 6.7 `SetPaymentOrderRoute::setPaymentMethod` writes
+/// `primaryOrderTransactionId` with the new transaction).
 pub fn add_transaction(
     tx: &mut Tx<'_>,
     order_id: &str,
@@ -323,6 +331,13 @@ pub fn add_transaction(
         "amount": {"unitPrice": total, "totalPrice": total, "quantity": 1, "calculatedTaxes": [], "taxRules": []},
         "stateId": states::state_id(&TRANSACTION, "open"), "createdAt": format_time(tx.clock.now()),
     }))));
+    if tx.def("order").field("primaryOrderTransactionId").is_some() {
+        let mut order = order;
+        order
+            .data
+            .insert("primaryOrderTransactionId".into(), json!(id));
+        tx.put("order", LIVE_VERSION, order);
+    }
     amounts_for(tx, order_id);
     Ok(id)
 }

@@ -317,7 +317,7 @@ fn dispatch(shared: &Shared, call: &Call<'_>, segments: &[&str]) -> Result<Respo
             if !writer.delete(def.name, row) {
                 return Err(ApiError::not_found(def.name, row));
             }
-            let changes = writer.finish().map_err(|e| write_error(e, false))?;
+            let changes = writer.finish().map_err(write_error)?;
             index::reindex(&mut tx, &changes);
             tx.commit();
             Ok(StatusCode::NO_CONTENT.into_response())
@@ -510,22 +510,21 @@ fn write(
     let mut tx = store.begin();
     let mut writer = Writer::new(&mut tx, &version, &language).with_privileges(shared.privileges());
     let key = writer.write(def.name, body, mode, "/0");
-    let changes = writer.finish().map_err(|e| write_error(e, false))?;
+    let changes = writer.finish().map_err(write_error)?;
     index::reindex(&mut tx, &changes);
     tx.commit();
     Ok(key.unwrap_or_default())
 }
 
-/// The answer to a failed write. A dangling foreign key is refused by the database: Shopware
-/// shows the SQL error for single writes, but the sync API cannot encode it and says only
-/// "Malformed UTF-8 characters" (issue #6119).
-pub fn write_error(error: WriteError, in_sync: bool) -> ApiError {
+/// The answer to a failed write. A dangling foreign key is refused by the database: a 500 with
+/// the SQL error, in a sync too (no pointer). Up to 6.4.9 a 6.4 sync could not encode that
+/// message and said only "Malformed UTF-8 characters" (issue #6119); SW@v6.4.20.2
+/// `SyncController::createResponse` and every `ErrorResponseFactory` since 6.2 substitute the
+/// bytes instead, so the versions simulated show the SQL error.
+pub fn write_error(error: WriteError) -> ApiError {
     match error {
         WriteError::Invalid(errors) => ApiError::bad_request(errors),
         WriteError::Other(error) => error,
-        WriteError::Dangling(_) if in_sync => {
-            ApiError::internal("Malformed UTF-8 characters, possibly incorrectly encoded")
-        }
         WriteError::Dangling(DanglingKey {
             entity,
             field,

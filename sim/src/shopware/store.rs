@@ -150,6 +150,9 @@ pub struct Store {
     tables: HashMap<&'static str, Table>,
     /// The last order number handed out.
     pub last_order_number: u64,
+    /// Products handed to the message queue for indexing (`indexing-behavior:
+    /// use-queue-indexing`); not part of the dump.
+    pub queued_indexing: u64,
     auto_increment: HashMap<&'static str, i64>,
 }
 
@@ -168,6 +171,7 @@ impl Store {
             clock: Clock::new(now),
             tables,
             last_order_number: 10000,
+            queued_indexing: 0,
             auto_increment: HashMap::new(),
         }
     }

@@ -1,13 +1,25 @@
 //! `POST /api/_action/sync`: upserts and deletes of many entities in one request.
 //!
-//! - 6.6/6.7: all operations are one unit; any error answers 400 with every error (pointers
-//!   `/{operationKey}/{rowIndex}/{field}`) and nothing is written. Deletes may select rows by
-//!   `criteria`. The answer lists written keys by entity (with cascaded translations and
-//!   mappings), `notFound` and `deleted`.
-//! - 6.4: each record is written on its own; with `fail-on-error` (default) a failing record
-//!   rolls everything back and the answer is **400 with a body shaped like success**
-//!   (`success: false`, per-record `errors` with pointers `/{rowIndex}/{field}`). With
-//!   `fail-on-error: false` the good records stay. `single-operation: 1` behaves like 6.6.
+//! - 6.5+ (SW@v6.5.8.14, v6.6.7.1: `SyncService::sync` hands every operation to
+//!   `EntityWriter::sync`, one transaction): all operations are one unit; any error answers
+//!   400 with every validation error (pointers `/{operationKey}/{rowIndex}/{field}`) and
+//!   nothing is written. An error the database raises (a duplicate key, a foreign key) comes
+//!   alone and without a pointer. Deletes may select rows by `criteria`. The answer lists
+//!   written keys by entity (with cascaded translations and mappings), `notFound` and
+//!   `deleted`.
+//! - 6.4 (SW@v6.4.20.2: `SyncService::sync` without `single-operation`): records are written
+//!   one by one and each failure is reported at its record (`data.{key}.result[i].errors`,
+//!   pointers `/{rowIndex}/{field}`), but the **transaction is per operation**: a failing
+//!   record rolls its whole operation back while the other records still list their
+//!   entities. With `fail-on-error` (default) one transaction spans the request and any
+//!   failure answers **400 with a body shaped like success** (`success: false`), entities
+//!   reset. `single-operation: 1` behaves like 6.5+.
+//! - `indexing-behavior` (every version; SW@v6.4.20.2 and v6.5.8.14 `SyncService::sync`, only
+//!   `use-queue-indexing` and `disable-indexing` count): with `disable-indexing` nothing
+//!   derived is computed (`EntityIndexerRegistry::refresh` returns at once); with
+//!   `use-queue-indexing` the product indexer still updates inheritance and stock at once
+//!   (`ProductIndexer::update`) and hands the rest to the message queue. The simulator counts
+//!   what it queues and computes it at once, as a worker that keeps up would.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,8 +33,8 @@ use super::error::ApiError;
 use super::index;
 use super::routes::{Call, write_error};
 use super::search::Reader;
-use super::store::{Store, row_key};
-use super::write::{Mode, Writer};
+use super::store::{Store, Tx, row_key};
+use super::write::{Changes, Mode, Writer};
 
 /// One operation of a sync request.
 struct Operation {
@@ -104,6 +116,36 @@ fn operations(store: &Store, body: &Value) -> Result<Vec<Operation>, ApiError> {
         });
     }
     Ok(operations)
+}
+
+/// What `indexing-behavior` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Indexing {
+    Now,
+    Queue,
+    Off,
+}
+
+impl Indexing {
+    fn of(call: &Call<'_>) -> Indexing {
+        match call.header_value("indexing-behavior").map(str::trim) {
+            Some("use-queue-indexing") => Indexing::Queue,
+            Some("disable-indexing") => Indexing::Off,
+            _ => Indexing::Now,
+        }
+    }
+
+    /// Updates what `changes` derive, as asked.
+    fn run(self, tx: &mut Tx<'_>, changes: &Changes) {
+        match self {
+            Indexing::Off => {}
+            Indexing::Now => index::reindex(tx, changes),
+            Indexing::Queue => {
+                index::reindex(tx, changes);
+                tx.store_mut().queued_indexing += changes.products.len() as u64;
+            }
+        }
+    }
 }
 
 fn header_flag(call: &Call<'_>, name: &str, default: bool) -> bool {
@@ -218,8 +260,8 @@ pub fn handle(
             }
         }
     }
-    let changes = writer.finish().map_err(|e| write_error(e, true))?;
-    index::reindex(&mut tx, &changes);
+    let changes = writer.finish().map_err(write_error)?;
+    Indexing::of(call).run(&mut tx, &changes);
     tx.commit();
     let mut answer = json!({
         "extensions": [],
@@ -237,7 +279,8 @@ fn writer_store<'a>(writer: &'a Writer<'_, '_>) -> &'a Store {
     writer.store()
 }
 
-/// The 6.4 sync: record by record, with `fail-on-error`.
+/// The 6.4 sync: record by record, one transaction per operation (or per request with
+/// `fail-on-error`), as SW@v6.4.20.2 `SyncService::sync` and `upsertRecords` do.
 fn legacy(
     store: &mut Store,
     call: &Call<'_>,
@@ -245,41 +288,30 @@ fn legacy(
     privileges: Option<BTreeSet<String>>,
 ) -> Result<Response, ApiError> {
     let fail_on_error = header_flag(call, "fail-on-error", true);
+    let indexing = Indexing::of(call);
     let context_version = call.version_id();
     let language = call.language_id(store)?;
     let mut tx = store.begin();
-    let mut results = Map::new();
+    let mut results: Vec<(String, Vec<Value>)> = Vec::new();
     let mut failed = false;
-    let mut deleted: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
-    let mut not_found: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
     for operation in operations {
+        // "begin a new transaction for every operation to provide chunk-safe operations"
+        let operation_start = tx.savepoint();
         let mut records = Vec::new();
+        let mut operation_failed = false;
         for (i, record) in operation.payload.iter().enumerate() {
             let savepoint = tx.savepoint();
             let key = key_of(&tx, operation.entity, record);
             let mut writer = Writer::new(&mut tx, &context_version, &language)
                 .with_privileges(privileges.clone());
-            let found = if operation.upsert {
+            if operation.upsert {
                 writer.write(operation.entity, record, Mode::Upsert, &format!("/{i}"));
-                true
             } else {
-                writer.delete(operation.entity, &key)
-            };
+                writer.delete(operation.entity, &key);
+            }
             match writer.finish() {
                 Ok(changes) => {
-                    index::reindex(&mut tx, &changes);
-                    if !found {
-                        not_found
-                            .entry(operation.entity)
-                            .or_default()
-                            .push(record.clone());
-                    }
-                    for (entity, keys) in &changes.deleted {
-                        deleted
-                            .entry(entity)
-                            .or_default()
-                            .extend(keys.iter().cloned());
-                    }
+                    indexing.run(&mut tx, &changes);
                     let mut entities = changes.written;
                     for (entity, keys) in changes.deleted {
                         entities.entry(entity).or_default().extend(keys);
@@ -288,16 +320,29 @@ fn legacy(
                 }
                 Err(error) => {
                     tx.rollback_to(savepoint);
-                    failed = true;
-                    records
-                        .push(json!({"entities": [], "errors": write_error(error, true).errors}));
+                    operation_failed = true;
+                    records.push(json!({"entities": [], "errors": write_error(error).errors}));
                 }
             }
         }
-        results.insert(
-            operation.key.clone(),
-            json!({"result": records, "extensions": []}),
-        );
+        results.push((operation.key.clone(), records));
+        if !operation_failed {
+            continue;
+        }
+        failed = true;
+        if fail_on_error {
+            // `resetEntities` on every result so far; the request is rolled back at the end.
+            for (_, records) in &mut results {
+                for record in records.iter_mut() {
+                    record["entities"] = json!([]);
+                }
+            }
+        } else {
+            // The operation's transaction is rolled back; its result keeps the entities of the
+            // records that were written before (`resetEntities` is only called with
+            // fail-on-error).
+            tx.rollback_to(operation_start);
+        }
     }
     let status = if failed && fail_on_error {
         drop(tx);
@@ -306,11 +351,17 @@ fn legacy(
         tx.commit();
         StatusCode::OK
     };
+    let data: Map<String, Value> = results
+        .into_iter()
+        .map(|(key, records)| (key, json!({"result": records, "extensions": []})))
+        .collect();
+    // Without `single-operation`, `SyncResult` is built from the results and success alone:
+    // `deleted` and `notFound` stay empty.
     let body = json!({
         "success": !failed,
-        "data": results,
-        "deleted": grouped(deleted),
-        "notFound": grouped(not_found),
+        "data": data,
+        "deleted": [],
+        "notFound": [],
         "extensions": [],
     });
     Ok(json_response(status, &body))

@@ -44,6 +44,8 @@ pub struct Client {
     http: reqwest::Client,
     base_url: String,
     pub signing: Signing,
+    /// The media type asked for (CCV's SDK: the webshop schemas unless told otherwise).
+    pub accept: String,
     clock_offset: chrono::TimeDelta,
 }
 
@@ -59,6 +61,7 @@ impl Client {
                 secret: sim.secret().to_string(),
                 x_date: None,
             },
+            accept: "application/vnd.verto.webshop+json".into(),
             clock_offset: sim.now() - chrono::Utc::now(),
         }
     }
@@ -141,7 +144,7 @@ impl Client {
         let mut request = self
             .http
             .request(method, format!("{}{uri}", self.base_url))
-            .header("accept", "application/vnd.verto.webshop+json")
+            .header("accept", &self.accept)
             .timeout(Duration::from_secs(20));
         if !body.is_empty() {
             request = request
@@ -219,4 +222,11 @@ pub async fn create(client: &Client, uri: &str, body: Value) -> u64 {
     let answer = client.post(uri, &body).await;
     assert_eq!(answer.status, 201, "POST {uri}: {}", answer.text);
     answer.id()
+}
+
+/// The id of the shop's first package (`GET /packages`): products must name one of the shop's own.
+pub async fn package(client: &Client) -> u64 {
+    client.all_items("/api/rest/v1/packages").await[0]["id"]
+        .as_u64()
+        .expect("the shop has a package")
 }

@@ -4,10 +4,12 @@ use chrono::{TimeDelta, Utc};
 use serde_json::json;
 use tillbridge_sim::ccv::{format_x_date, sign};
 
-use super::client::{Answer, Client, demo};
+use super::client::{Answer, Client, demo, package};
 
-fn product() -> serde_json::Value {
-    json!({"name": "Signed mug", "productnumber": "SIGN-1", "price": 9.95, "discount": 0, "package_id": 1})
+/// A product in `package` (refused requests never get as far as the package).
+fn product(package: u64) -> serde_json::Value {
+    json!({"name": "Signed mug", "productnumber": "SIGN-1", "price": 9.95, "discount": 0,
+           "taxtariff": "normal", "package_id": package})
 }
 
 /// Whether an answer's `x-hash` is CCV's HMAC over `public|METHOD|uri|answer body|x-date`.
@@ -41,7 +43,9 @@ async fn correctly_signed_get_post_patch_and_query_pass_with_signed_answers() {
     assert_eq!(found.body["items"].as_array().unwrap().len(), 1);
     assert!(answer_signed(&client, "GET", uri, &found));
 
-    let created = client.post("/api/rest/v1/products", &product()).await;
+    let created = client
+        .post("/api/rest/v1/products", &product(package(&client).await))
+        .await;
     assert_eq!(created.status, 201, "{}", created.text);
     assert!(answer_signed(
         &client,
@@ -90,7 +94,7 @@ async fn a_wrong_secret_is_refused() {
     let (_sim, mut client) = demo().await;
     client.signing.secret = "not-the-secret".into();
     assert_refused(&client.get("/api/rest/v1/products").await, "401.30");
-    let refused = client.post("/api/rest/v1/products", &product()).await;
+    let refused = client.post("/api/rest/v1/products", &product(0)).await;
     assert_refused(&refused, "401.30");
 }
 
@@ -134,7 +138,7 @@ async fn the_documented_date_formats_pass_and_others_are_refused() {
 #[tokio::test]
 async fn a_body_one_byte_off_the_signed_one_is_refused_and_nothing_is_written() {
     let (sim, client) = demo().await;
-    let signed = product().to_string();
+    let signed = product(package(&client).await).to_string();
     let sent = signed.replace("9.95", "9.96");
     assert_eq!(signed.len(), sent.len());
     let refused = client

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use tillbridge_sim::dataset::ean13;
 
-use super::client::{Client, create, demo, empty};
+use super::client::{Client, create, demo, empty, package};
 
 /// A product offered in 3 sizes × 2 colours, made through the API; returns its id and the
 /// value ids by name.
@@ -26,7 +26,7 @@ async fn tee_with_options(client: &Client) -> (u64, Vec<(String, u64)>) {
     ] {
         for name in names {
             let uri = format!("/api/rest/v1/attributes/{attribute}/attributevalues");
-            let id = create(client, &uri, json!({"name": name})).await;
+            let id = create(client, &uri, json!({"name": name, "default_price": 0})).await;
             values.push((name.to_string(), id));
         }
     }
@@ -34,7 +34,8 @@ async fn tee_with_options(client: &Client) -> (u64, Vec<(String, u64)>) {
         client,
         "/api/rest/v1/products",
         json!({"name": "Tee", "productnumber": "TEE", "price": 24.95, "discount": 0,
-               "package_id": 1, "stocktype": "attribute_combination"}),
+               "taxtariff": "normal", "package_id": package(client).await,
+               "stocktype": "attribute_combination"}),
     )
     .await;
     let uri = format!("/api/rest/v1/products/{product}/productattributevalues");
@@ -187,4 +188,30 @@ async fn the_demo_tee_has_its_variants_as_combinations() {
         sim.article("TB-HOODIE-M-BLACK").is_none(),
         "the hoodie is not in the POS"
     );
+}
+
+/// CCV's input schema of `POST /attributes/:id/attributevalues` requires `default_price` as well
+/// as `name` (jacobdekeizer/ccvshop-client, `Models/Internal/Resource/Attributevalues/Post/Post.php`:
+/// both typed non-null, which its generator does only for required properties).
+#[tokio::test]
+async fn an_attribute_value_needs_its_default_price() {
+    let (_sim, client) = empty().await;
+    let size = create(&client, "/api/rest/v1/attributes", json!({"name": "Size"})).await;
+    let uri = format!("/api/rest/v1/attributes/{size}/attributevalues");
+    let refused = client.post(&uri, &json!({"name": "M"})).await;
+    assert_eq!((refused.status, refused.code()), (400, "400.10"));
+    assert!(
+        refused.body["developermessage"]
+            .as_str()
+            .unwrap()
+            .contains("default_price"),
+        "{}",
+        refused.text
+    );
+    assert!(client.all_items(&uri).await.is_empty(), "nothing was made");
+    let made = create(&client, &uri, json!({"name": "M", "default_price": 1.5})).await;
+    let value = client
+        .get(&format!("/api/rest/v1/attributevalues/{made}"))
+        .await;
+    assert_eq!(value.body["default_price"], 1.5);
 }

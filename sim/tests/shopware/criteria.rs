@@ -6,15 +6,6 @@ use tillbridge_sim::dataset::Dataset;
 
 use crate::support::*;
 
-fn numbers(res: &Res) -> Vec<String> {
-    res.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["orderNumber"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[tokio::test]
 async fn total_count_mode_decides_what_total_means() {
     let (_sim, api) = demo(ApiVersion::V6_6).await;

@@ -211,26 +211,87 @@ async fn draft_versions_are_only_visible_with_their_version_header() {
     assert_eq!(live.body["data"]["customerComment"], "changed in the draft");
 }
 
+/// 6.7's primary transaction is set by the checkout and by the storefront's change of payment
+/// method (SW 6.7 `src/Core/Checkout/Order/SalesChannel/SetPaymentOrderRoute.php` writes
+/// `primaryOrderTransactionId` with the new transaction), not derived by the DAL: an order
+/// written through the Admin API has none, and a transaction added through the API does not
+/// move it (SW 6.8 `src/Core/Migration/V6_8/Migration1777952601BackfillPrimaryOrderTransaction.php`
+/// exists "to cover orders created during the 6.7 lifecycle via direct DAL writes that did not
+/// set primary_order_transaction_id").
 #[tokio::test]
-async fn on_6_7_the_primary_transaction_is_the_newest() {
+async fn on_6_7_only_the_checkout_and_a_change_of_payment_set_the_primary_transaction() {
     let (sim, api) = demo(ApiVersion::V6_7).await;
     let order = api.one("order", by_number("10007")).await;
-    let newest = order["transactions"][1]["id"].clone();
-    assert_eq!(order["primaryOrderTransactionId"], newest);
-    let cancelled = api
-        .search(
+    assert_eq!(
+        order["primaryOrderTransactionId"], order["transactions"][1]["id"],
+        "the checkout's (then changed in the storefront)"
+    );
+    let paid = json!({"filter": [{"type": "equals", "field": "primaryOrderTransaction.stateMachineState.technicalName", "value": "paid"}],
+                      "sort": [{"field": "orderNumber"}], "includes": {"order": ["orderNumber"]}});
+    let before = numbers(&api.search("order", paid.clone()).await);
+    assert_eq!(before, ["10001", "10002", "10003", "10004", "10006"]);
+
+    // An order as an ERP or a marketplace writes it: paid, but no primary transaction.
+    let source = api
+        .one(
             "order",
-            json!({"filter": [{"type": "equals", "field": "primaryOrderTransaction.stateMachineState.technicalName", "value": "paid"}],
-                   "sort": [{"field": "orderNumber"}], "includes": {"order": ["orderNumber"]}}),
+            json!({"filter": [{"type": "equals", "field": "orderNumber", "value": "10001"}],
+                   "associations": {"billingAddress": {}, "transactions": {}}}),
         )
         .await;
-    let numbers: Vec<_> = cancelled.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["orderNumber"].clone())
-        .collect();
-    assert_eq!(numbers, vec!["10001", "10002", "10003", "10004", "10006"]);
+    let (id, address, payment) = (
+        "0000000000000000000000000000a001",
+        "0000000000000000000000000000a002",
+        "0000000000000000000000000000a003",
+    );
+    let billing = &source["billingAddress"];
+    let transaction = &source["transactions"][0];
+    let res = api
+        .post(
+            "/api/order",
+            json!({
+                "id": id, "orderNumber": "M-1", "billingAddressId": address,
+                "currencyId": source["currencyId"], "languageId": source["languageId"],
+                "salesChannelId": source["salesChannelId"], "orderDateTime": source["orderDateTime"],
+                "currencyFactor": 1.0, "stateId": source["stateId"], "price": source["price"],
+                "shippingCosts": source["shippingCosts"], "itemRounding": source["itemRounding"],
+                "totalRounding": source["totalRounding"],
+                "addresses": [{"id": address, "countryId": billing["countryId"], "firstName": "Mo",
+                               "lastName": "Market", "street": "Kade 1", "zipcode": "1011 AA", "city": "Amsterdam"}],
+                "orderCustomer": {"email": "mo@example.com", "firstName": "Mo", "lastName": "Market"},
+                "transactions": [{"id": payment, "paymentMethodId": transaction["paymentMethodId"],
+                                  "stateId": transaction["stateId"], "amount": transaction["amount"]}],
+            }),
+        )
+        .await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    let imported = api.one("order", by_number("M-1")).await;
+    assert_eq!(imported["primaryOrderTransactionId"], json!(null));
+    assert_eq!(imported["transactions"][0]["id"], payment);
+    assert_eq!(
+        numbers(&api.search("order", paid.clone()).await),
+        before,
+        "the primary filter misses it"
+    );
+
+    // A transaction added through the API does not move the primary one.
+    let first = api.one("order", by_number("10001")).await;
+    let res = api
+        .post(
+            "/api/order-transaction",
+            json!({"orderId": first["id"], "paymentMethodId": transaction["paymentMethodId"],
+                   "stateId": transaction["stateId"], "amount": transaction["amount"]}),
+        )
+        .await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    let after = api.one("order", by_number("10001")).await;
+    assert_eq!(after["transactions"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        after["primaryOrderTransactionId"],
+        first["primaryOrderTransactionId"]
+    );
+
+    // A customer changing the payment method in the storefront does.
     let added = sim
         .add_transaction(&keys::order("10001"), "payment_paypal")
         .unwrap();

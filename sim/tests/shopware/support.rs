@@ -193,6 +193,16 @@ impl Api {
     }
 }
 
+/// The order numbers of a search's `data`, in its order.
+pub fn numbers(res: &Res) -> Vec<String> {
+    res.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["orderNumber"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// The demo customer Ada Jansen.
 pub fn ada() -> dataset::Customer {
     Dataset::demo()

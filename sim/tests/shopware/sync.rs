@@ -131,24 +131,170 @@ async fn malformed_operations_are_refused() {
     );
 }
 
+/// SW@v6.4.20.2 `src/Core/Framework/Api/Sync/SyncService.php` (`sync`, without
+/// `single-operation`): with `fail-on-error: false` "a new transaction for every operation";
+/// an operation with a failing record is rolled back as a whole, and its result still lists
+/// the entities of the records written before (`resetEntities` only runs with fail-on-error).
+/// Other operations are committed. `deleted` and `notFound` stay empty in this mode.
 #[tokio::test]
-async fn the_6_4_sync_reports_per_record_and_keeps_good_records_without_fail_on_error() {
+async fn the_6_4_sync_without_fail_on_error_rolls_back_the_operation_of_a_failing_record() {
     let (_sim, api) = demo(ApiVersion::V6_4).await;
     let mug = keys::product("TB-MUG-01");
     let book = keys::product("TB-BOOK-01");
-    let body = json!({"stock": {"entity": "product", "action": "upsert", "payload": [
-        {"id": mug, "stock": 5}, {"id": book, "stock": "many"}]}});
+    let candle = keys::product("TB-CANDLE-01");
+    let body = json!({
+        "stock": {"entity": "product", "action": "upsert", "payload": [
+            {"id": mug, "stock": 5}, {"id": book, "stock": "many"}]},
+        "other": {"entity": "product", "action": "upsert", "payload": [{"id": candle, "stock": 9}]}});
     let res = api.with("fail-on-error", "false").sync(body).await;
     assert_eq!(res.status, 200);
     assert_eq!(res.body["success"], false);
     let records = res.body["data"]["stock"]["result"].as_array().unwrap();
-    assert_eq!(records[0]["entities"]["product"], json!([mug]));
+    assert_eq!(
+        records[0]["entities"]["product"],
+        json!([mug]),
+        "looks written"
+    );
     assert_eq!(records[1]["errors"][0]["source"]["pointer"], "/1/stock");
     assert_eq!(
         api.product("TB-MUG-01").await["stock"],
-        5,
-        "the good record stays"
+        40,
+        "but its operation was rolled back"
     );
+    assert_eq!(
+        api.product("TB-CANDLE-01").await["stock"],
+        9,
+        "the other operation stays"
+    );
+    assert_eq!(
+        (res.body["deleted"].clone(), res.body["notFound"].clone()),
+        (json!([]), json!([]))
+    );
+}
+
+/// SW@v6.4.20.2 `SyncService::sync` with `fail-on-error` (the default, `SyncController`): one
+/// transaction for the request, rolled back on any failure; the answer is a 400 with the
+/// per-record body, entities reset.
+#[tokio::test]
+async fn the_6_4_sync_with_fail_on_error_rolls_back_everything() {
+    let (_sim, api) = demo(ApiVersion::V6_4).await;
+    let res = api
+        .sync(json!([
+            {"key": "good", "entity": "product", "action": "upsert", "payload": [{"id": keys::product("TB-CANDLE-01"), "stock": 9}]},
+            {"key": "bad", "entity": "product", "action": "upsert", "payload": [{"id": keys::product("TB-BOOK-01"), "stock": "x"}]}]))
+        .await;
+    assert_eq!(
+        (res.status, res.body["success"].clone()),
+        (400, json!(false))
+    );
+    assert_eq!(
+        res.body["data"]["good"]["result"][0]["entities"],
+        json!([]),
+        "reset"
+    );
+    assert_eq!(api.product("TB-CANDLE-01").await["stock"], 6);
+}
+
+/// `product_configurator_setting` is unique on (product, version, option): SW@v6.4.20.2
+/// `src/Core/Migration/V6_4/Migration1618989442AddProductConfigurationSettingsUniqKey.php`. A
+/// second setting for an option the product offers is the SQL error on 6.4 (a 500; in a 6.4
+/// sync, the record's error), and from 6.5.8 a 400 without a pointer (SW@v6.5.8.0
+/// `ProductConfiguratorSettingExceptionHandler.php`, `ProductException::
+/// configurationOptionAlreadyExists`): the whole 6.6 sync fails.
+#[tokio::test]
+async fn a_second_configurator_setting_for_an_option_is_refused() {
+    for version in VERSIONS {
+        let (_sim, api) = demo(version).await;
+        let tee = keys::product("TB-TEE");
+        let settings = api
+            .search(
+                "product-configurator-setting",
+                json!({"filter": [{"type": "equals", "field": "productId", "value": tee}]}),
+            )
+            .await;
+        let option = settings.body["data"][0]["optionId"].clone();
+        let again =
+            json!({"id": "abcdefabcdefabcdefabcdefabcdef99", "productId": tee, "optionId": option});
+        let mug = keys::product("TB-MUG-01");
+        let res = api
+            .with("fail-on-error", "false")
+            .sync(json!({
+                "settings": {"entity": "product_configurator_setting", "action": "upsert", "payload": [again]},
+                "stock": {"entity": "product", "action": "upsert", "payload": [{"id": mug, "stock": 3}]}}))
+            .await;
+        if version == ApiVersion::V6_4 {
+            assert_eq!(res.status, 200, "{}", res.body);
+            let error = &res.body["data"]["settings"]["result"][0]["errors"][0];
+            assert_eq!(error["status"], "500");
+            assert!(
+                error["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("1062 Duplicate entry"),
+                "{error}"
+            );
+            assert_eq!(api.product("TB-MUG-01").await["stock"], 3, "{version}");
+        } else {
+            assert_eq!(
+                (res.status, res.code()),
+                (400, "PRODUCT_CONFIGURATION_OPTION_EXISTS_ALREADY"),
+                "{version}: {}",
+                res.body
+            );
+            assert_eq!(res.pointer(), "", "{version}: nothing says which row");
+            assert_eq!(api.product("TB-MUG-01").await["stock"], 40, "{version}");
+        }
+        let res = api
+            .post("/api/product-configurator-setting", again.clone())
+            .await;
+        let wanted = if version == ApiVersion::V6_4 {
+            500
+        } else {
+            400
+        };
+        assert_eq!(res.status, wanted, "{version}: {}", res.body);
+        let mut same_id = again.clone();
+        same_id["id"] = settings.body["data"][0]["id"].clone();
+        same_id["position"] = json!(7);
+        let res = api
+            .sync(json!([{"entity": "product_configurator_setting", "action": "upsert", "payload": [same_id]}]))
+            .await;
+        assert_eq!(res.status, 200, "{version}: the setting itself may change");
+    }
+}
+
+/// `indexing-behavior` on the sync route (every version: SW@v6.4.20.2 and v6.5.8.14
+/// `SyncService::sync`, `EntityIndexerRegistry`): `use-queue-indexing` still updates stock at
+/// once (`ProductIndexer::update` runs the stock updater before queueing its message) and
+/// queues the rest; `disable-indexing` computes nothing.
+#[tokio::test]
+async fn indexing_can_be_queued_or_disabled() {
+    let (sim, api) = demo(ApiVersion::V6_4).await;
+    let mug = keys::product("TB-MUG-01");
+    let stock = |n: i64| json!([{"entity": "product", "action": "upsert", "payload": [{"id": mug, "stock": n}]}]);
+    let res = api
+        .with("indexing-behavior", "use-queue-indexing")
+        .sync(stock(50))
+        .await;
+    assert_eq!(res.status, 200);
+    let product = api.product("TB-MUG-01").await;
+    assert_eq!(
+        (product["stock"].clone(), product["availableStock"].clone()),
+        (json!(50), json!(37)),
+        "stock is indexed at once"
+    );
+    assert_eq!(sim.queued_indexing(), 1);
+    api.with("indexing-behavior", "disable-indexing")
+        .sync(stock(60))
+        .await;
+    assert_eq!(
+        api.product("TB-MUG-01").await["availableStock"],
+        37,
+        "not indexed"
+    );
+    api.sync(stock(61)).await;
+    assert_eq!(api.product("TB-MUG-01").await["availableStock"], 48);
+    assert_eq!(sim.queued_indexing(), 1);
 }
 
 #[tokio::test]

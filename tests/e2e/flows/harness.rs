@@ -213,6 +213,17 @@ impl Pair {
         path
     }
 
+    /// Deletes the state file and starts a new, empty one in its place: everything tillbridge
+    /// remembered (links, cursors, the connectors' memory) is gone; the systems are as they were.
+    pub fn delete_state(&mut self) {
+        let path = self
+            .integration
+            .config
+            .resolve_path(&self.integration.config.host.state);
+        std::fs::remove_file(&path).unwrap();
+        self.state = State::open(&path).unwrap();
+    }
+
     /// Runs a flow once and returns what happened.
     pub async fn run(&self, flow: &str) -> RunReport {
         flows::run_flow(&self.integration, &self.state, flow, &Options::default())
@@ -258,6 +269,31 @@ impl Pair {
                 .as_str()
                 .is_some_and(|r| r.contains(number))
         })
+    }
+
+    /// How many times each webshop order number is booked in the point of sale (by the marker the
+    /// connector writes, "WEB-10001" or "10001").
+    pub fn pos_bookings(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for order in self.pos_orders() {
+            if let Some(marker) = order["reservationnumber"].as_str() {
+                let number = marker.rsplit('-').next().unwrap_or(marker);
+                *counts.entry(number.to_string()).or_insert(0) += 1;
+            }
+        }
+        counts
+    }
+
+    /// The internal notes of the point-of-sale order booked for a webshop order number.
+    pub fn pos_order_notes(&self, number: &str) -> Vec<String> {
+        let Some(order) = self.pos_order(number) else {
+            return Vec::new();
+        };
+        values(&self.pos_state()["order_notes"])
+            .into_iter()
+            .filter(|n| n["order_id"] == order["id"] && n["type"] == "internal")
+            .filter_map(|n| n["note"].as_str().map(String::from))
+            .collect()
     }
 
     /// How many requests the point of sale answered that changed something.

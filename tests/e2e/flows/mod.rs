@@ -3,6 +3,8 @@
 //! for (nothing sent twice, crashes, injected faults, dry runs, re-syncs).
 
 pub mod harness;
+
+mod booked;
 mod orders;
 mod products;
 mod robustness;

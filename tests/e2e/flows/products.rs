@@ -402,3 +402,157 @@ async fn a_two_way_product_sync_does_not_echo_its_own_writes() {
         "the webshop's copy of the change is not sent back"
     );
 }
+
+/// A product's value of a CCV product property, by the property's name: the text, or for an
+/// option property the option's name.
+fn pos_property(pair: &Pair, product: &Value, name: &str) -> Option<String> {
+    let dump = pair.pos_state();
+    let property = values(&dump["properties"])
+        .into_iter()
+        .find(|p| p["name"] == name)?;
+    let value = values(&dump["property_values"])
+        .into_iter()
+        .find(|v| v["product_id"] == product["id"] && v["property_id"] == property["id"])?;
+    let stored = value["value"].as_str()?.to_string();
+    if property["type"] != "option" {
+        return Some(stored);
+    }
+    values(&dump["property_options"])
+        .into_iter()
+        .find(|o| o["id"].as_u64() == stored.parse().ok())
+        .and_then(|o| o["name"].as_str().map(String::from))
+}
+
+#[tokio::test]
+async fn flows_3_4_properties_become_the_pos_product_properties_they_are_mapped_to() {
+    let pair = Pair::demo(&PRODUCTS.replace(
+        "properties = { \"Material\" = \"Material\" }",
+        "properties = { \"Material\" = \"Material\", \"Country of origin\" = \"Country of origin\" }",
+    ))
+    .await;
+    finished(&pair.run("products").await);
+    let hoodie = pos_product(&pair, "TB-HOODIE").unwrap();
+    assert_eq!(
+        pos_property(&pair, &hoodie, "Material").as_deref(),
+        Some("Cotton")
+    );
+    assert_eq!(
+        pos_property(&pair, &hoodie, "Delivery time"),
+        None,
+        "an unmapped property is not written"
+    );
+    let poster = pos_product(&pair, "TB-POSTER-01").unwrap();
+    assert_eq!(
+        pos_property(&pair, &poster, "Country of origin").as_deref(),
+        Some("Netherlands"),
+        "an option property gets the option of that name"
+    );
+}
+
+/// The names of the webshop options of a product (its properties), as "group: option".
+fn shop_properties(pair: &Pair, product: &Value) -> Vec<String> {
+    let dump = pair.shop.dump();
+    let rows = |entity: &str| {
+        dump["entities"][entity]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    // A row's name, in its (only) language: the simulator keeps translated fields per language.
+    let name = |row: &Value| {
+        row["_translations"]
+            .as_object()
+            .and_then(|t| t.values().find_map(|fields| fields["name"].as_str()))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (groups, options) = (rows("property_group"), rows("property_group_option"));
+    let mut named: Vec<String> = product["propertyIds"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|id| options.iter().find(|o| &o["id"] == id))
+        .map(|o| {
+            let group = groups.iter().find(|g| g["id"] == o["groupId"]);
+            format!("{}: {}", group.map(name).unwrap_or_default(), name(o))
+        })
+        .collect();
+    named.sort();
+    named
+}
+
+#[tokio::test]
+async fn flows_3_4_properties_come_from_the_pos_to_the_webshop() {
+    let mut dataset = Dataset::demo();
+    for product in &mut dataset.products {
+        if product.sku == "TB-TEE" {
+            product.in_shop = false;
+        }
+    }
+    let pair = Pair::start(
+        Setup {
+            dataset,
+            ..Setup::default()
+        },
+        &FROM_POS.replace(
+            "settings = { options = { \"Size\" = \"Size\", \"Colour\" = \"Colour\" } }",
+            "settings = { options = { \"Size\" = \"Size\", \"Colour\" = \"Colour\" }, properties = { \"Material\" = \"Material\" } }",
+        ),
+    )
+    .await;
+    let report = pair.run("products-to-shop").await;
+    finished(&report);
+    assert_eq!(
+        keys(&report, "product", Outcome::Created),
+        vec!["TB-TEE".to_string()]
+    );
+    let tee = pair.shop.product("TB-TEE").expect("the T-shirt is created");
+    assert_eq!(
+        shop_properties(&pair, &tee),
+        ["Material: Organic cotton"],
+        "the mapped property, and only it (its delivery time is not mapped)"
+    );
+}
+
+#[tokio::test]
+async fn flows_3_7_a_pos_product_keeps_its_tax_rate_in_the_webshop() {
+    let mut dataset = Dataset::demo();
+    for product in &mut dataset.products {
+        if product.sku == "TB-BOOK-01" {
+            product.in_shop = false;
+        }
+    }
+    let pair = Pair::start(
+        Setup {
+            dataset,
+            ..Setup::default()
+        },
+        FROM_POS,
+    )
+    .await;
+    let report = pair.run("products-to-shop").await;
+    finished(&report);
+    assert!(
+        keys(&report, "product", Outcome::Failed).is_empty(),
+        "{:?}",
+        report.entries
+    );
+    let book = pair
+        .shop
+        .product("TB-BOOK-01")
+        .expect("the book is created");
+    let taxes = pair.shop.dump()["entities"]["tax"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let rate = taxes
+        .iter()
+        .find(|t| t["id"] == book["taxId"])
+        .map(|t| t["taxRate"].to_string());
+    assert_eq!(
+        rate.as_deref(),
+        Some("9.0"),
+        "the book's CCV tariff `low a` is 9% VAT"
+    );
+}

@@ -2,7 +2,6 @@
 //! failures are outlived, a dry run writes nothing and tells the truth, and an unchanged
 //! catalogue costs no write.
 
-use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -22,19 +21,6 @@ fn fast_limits() -> RateLimits {
         total_per_window: 300,
         window: Duration::from_millis(250),
     }
-}
-
-/// How many times each webshop order number is booked in the point of sale (by the marker the
-/// connector writes, "WEB-10001").
-fn bookings(pair: &Pair) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for order in pair.pos_orders() {
-        if let Some(marker) = order["reservationnumber"].as_str() {
-            let number = marker.rsplit('-').next().unwrap_or(marker);
-            *counts.entry(number.to_string()).or_insert(0) += 1;
-        }
-    }
-    counts
 }
 
 /// A small pseudo-random sequence (the kill moments), the same every run.
@@ -76,7 +62,8 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
         tokio::time::sleep(Duration::from_millis(after_ms)).await;
         child.kill().unwrap(); // SIGKILL: no chance to clean up
         child.wait().unwrap();
-        let twice: Vec<_> = bookings(&pair)
+        let twice: Vec<_> = pair
+            .pos_bookings()
             .into_iter()
             .filter(|(_, n)| *n > 1)
             .collect();
@@ -95,7 +82,7 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
         "{}",
         String::from_utf8_lossy(&last.stderr)
     );
-    let booked = bookings(&pair);
+    let booked = pair.pos_bookings();
     assert_eq!(booked.len(), 300, "every order is in the point of sale");
     assert!(booked.values().all(|n| *n == 1), "each exactly once");
 }
@@ -140,7 +127,7 @@ async fn with_ten_percent_failures_on_both_sides_every_record_still_arrives_once
     }
     pair.shop.faults().clear();
     pair.pos.faults().clear();
-    let booked = bookings(&pair);
+    let booked = pair.pos_bookings();
     for number in ["10001", "10002", "10003", "10004", "10006"] {
         assert_eq!(
             booked.get(number),

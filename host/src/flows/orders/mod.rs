@@ -11,7 +11,8 @@
 //! `batch_size` caps the orders a run sends, waiting ones sent again included: new orders fill
 //! what the waiting ones left.
 //!
-//! Per order (sendOrder): already sent → skipped; mapped and transformed; the customer matched by
+//! Per order (sendOrder): already sent → skipped, whether this state remembers it (a link) or only
+//! the target has it (`find-orders`: the state is a cache, the target the truth); mapped and transformed; the customer matched by
 //! e-mail and created or updated, or the default debtor ([`customers`]); every product checked,
 //! a missing one parks the order instead of half-sending it ([`availability`]); then booked, with
 //! an intent recorded before the request ([`booking`]).
@@ -29,6 +30,7 @@ use self::pending::Waiting;
 use super::context::{Entry, RunContext, retrying, stops_run};
 use crate::config::{FlowSettings, OrdersSettings};
 use crate::mapper::Transforms;
+use crate::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderLookup;
 use crate::runtime::bindings::exports::tillbridge::plugin::orders_source::OrderQuery;
 use crate::runtime::bindings::tillbridge::plugin::types::{Order, PluginError};
 use crate::runtime::{CallError, Session};
@@ -102,14 +104,21 @@ impl OrdersFlow<'_> {
         if intents.is_empty() {
             return Ok(());
         }
-        let numbers: Vec<String> = intents.iter().map(|i| i.key.clone()).collect();
+        // Sent at `at`: it cannot have been booked before.
+        let lookups: Vec<OrderLookup> = intents
+            .iter()
+            .map(|i| OrderLookup {
+                number: i.key.clone(),
+                placed_at: i.at.to_rfc3339(),
+            })
+            .collect();
         let doing = format!(
             "looking up {} order(s) whose booking was never confirmed",
-            numbers.len()
+            lookups.len()
         );
         tracing::info!("{doing}");
         ctx.progress(doing);
-        let found = match retrying!(self.target.find_orders(&numbers).await) {
+        let found = match retrying!(self.target.find_orders(&lookups).await) {
             Ok(found) => found,
             Err(e) => bail!("cannot check the orders of an interrupted run: {e}"),
         };
@@ -190,7 +199,8 @@ impl OrdersFlow<'_> {
         budget: u32,
     ) -> Result<u32> {
         self.waiting.hold(&orders);
-        let fresh = self.skip_sent(ctx, orders)?;
+        let unlinked = self.skip_sent(ctx, orders)?;
+        let fresh = self.skip_booked(ctx, unlinked).await?;
         let waiting = &self.waiting;
         let mapped = ctx
             .map(&mut self.transforms, fresh, |ctx, order, rejection| {
@@ -242,6 +252,64 @@ impl OrdersFlow<'_> {
                 }
                 None => fresh.push(order),
             }
+        }
+        Ok(fresh)
+    }
+
+    /// Orders the target has although this state has no link for them (the state file was lost,
+    /// or the order was booked by hand or by a previous integration with the marker) are linked
+    /// and skipped, before any customer is written for them.
+    async fn skip_booked(
+        &mut self,
+        ctx: &mut RunContext<'_>,
+        orders: Vec<Order>,
+    ) -> Result<Vec<Order>> {
+        if orders.is_empty() {
+            return Ok(orders);
+        }
+        let lookups: Vec<OrderLookup> = orders
+            .iter()
+            .map(|o| OrderLookup {
+                number: o.number.clone(),
+                placed_at: o.ordered_at.clone(),
+            })
+            .collect();
+        let found = match retrying!(self.target.find_orders(&lookups).await) {
+            Ok(found) => found,
+            Err(e) => {
+                // Unknown whether they are booked: none is sent, none is lost.
+                let error = batch_error(e)?;
+                self.batch_failed(&error);
+                let message = format!(
+                    "cannot check whether {} has the order already: {}",
+                    ctx.flow.target,
+                    describe(&error)
+                );
+                self.waiting.fail_all(ctx, &orders, &message)?;
+                return Ok(Vec::new());
+            }
+        };
+        let found: BTreeMap<String, String> = found.into_iter().map(|r| (r.number, r.id)).collect();
+        let mut fresh = Vec::new();
+        for order in orders {
+            let Some(id) = found.get(&order.number) else {
+                fresh.push(order);
+                continue;
+            };
+            let link = self.order_link(ctx, Some(&order.id), id);
+            let key = order_key(ctx, &order.number);
+            let (flow, number) = (ctx.name.to_string(), order.number.clone());
+            let entry = Entry::new(
+                "order",
+                &order.number,
+                Outcome::Skipped,
+                format!("already in {} as order {id}", ctx.flow.target),
+            )
+            .answer(id.clone());
+            ctx.record(entry, |w| {
+                w.put_link(&key, &link)?;
+                w.delete_pending(&flow, &number)
+            })?;
         }
         Ok(fresh)
     }

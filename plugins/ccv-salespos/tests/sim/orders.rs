@@ -1,13 +1,16 @@
-//! Orders booked with their rows and marker, found again after a crash, never booked twice.
+//! Orders booked with their rows, marker and internal note; found again in CCV whether the
+//! connector remembers them or not; never booked twice.
 
+use serde_json::{Value, json};
 use tillbridge::runtime::Kv;
+use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderLookup;
 use tillbridge::runtime::bindings::tillbridge::plugin::types::{PluginError, WriteAction};
 
 use super::support::records::{business, line, order, private, staff_customer, submission, write};
 use super::support::{Pos, assert_all_signed};
 
-/// The order in the simulator's state with this marker.
-fn by_marker(pos: &Pos, marker: &str) -> Vec<serde_json::Value> {
+/// The orders in the simulator's state with this marker.
+fn by_marker(pos: &Pos, marker: &str) -> Vec<Value> {
     pos.dump()["orders"]
         .as_object()
         .unwrap()
@@ -17,25 +20,55 @@ fn by_marker(pos: &Pos, marker: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// What a crash between "sent" and "answer recorded" leaves: the intent, no booking.
-fn forget_the_answer(kv: &Kv, number: &str, sent_ms_ago: u64) {
+/// Look-ups of orders placed when the test records say (2026-11-01).
+fn lookups(numbers: &[&str]) -> Vec<OrderLookup> {
+    numbers
+        .iter()
+        .map(|n| OrderLookup {
+            number: n.to_string(),
+            placed_at: "2026-11-01T10:00:00Z".into(),
+        })
+        .collect()
+}
+
+/// The connector's memory, as the tests keep it.
+fn memory(kv: &Kv) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, String>> {
     let Kv::Memory(map) = kv else {
         panic!("tests keep kv in memory")
     };
-    let mut map = map.lock().unwrap();
+    map.lock().unwrap()
+}
+
+/// What a crash between "sent" and "answer recorded" leaves: the booking unremembered, and a
+/// booking marked as sent without an answer.
+fn forget_the_answer(kv: &Kv, number: &str, sent_ms_ago: u64) {
+    let mut map = memory(kv);
     map.remove(&format!("orders/booked/{number}"));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64;
-    map.insert(
-        format!("orders/intent/{number}"),
-        (now - sent_ms_ago).to_string(),
-    );
+    map.insert("orders/unanswered".into(), (now - sent_ms_ago).to_string());
+}
+
+/// The `min_create_date` of the `GET /orders` requests from `from` on.
+fn passes_since(pos: &Pos, from: usize) -> Vec<String> {
+    pos.requests()[from..]
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/orders"))
+        .map(|r| {
+            let query = r.query.clone().unwrap_or_default();
+            let value = query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("min_create_date="))
+                .unwrap_or_default();
+            value.replace("%3A", ":")
+        })
+        .collect()
 }
 
 #[tokio::test]
-async fn a_business_order_is_booked_with_its_customer_rows_marker_and_note() {
+async fn a_business_order_is_booked_with_its_customer_rows_marker_and_internal_note() {
     let pos = Pos::demo().await;
     let mut session = pos.session().await;
     let customer = business("buyer@acme.example");
@@ -62,10 +95,12 @@ async fn a_business_order_is_booked_with_its_customer_rows_marker_and_note() {
     assert_eq!(
         pos.since(before),
         [
+            "GET /orders",
             "POST /orders",
             "GET /paymethods",
-            &format!("PATCH /orders/{}", booked.id)
-        ]
+            &format!("POST /orders/{}/ordernotes", booked.id)
+        ],
+        "looked for in CCV first; the note is an internal note, not a PATCH"
     );
 
     let orders = by_marker(&pos, "WEB-10042");
@@ -90,13 +125,57 @@ async fn a_business_order_is_booked_with_its_customer_rows_marker_and_note() {
         tee.combination_id.unwrap()
     );
     assert_eq!(o["total_shipping"], "4.95");
-    let note = o["notes"][0].as_str().unwrap();
+    let notes: Vec<Value> = pos.dump()["order_notes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|n| n["order_id"].as_u64() == booked.id.parse().ok())
+        .cloned()
+        .collect();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["type"], "internal", "for the staff only");
+    let note = notes[0]["note"].as_str().unwrap();
     assert!(
         note.contains("Payment method: PayPal (CCV payment method 2)"),
         "{note}"
     );
     assert!(note.contains("Shipping method: PostNL"), "{note}");
+    assert_eq!(
+        o["customer_mails"],
+        json!([]),
+        "the customer is not mailed the payment details"
+    );
     assert_all_signed(&pos);
+}
+
+#[tokio::test]
+async fn without_the_note_an_order_costs_one_request() {
+    let mut pos = Pos::demo().await;
+    pos.settings["order_note"] = json!(false);
+    let user = pos.sim.add_user(&staff_customer(5)).to_string();
+    let mut session = pos.session().await;
+    let sub = submission(
+        &pos.sim,
+        order(
+            "10047",
+            private("ada@example.org"),
+            vec![line("TB-MUG-01", 1, "12.50")],
+        ),
+        &user,
+    );
+    // As the host does: find first, then book.
+    assert!(
+        session
+            .find_orders(&lookups(&["10047"]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let before = pos.count();
+    let results = session.create_orders(&[sub]).await.unwrap();
+    assert!(results[0].outcome.is_ok(), "{results:?}");
+    assert_eq!(pos.since(before), ["POST /orders"]);
+    assert!(pos.dump()["order_notes"].as_object().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -121,10 +200,7 @@ async fn a_booked_order_is_found_without_a_request_and_never_booked_twice() {
 
     let before = pos.count();
     let mut later = pos.session().await;
-    let found = later
-        .find_orders(&["10043".into(), "99999".into()])
-        .await
-        .unwrap();
+    let found = later.find_orders(&lookups(&["10043"])).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(
         (found[0].number.as_str(), found[0].id.as_str()),
@@ -138,14 +214,128 @@ async fn a_booked_order_is_found_without_a_request_and_never_booked_twice() {
 }
 
 #[tokio::test]
+async fn with_its_memory_lost_the_connector_finds_every_booking_with_one_pass() {
+    let pos = Pos::demo().await;
+    let user = pos.sim.add_user(&staff_customer(6)).to_string();
+    let mut session = pos.session().await;
+    let subs: Vec<_> = ["10051", "10052", "10053"]
+        .iter()
+        .map(|n| {
+            submission(
+                &pos.sim,
+                order(
+                    n,
+                    private("ada@example.org"),
+                    vec![line("TB-MUG-01", 1, "12.50")],
+                ),
+                &user,
+            )
+        })
+        .collect();
+    let booked = session.create_orders(&subs).await.unwrap();
+    // Till sales around them.
+    pos.sim.sell("TB-BOOK-01", 1).unwrap();
+
+    memory(&pos.kv).clear();
+    let before = pos.count();
+    let mut later = pos.session().await;
+    let found = later
+        .find_orders(&lookups(&["10051", "10052", "10053", "10054"]))
+        .await
+        .unwrap();
+    let found: Vec<(String, String)> = found.into_iter().map(|r| (r.number, r.id)).collect();
+    let expected: Vec<(String, String)> = booked
+        .iter()
+        .map(|r| (r.key.clone(), r.outcome.clone().unwrap().id))
+        .collect();
+    assert_eq!(found, expected);
+    assert_eq!(pos.since(before), ["GET /orders"], "one pass");
+    assert_eq!(
+        passes_since(&pos, before),
+        ["2026-10-31T10:00:00Z"],
+        "from a day before the oldest order asked about"
+    );
+    let again = later.create_orders(&subs).await.unwrap();
+    assert!(
+        again
+            .iter()
+            .all(|r| r.outcome.as_ref().unwrap().action == WriteAction::Unchanged),
+        "{again:?}"
+    );
+    assert_eq!(pos.since(before).len(), 1, "remembered again");
+    assert_eq!(by_marker(&pos, "WEB-10051").len(), 1);
+}
+
+#[tokio::test]
+async fn an_order_booked_by_hand_with_the_marker_is_found_and_later_passes_read_only_what_is_new() {
+    let pos = Pos::demo().await;
+    let mut session = pos.session().await;
+    assert!(
+        session
+            .find_orders(&lookups(&["10061"]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let first_pass = passes_since(&pos, 0);
+
+    // Staff book 10061 and 10062 by hand, the way the connector would have.
+    let by_hand = pos.sim.book_by_hand("TB-MUG-01", 1, "WEB-10061").unwrap();
+    pos.sim.book_by_hand("TB-MUG-01", 1, "10062").unwrap();
+    let before = pos.count();
+    let mut next_run = pos.session().await;
+    let found = next_run
+        .find_orders(&lookups(&["10061", "10062"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        found.len(),
+        1,
+        "10062 has no marker of this format: {found:?}"
+    );
+    assert_eq!(found[0].id, by_hand.to_string());
+    let later_pass = passes_since(&pos, before);
+    assert_eq!(later_pass.len(), 1);
+    assert!(
+        later_pass[0] > first_pass[0],
+        "the next pass goes on from the last ({later_pass:?} after {first_pass:?})"
+    );
+}
+
+#[tokio::test]
+async fn the_marker_format_is_a_setting() {
+    let mut pos = Pos::demo().await;
+    pos.settings["order_marker"] = json!("{number}");
+    let user = pos.sim.add_user(&staff_customer(7)).to_string();
+    let by_hand = pos.sim.book_by_hand("TB-MUG-01", 1, "10071").unwrap();
+    let mut session = pos.session().await;
+    let found = session.find_orders(&lookups(&["10071"])).await.unwrap();
+    assert_eq!(found[0].id, by_hand.to_string());
+    let sub = submission(
+        &pos.sim,
+        order(
+            "10072",
+            private("ada@example.org"),
+            vec![line("TB-MUG-01", 1, "12.50")],
+        ),
+        &user,
+    );
+    session.create_orders(&[sub]).await.unwrap();
+    assert_eq!(by_marker(&pos, "10072").len(), 1, "the bare number");
+
+    pos.settings["order_marker"] = json!("WEB-");
+    let error = pos.session().await.find_orders(&lookups(&["1"])).await;
+    let Err(tillbridge::runtime::CallError::Plugin(PluginError::Fatal(message))) = error else {
+        panic!("{error:?}")
+    };
+    assert!(message.contains("order_marker"), "{message}");
+}
+
+#[tokio::test]
 async fn an_order_booked_moments_before_a_crash_is_found_with_one_read() {
     let pos = Pos::demo().await;
     let user = pos.sim.add_user(&staff_customer(2)).to_string();
     let mut session = pos.session().await;
-    // Other sales, before and after.
-    for sku in ["TB-MUG-01", "TB-BOOK-01"] {
-        pos.sim.sell(sku, 1).unwrap();
-    }
     let sub = submission(
         &pos.sim,
         order(
@@ -165,10 +355,10 @@ async fn an_order_booked_moments_before_a_crash_is_found_with_one_read() {
     pos.sim.sell("TB-MUG-01", 1).unwrap();
     forget_the_answer(&pos.kv, "10044", 2_000);
 
+    // In the same run, right after a pass: the unanswered booking is still looked for.
     let before = pos.count();
-    let mut after_crash = pos.session().await;
-    let found = after_crash
-        .find_orders(&["10044".into(), "10045".into()])
+    let found = session
+        .find_orders(&lookups(&["10044", "10045"]))
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
@@ -179,7 +369,7 @@ async fn an_order_booked_moments_before_a_crash_is_found_with_one_read() {
         "one page of recent orders"
     );
     // Remembered now: booking it again sends nothing.
-    let again = after_crash.create_orders(&[sub]).await.unwrap();
+    let again = session.create_orders(&[sub]).await.unwrap();
     assert_eq!(
         again[0].outcome.clone().unwrap().action,
         WriteAction::Unchanged
@@ -215,6 +405,11 @@ async fn an_order_whose_booking_never_arrived_is_booked_after_the_crash() {
         "looked for first, then booked"
     );
     assert_eq!(by_marker(&pos, "WEB-10046").len(), 1);
+    assert_eq!(
+        memory(&pos.kv).get("orders/unanswered").map(String::as_str),
+        Some(""),
+        "every booking answered"
+    );
 }
 
 #[tokio::test]
@@ -267,9 +462,9 @@ async fn a_bad_order_fails_alone_and_leaves_nothing_to_reconcile() {
 
     let before = pos.count();
     let found = session
-        .find_orders(&["20001".into(), "20002".into(), "20003".into()])
+        .find_orders(&lookups(&["20001", "20002", "20003"]))
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
-    assert_eq!(pos.count(), before, "nothing was left unsettled");
+    assert_eq!(pos.count(), before, "nothing was left unanswered");
 }

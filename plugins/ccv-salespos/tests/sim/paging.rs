@@ -99,6 +99,7 @@ async fn the_catalogue_reads_page_by_page_into_the_canonical_model() {
                 cursor,
                 changed_since: None,
                 skus: vec![],
+                properties: vec![],
                 limit: 250,
             })
             .await

@@ -87,8 +87,10 @@ async fn three_sizes_by_two_colours_make_six_combinations_with_sku_ean_and_stock
         [
             ("GET /attributes", 1),
             ("GET /attributes/{id}/attributevalues", 2),
+            ("GET /packages", 1),
             ("GET /products/{id}/attributecombinations", 1),
             ("GET /webshops", 1),
+            ("GET /webshops/{id}/settings", 1),
             ("PATCH /attributecombinations/{id}", 6),
             ("POST /attributes", 2),
             ("POST /attributes/{id}/attributevalues", 5),
@@ -348,4 +350,29 @@ async fn variant_updates_touch_only_what_changed_and_add_sizes_when_allowed() {
         (l["sku_number"].as_str(), l["stock"].as_str()),
         (Some("TEE-L-Red"), Some("5"))
     );
+}
+
+/// CCV's product resource carries a tax tariff, not a rate (ccvshop/ccvshop-api
+/// `src/Resources/Product.php`): a product read from CCV gets the rate the connection's
+/// `tax_tariffs` gives its tariff, the table it is written with.
+#[tokio::test]
+async fn a_product_read_from_ccv_has_the_rate_of_its_tax_tariff() {
+    use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_source::ProductQuery;
+    let pos = Pos::demo().await;
+    let query = ProductQuery {
+        cursor: None,
+        changed_since: None,
+        skus: vec!["TB-BOOK-01".into(), "TB-MUG-01".into()],
+        properties: vec![],
+        limit: 10,
+    };
+    let page = pos.session().await.read_products(&query).await.unwrap();
+    let rate = |sku: &str| {
+        page.products
+            .iter()
+            .find(|p| p.sku == sku)
+            .map(|p| p.prices[0].tax_rate.clone())
+    };
+    assert_eq!(rate("TB-BOOK-01").as_deref(), Some("9"), "tariff low a");
+    assert_eq!(rate("TB-MUG-01").as_deref(), Some("21"), "tariff normal");
 }

@@ -31,9 +31,14 @@ async fn get_post_patch_and_query_strings_are_accepted() {
 
     let requests = pos.requests();
     let methods: Vec<&str> = requests.iter().map(|r| r.method.as_str()).collect();
-    assert_eq!(methods, ["GET", "GET", "POST", "PATCH"], "{requests:#?}");
+    // The webshop, its settings and its packages, the users, a new one, an update.
+    assert_eq!(
+        methods,
+        ["GET", "GET", "GET", "GET", "POST", "PATCH"],
+        "{requests:#?}"
+    );
     assert!(
-        requests[1].query.as_deref().unwrap().contains("orderby=id"),
+        requests[3].query.as_deref().unwrap().contains("orderby=id"),
         "a query string"
     );
     assert!(
@@ -56,8 +61,8 @@ async fn the_hosts_resend_of_a_read_passes_the_signature_check() {
     let statuses: Vec<(u16, bool)> = pos.requests().iter().map(|r| (r.status, r.fault)).collect();
     assert_eq!(
         statuses,
-        [(503, true), (200, false)],
-        "resent unchanged, and accepted"
+        [(503, true), (200, false), (200, false), (200, false)],
+        "resent unchanged, and accepted (then the settings and the packages are read)"
     );
 }
 
@@ -114,5 +119,35 @@ async fn wrong_keys_are_an_authentication_error() {
     assert!(
         message.contains("401.30") && message.contains("secret"),
         "{message}"
+    );
+}
+
+/// Every request names the schemas it wants, as CCV's SDK does (`BaseEndpoint`: `accept`
+/// `application/vnd.verto.webshop+json` unless set to `…salespos+json`).
+#[tokio::test]
+async fn every_request_asks_for_the_media_type_of_the_setting() {
+    let mut pos = Pos::demo().await;
+    let mut session = pos.session().await;
+    session.check().await.unwrap();
+    session
+        .write_customers(&[write(private("ada@example.org"), None)])
+        .await
+        .unwrap();
+    let asked: Vec<Option<String>> = pos.requests().into_iter().map(|r| r.accept).collect();
+    assert!(asked.len() > 2);
+    assert!(
+        asked
+            .iter()
+            .all(|a| a.as_deref() == Some("application/vnd.verto.webshop+json")),
+        "{asked:?}"
+    );
+
+    pos.settings["media_type"] = "salespos".into();
+    let from = pos.count();
+    pos.session().await.check().await.unwrap();
+    assert!(
+        pos.requests()[from..]
+            .iter()
+            .all(|r| r.accept.as_deref() == Some("application/vnd.verto.salespos+json"))
     );
 }

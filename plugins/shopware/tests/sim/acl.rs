@@ -27,8 +27,8 @@ pub const PRIVILEGES: &[&str] = &[
     // writing products and stock
     "product:create",
     "product:update",
+    "product_configurator_setting:read",
     "product_configurator_setting:create",
-    "product_configurator_setting:update",
     "product_visibility:create",
     "product_category:create",
     "product_category:delete",
@@ -56,6 +56,7 @@ async fn every_capability(shop: &Shop) -> Result<(), String> {
         cursor: None,
         changed_since: None,
         skus: vec![],
+        properties: vec![],
         limit: 50,
     };
     session.read_products(&all).await.map_err(|e| failed(&e))?;

@@ -120,15 +120,20 @@ async fn the_latest_transaction_decides_whether_an_order_is_paid() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_6_7_the_primary_transaction_is_filtered_in_the_search() {
-    let shop = Shop::demo(ApiVersion::V6_7).await;
+/// The numbers of the paid orders a new session reads in one sweep.
+async fn paid_numbers(shop: &Shop) -> Vec<String> {
     let mut session = shop.session().await;
     let (paid, _) = read_all(&mut session, query(None, &["paid"], 50))
         .await
         .unwrap();
+    numbers(&paid)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_6_7_the_primary_transaction_is_filtered_in_the_search() {
+    let shop = Shop::demo(ApiVersion::V6_7).await;
     assert_eq!(
-        numbers(&paid),
+        paid_numbers(&shop).await,
         ["10001", "10002", "10003", "10004", "10006"]
     );
     let searches = shop
@@ -137,6 +142,28 @@ async fn on_6_7_the_primary_transaction_is_filtered_in_the_search() {
         .writes_where(|e| e.path == "/api/search/order");
     let criteria = searches[0].body.as_ref().unwrap().to_string();
     assert!(criteria.contains("primaryOrderTransaction.stateMachineState.technicalName"));
+}
+
+/// 6.7 sets the primary transaction in the checkout only: an order written through the API
+/// (an ERP, a marketplace, an import) has none (SW 6.8
+/// `Migration1777952601BackfillPrimaryOrderTransaction`: "orders created during the 6.7
+/// lifecycle via direct DAL writes that did not set primary_order_transaction_id"). Its latest
+/// transaction counts: paid, it is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_6_7_an_order_without_a_primary_transaction_counts_by_its_latest() {
+    let (shop, _dir) = Shop::edited(ApiVersion::V6_7, Dataset::demo(), |dump| {
+        for order in rows(dump, "order") {
+            if ["10001", "10007"].contains(&order["orderNumber"].as_str().unwrap()) {
+                order["primaryOrderTransactionId"] = serde_json::Value::Null;
+            }
+        }
+    })
+    .await;
+    assert_eq!(
+        paid_numbers(&shop).await,
+        ["10001", "10002", "10003", "10004", "10006"],
+        "10001 is paid; 10007 (paid, then cancelled) is not"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

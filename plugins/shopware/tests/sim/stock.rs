@@ -100,6 +100,10 @@ async fn two_thousand_levels_in_few_requests_and_sellable_as_intended() {
             }
             _ => assert!(requests <= 4, "6.6: {requests} requests for 2,000 levels"),
         }
+        assert!(
+            shop.sim.queued_indexing() >= 2000,
+            "{version}: a bulk write lets the shop index in its queue"
+        );
         let after = products_by_number(&shop);
         for (update, result) in updates(&skus, 5).iter().zip(&results) {
             assert_eq!(result.key, update.sku);
@@ -252,5 +256,10 @@ async fn unknown_skus_fail_alone_and_stale_cached_ids_heal() {
             3
         );
         assert!(shop.sim.product("NO-SUCH-SKU").is_none());
+        assert_eq!(
+            shop.sim.queued_indexing(),
+            0,
+            "{version}: a few levels are indexed at once"
+        );
     }
 }

@@ -224,6 +224,26 @@ pub fn eur(amount: &str, rate: &str) -> Price {
     }
 }
 
+/// A simple product at € 9.95 with 21% tax and 3 in stock.
+pub fn simple(sku: &str, name: &str) -> Product {
+    Product {
+        id: None,
+        sku: sku.into(),
+        name: name.into(),
+        ean: None,
+        description: None,
+        short_description: None,
+        prices: vec![eur("9.95", "21")],
+        stock: Some(3),
+        active: true,
+        variants: vec![],
+        properties: vec![],
+        categories: vec![],
+        updated_at: None,
+        custom_fields: vec![],
+    }
+}
+
 /// An option value.
 pub fn option(group: &str, value: &str) -> OptionValue {
     OptionValue {

@@ -79,6 +79,8 @@ pub struct Writer<'t, 's> {
     now: String,
     errors: Vec<Value>,
     conflict: Option<ApiError>,
+    /// A unique key the database refuses when the rows are written (after validation).
+    duplicate: Option<ApiError>,
     foreign_keys: Vec<(DanglingKey, String)>,
     changes: Changes,
     privileges: Option<BTreeSet<String>>,
@@ -121,6 +123,7 @@ impl<'t, 's> Writer<'t, 's> {
             now,
             errors: Vec::new(),
             conflict: None,
+            duplicate: None,
             foreign_keys: Vec::new(),
             changes: Changes::default(),
             privileges: None,
@@ -163,6 +166,9 @@ impl<'t, 's> Writer<'t, 's> {
         }
         if !self.errors.is_empty() {
             return Err(WriteError::Invalid(self.errors));
+        }
+        if let Some(duplicate) = self.duplicate {
+            return Err(WriteError::Other(duplicate));
         }
         for (key, id) in &self.foreign_keys {
             if self.tx.get(key.target, id, &self.version).is_none() {
@@ -316,6 +322,9 @@ impl<'t, 's> Writer<'t, 's> {
         // Like the database's unique index: only a number being set is checked.
         if def.name == "product" && row.get("productNumber") != before.get("productNumber") {
             self.check_unique_number(&row, &key);
+        }
+        if def.name == "product_configurator_setting" && inserting {
+            self.check_unique_setting(&row, &key);
         }
         if !inserting && row != before {
             row.data.insert("updatedAt".into(), json!(self.now));
@@ -491,6 +500,40 @@ impl<'t, 's> Writer<'t, 's> {
                 .remove(0),
             );
         }
+    }
+
+    /// `product_configurator_setting` is unique on (product, version, option) (SW@v6.4.20.2:
+    /// `Migration1618989442AddProductConfigurationSettingsUniqKey`): a second setting for an
+    /// option the product already offers is refused by the database. 6.5.8+ turns that into a
+    /// 400 without a pointer (SW@v6.5.8.0: `ProductConfiguratorSettingExceptionHandler`,
+    /// `ProductException::configurationOptionAlreadyExists`); before, it is the SQL error, a 500.
+    fn check_unique_setting(&mut self, row: &Row, key: &str) {
+        let (Some(product), Some(option)) = (row.str("productId"), row.str("optionId")) else {
+            return;
+        };
+        let taken = self
+            .tx
+            .rows("product_configurator_setting", &self.version)
+            .into_iter()
+            .any(|s| {
+                s.id() != key
+                    && s.str("productId") == Some(product)
+                    && s.str("optionId") == Some(option)
+            });
+        if !taken || self.duplicate.is_some() {
+            return;
+        }
+        self.duplicate = Some(match self.tx.version {
+            super::ApiVersion::V6_4 => ApiError::internal(format!(
+                "An exception occurred while executing 'INSERT INTO `product_configurator_setting` (`id`, `version_id`, `product_id`, `product_version_id`, `property_group_option_id`, `position`, `created_at`) VALUES (?, ?, ?, ?, ?, ?, ?)':\n\nSQLSTATE[23000]: Integrity constraint violation: 1062 Duplicate entry '{product}-{version}-{option}' for key 'uniq.product_configurator_setting.prod_id.vers_id.prop_group_id'",
+                version = self.version
+            )),
+            _ => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PRODUCT_CONFIGURATION_OPTION_EXISTS_ALREADY",
+                "Configuration option already exists",
+            ),
+        });
     }
 
     /// Writes the rows of a to-many or one-to-one association below `key`.
