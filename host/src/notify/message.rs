@@ -222,10 +222,10 @@ impl Privacy {
 fn personal_values(record: &Value) -> Vec<String> {
     fn walk(original: &Value, redacted: &Value, out: &mut Vec<String>) {
         match (original, redacted) {
-            (Value::String(value), Value::String(masked)) if value != masked => {
-                if value.chars().any(char::is_alphabetic) {
-                    out.push(value.clone());
-                }
+            (Value::String(value), Value::String(masked))
+                if value != masked && value.chars().any(char::is_alphabetic) =>
+            {
+                out.push(value.clone());
             }
             (Value::Object(a), Value::Object(b)) => {
                 for (key, value) in a {
