@@ -13,6 +13,7 @@ pub mod egress;
 pub mod flows;
 pub mod integration;
 pub mod mapper;
+pub mod notify;
 pub mod privacy;
 pub mod runtime;
 pub mod scheduler;

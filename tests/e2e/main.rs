@@ -5,6 +5,7 @@ mod cache;
 mod cli;
 mod dashboard;
 mod flows;
+mod notify;
 mod sandbox;
 mod setup;
 mod support;

@@ -8,10 +8,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::progress::Progress;
 use super::{ConfigArg, Incomplete, open};
+use crate::config::Config;
 use crate::dashboard;
 use crate::flows::{self, Events, Options, RunReport, summary};
+use crate::notify::{Notifier, Watch};
 use crate::scheduler::FlowLocks;
-use crate::state::{Outcome, RunStatus};
+use crate::state::{Outcome, RunStatus, State};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct OnceArgs {
@@ -32,12 +34,26 @@ pub async fn once(args: &OnceArgs) -> Result<()> {
     let (integration, state) = open(&args.config)?;
     let cancel = CancellationToken::new();
     stop_on_signal(cancel.clone())?;
+    // A dry run changes nothing, so there is nothing to tell about it.
+    let notifier = if args.dry_run {
+        None
+    } else {
+        notifier(&integration.config, &state, Watch::AtEnd)
+    };
+    let mut events = Events::default().with(Progress::for_stderr());
+    if let Some(notifier) = &notifier {
+        events = events.with(notifier.sink());
+    }
     let options = Options {
         dry_run: args.dry_run,
         cancel,
-        events: Events::default().with(Progress::for_stderr()),
+        events,
     };
-    let report = flows::run_flow(&integration, &state, &args.flow, &options).await?;
+    let report = flows::run_flow(&integration, &state, &args.flow, &options).await;
+    if let Some(notifier) = notifier {
+        notifier.finish().await;
+    }
+    let report = report?;
     print_report(&report, args.all);
     ended(&report)
 }
@@ -141,7 +157,11 @@ pub async fn run(args: &RunArgs) -> Result<()> {
     );
     let integration = Arc::new(integration);
     let locks = FlowLocks::default();
-    let events = Events::default().with(Progress::log_lines());
+    let notifier = notifier(&integration.config, &state, Watch::Periodic);
+    let mut events = Events::default().with(Progress::log_lines());
+    if let Some(notifier) = &notifier {
+        events = events.with(notifier.sink());
+    }
     let served = if integration.config.dashboard.enabled {
         let served = dashboard::serve(
             integration.clone(),
@@ -151,6 +171,9 @@ pub async fn run(args: &RunArgs) -> Result<()> {
             events.clone(),
         )
         .await?;
+        if let Some(notifier) = &notifier {
+            notifier.link_dashboard(&served.url);
+        }
         if served.token_generated {
             tracing::info!(
                 "dashboard: {} (sign in: {})",
@@ -171,7 +194,18 @@ pub async fn run(args: &RunArgs) -> Result<()> {
     if let Some(served) = served {
         served.stopped().await;
     }
+    if let Some(notifier) = notifier {
+        notifier.finish().await;
+    }
     result
+}
+
+/// The notifier `[notify]` asks for; one that cannot start is logged and the runs go on.
+fn notifier(config: &Config, state: &State, watch: Watch) -> Option<Notifier> {
+    Notifier::start(config, state, watch).unwrap_or_else(|e| {
+        tracing::error!("notifications are off: {e:#}");
+        None
+    })
 }
 
 /// Cancels `token` on SIGINT or SIGTERM, so that flows stop after the record in flight.

@@ -11,6 +11,7 @@ mod diagnostics;
 mod env;
 mod flows;
 mod locate;
+mod notify;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ pub use flows::{
     CategoriesSettings, FieldPolicy, FlowKind, FlowSettings, OrdersSettings, ProductsSettings,
     Schedule, StockCalculation, StockSettings,
 };
+pub use notify::{EmailConfig, NotifyConfig, Security};
 
 /// A whole configuration file, resolved and checked.
 #[derive(Debug, Clone)]
@@ -40,6 +42,8 @@ pub struct Config {
     pub flows: BTreeMap<String, Flow>,
     /// The merchant's console.
     pub dashboard: DashboardConfig,
+    /// Who is told about failures, and when.
+    pub notify: NotifyConfig,
     /// The text it was read from, to place later problems on their lines.
     text: String,
 }
@@ -194,6 +198,8 @@ struct RawConfig {
     flows: BTreeMap<String, RawFlow>,
     #[serde(default)]
     dashboard: DashboardConfig,
+    #[serde(default)]
+    notify: NotifyConfig,
 }
 
 /// The names of the plugins that ship inside tillbridge, for checking `builtin:` references.
@@ -242,6 +248,7 @@ impl Config {
             .and_then(toml::Value::as_str)
             .map(String::from);
         let listen_given = dashboard_raw.is_some_and(|d| d.contains_key("listen"));
+        let notify_written = notify::Written::of(&value);
 
         let mut problems = Vec::new();
         env::resolve(&mut value, &mut Vec::new(), vars, &mut problems);
@@ -252,6 +259,7 @@ impl Config {
         let mut raw: RawConfig = deserialize_at(value, &[]).map_err(|p| fail(vec![p]))?;
         raw.dashboard.listen_given = listen_given;
         let mut problems = raw.dashboard.check(raw_token.as_deref());
+        problems.extend(raw.notify.check(&notify_written));
         let mut flows = BTreeMap::new();
         for (name, raw_flow) in raw.flows {
             let at = ["flows".to_string(), name.clone()];
@@ -282,6 +290,7 @@ impl Config {
             connections: raw.connections,
             flows,
             dashboard: raw.dashboard,
+            notify: raw.notify,
             text: text.to_string(),
         };
         problems.extend(check::references(&config, builtins));

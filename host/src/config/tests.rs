@@ -336,3 +336,74 @@ fn a_bad_dashboard_address_is_named_with_the_fix() {
     let text = format!("{GOOD}\n[dashboard]\nport = 8780\n");
     assert_eq!(problem(&text).key(), "dashboard.port");
 }
+
+#[test]
+fn notify_reads_its_channels_and_times() {
+    let text = format!(
+        "{GOOD}\n[notify]\nwebhook = \"${{HOOK}}\"\nparked_after = \"90m\"\n\n[notify.email]\nhost = \"smtp.example.com\"\nuser = \"tillbridge\"\npassword = \"${{SHOP_SECRET}}\"\nfrom = \"tillbridge <tb@example.com>\"\nto = [\"shop@example.com\"]\n"
+    );
+    let vars = |name: &str| match name {
+        "HOOK" => Some("https://hooks.slack.com/services/T0/B0/x".to_string()),
+        _ => vars(name),
+    };
+    let config = Config::parse(Path::new("flows.toml"), &text, &vars, BUILTINS).unwrap();
+    let notify = &config.notify;
+    assert!(notify.enabled());
+    assert_eq!(
+        notify.webhook.as_deref(),
+        Some("https://hooks.slack.com/services/T0/B0/x")
+    );
+    assert_eq!(
+        notify.parked_after(),
+        std::time::Duration::from_secs(90 * 60)
+    );
+    let email = notify.email.as_ref().unwrap();
+    assert_eq!((email.security, email.port()), (Security::Starttls, 587));
+    assert_eq!(email.password.as_deref(), Some("s3cret"));
+    assert!(
+        !parse(GOOD).unwrap().notify.enabled(),
+        "off without [notify]"
+    );
+}
+
+#[test]
+fn notify_mistakes_are_named_with_the_fix() {
+    // A secret written in the file.
+    let text =
+        format!("{GOOD}\n[notify]\nwebhook = \"https://hooks.slack.com/services/T0/B0/x\"\n");
+    let p = problem(&text);
+    assert_eq!(p.key(), "notify.webhook");
+    assert_eq!(p.position.unwrap().0, line_of(&text, "webhook ="));
+    assert!(p.hint.unwrap().contains("${TILLBRIDGE_WEBHOOK_URL}"));
+
+    let text = format!("{GOOD}\n[notify]\nwebhook = \"${{SHOP_ID}}\"\nparked_after = \"soon\"\n");
+    let err = parse(&text).expect_err("refused");
+    let keys: Vec<String> = err.problems.iter().map(Problem::key).collect();
+    assert_eq!(keys, ["notify.webhook", "notify.parked_after"], "{err}");
+    assert!(err.problems[1].hint.as_ref().unwrap().contains("\"2h\""));
+    assert_eq!(
+        err.problems[1].position.unwrap().0,
+        line_of(&text, "parked_after")
+    );
+
+    let email = "[notify.email]\nhost = \"smtp.example.com\"\nsecurity = \"plain\"\nfrom = \"tb@example.com\"\nto = [\"not an address\"]\n";
+    let text = format!("{GOOD}\n{email}");
+    let err = parse(&text).expect_err("refused");
+    let keys: Vec<String> = err.problems.iter().map(Problem::key).collect();
+    assert_eq!(
+        keys,
+        ["notify.email.security", "notify.email.to.0"],
+        "{err}"
+    );
+    assert!(err.problems[0].hint.as_ref().unwrap().contains("starttls"));
+
+    let text = format!(
+        "{GOOD}\n[notify.email]\nhost = \"smtp.example.com\"\npassword = \"hunter2\"\nuser = \"u\"\nfrom = \"tb@example.com\"\nto = [\"a@example.com\"]\n"
+    );
+    let p = problem(&text);
+    assert_eq!(p.key(), "notify.email.password");
+    assert_eq!(p.position.unwrap().0, line_of(&text, "hunter2"));
+
+    let text = format!("{GOOD}\n[notify]\nwebhok = \"${{SHOP_ID}}\"\n");
+    assert_eq!(problem(&text).key(), "notify.webhok");
+}

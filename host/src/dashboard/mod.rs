@@ -16,7 +16,7 @@ mod api;
 mod auth;
 mod charts;
 pub mod client;
-mod mask;
+pub(crate) mod mask;
 mod pages;
 mod plan;
 mod runner;

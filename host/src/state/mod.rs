@@ -9,6 +9,7 @@
 mod kv;
 mod records;
 mod tables;
+mod told;
 mod waiting;
 
 use std::path::Path;
@@ -22,12 +23,13 @@ pub use kv::KvSpace;
 use crate::privacy::{self, Pseudonyms};
 pub use records::{Activity, Intent, Link, Outcome, Pending, PendingState, Run, RunStatus};
 pub use tables::{Read, Write, flow_key, link_key};
+pub use told::{Subject, Told, Trouble};
 
 /// Schema version and other facts about the file.
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u64 = 3;
+pub const SCHEMA_VERSION: u64 = 4;
 
 /// The open state file. Cheap to clone; all clones share one database.
 #[derive(Clone)]
@@ -113,6 +115,8 @@ impl State {
                 1 => tables::create(&write)?,
                 // 2 → 3: no e-mail address in a link's key, no customer in a pending record.
                 2 => tables::forget_personal_data(&write)?,
+                // 3 → 4: what notifications have told.
+                3 => told::create(&write)?,
                 _ => unreachable!("every version below SCHEMA_VERSION has a step"),
             }
         }

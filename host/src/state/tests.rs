@@ -272,3 +272,57 @@ fn a_version_2_file_loses_the_personal_data_it_kept() {
         serde_json::json!({"number": "10006", "id": "a1"})
     );
 }
+
+#[test]
+fn a_version_3_file_gains_the_told_table_and_what_is_told_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.redb");
+    {
+        // What version 3 wrote: the kv table, links and the rest, and the version.
+        let db = redb::Database::create(&path).unwrap();
+        let write = db.begin_write().unwrap();
+        kv::create(&write).unwrap();
+        tables::create(&write).unwrap();
+        write
+            .open_table(META)
+            .unwrap()
+            .insert("schema_version", 3)
+            .unwrap();
+        write.commit().unwrap();
+    }
+    let state = State::open(&path).unwrap();
+    assert_eq!(state.schema_version().unwrap(), SCHEMA_VERSION);
+    assert!(state.read().unwrap().told().unwrap().is_empty());
+    let told = Told {
+        flow: "orders".into(),
+        subject: Subject::Record {
+            kind: "order".into(),
+            key: "10006".into(),
+        },
+        trouble: Trouble::Parked,
+        waits: true,
+        at: Utc::now(),
+    };
+    let run = Told {
+        subject: Subject::Run,
+        trouble: Trouble::RunFailed,
+        waits: false,
+        ..told.clone()
+    };
+    state
+        .write(|w| {
+            w.put_told(&told)?;
+            w.put_told(&run)
+        })
+        .unwrap();
+    drop(state);
+
+    let state = State::open(&path).unwrap();
+    let mut found = state.read().unwrap().told().unwrap();
+    found.sort_by(|a, b| a.subject.cmp(&b.subject));
+    assert_eq!(found, vec![run.clone(), told.clone()]);
+    state
+        .write(|w| w.delete_told("orders", &Subject::Run))
+        .unwrap();
+    assert_eq!(state.read().unwrap().told().unwrap(), vec![told]);
+}

@@ -93,6 +93,8 @@ pub struct Pair {
     pub integration: Integration,
     pub state: State,
     flows: String,
+    /// More variables flows.toml may name (a notification webhook's URL).
+    vars: BTreeMap<String, String>,
 }
 
 /// A compile cache shared by every test of this binary, so each plugin is compiled once.
@@ -130,7 +132,7 @@ impl Pair {
             .replace("CACHE", &cache_dir().display().to_string())
             .replace("RATE_LIMITS", &setup.ccv_limits.pacing_toml());
         let flows = format!("{config}\n{flows}");
-        let integration = Self::open(&dir, &flows, &shop, &pos);
+        let integration = Self::open(&dir, &flows, &shop, &pos, &BTreeMap::new());
         let state = State::open(
             &integration
                 .config
@@ -144,10 +146,18 @@ impl Pair {
             integration,
             state,
             flows,
+            vars: BTreeMap::new(),
         }
     }
 
-    fn open(dir: &tempfile::TempDir, text: &str, shop: &ShopwareSim, pos: &CcvSim) -> Integration {
+    fn open(
+        dir: &tempfile::TempDir,
+        text: &str,
+        shop: &ShopwareSim,
+        pos: &CcvSim,
+        more: &BTreeMap<String, String>,
+    ) -> Integration {
+        let more = more.clone();
         let path = dir.path().join("flows.toml");
         std::fs::write(&path, text).unwrap();
         let (shop_url, pos_url) = (shop.base_url().to_string(), pos.base_url().to_string());
@@ -159,7 +169,7 @@ impl Pair {
                 "POS_URL" => pos_url.clone(),
                 "POS_KEY" => dataset::CCV_PUBLIC_KEY.into(),
                 "POS_SECRET" => dataset::CCV_SECRET.into(),
-                _ => return None,
+                _ => return more.get(name).cloned(),
             })
         };
         let config = Config::parse(&path, text, &vars, &tillbridge::builtin::names())
@@ -167,10 +177,15 @@ impl Pair {
         Integration::open(config).unwrap_or_else(|e| panic!("{e:#}"))
     }
 
+    /// Gives flows.toml `${name}` from now on (at the next [`reconfigure`](Self::reconfigure)).
+    pub fn set_var(&mut self, name: &str, value: &str) {
+        self.vars.insert(name.to_string(), value.to_string());
+    }
+
     /// The same systems and state with the configuration changed by `edit`.
     pub fn reconfigure(&mut self, edit: impl FnOnce(&str) -> String) {
         self.flows = edit(&self.flows);
-        self.integration = Self::open(&self.dir, &self.flows, &self.shop, &self.pos);
+        self.integration = Self::open(&self.dir, &self.flows, &self.shop, &self.pos, &self.vars);
     }
 
     /// The configuration for a `tillbridge` child process: the same, with the simulators'
