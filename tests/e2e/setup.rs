@@ -223,35 +223,33 @@ async fn init_refuses_what_the_systems_do_not_have_and_writes_nothing() {
 async fn check_says_which_connection_cannot_be_reached_or_refuses_its_key() {
     let pair = Pair::demo("").await;
     // The webshop's secret is wrong.
-    let config = pair.child_config("check.redb");
-    let written = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(
-        &config,
-        written.replace(dataset::SHOPWARE_CLIENT_SECRET, "not-the-secret"),
-    )
-    .unwrap();
-    let output = tillbridge(pair.dir.path())
-        .arg("check")
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .unwrap();
-    let said = text(&output.stdout);
-    assert!(!output.status.success(), "{said}");
+    let (said, line) = check_with(
+        &pair,
+        dataset::SHOPWARE_CLIENT_SECRET,
+        "not-the-secret",
+        "shop",
+    );
     assert!(said.contains("ok      pos: "), "{said}");
-    let line = said
-        .lines()
-        .find(|l| l.starts_with("failed  shop:"))
-        .unwrap_or_else(|| panic!("{said}"));
     assert!(line.contains("authentication"), "the reason: {line}");
 
     // The point of sale moved to a port nothing listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let unreachable = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
+    let (said, line) = check_with(&pair, pair.pos.base_url(), &unreachable, "pos");
+    assert!(said.contains("ok      shop: Shopware 6.6"), "{said}");
+    assert!(
+        line.contains("unreachable") || line.contains("refused"),
+        "the reason: {line}"
+    );
+}
+
+/// `tillbridge check` on the pair's configuration with `from` replaced by `to`: it fails, and
+/// says so for `connection`. Returns what it printed and the failing connection's line.
+fn check_with(pair: &Pair, from: &str, to: &str, connection: &str) -> (String, String) {
     let config = pair.child_config("check.redb");
     let written = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(&config, written.replace(pair.pos.base_url(), &unreachable)).unwrap();
+    std::fs::write(&config, written.replace(from, to)).unwrap();
     let output = tillbridge(pair.dir.path())
         .arg("check")
         .arg("--config")
@@ -260,15 +258,12 @@ async fn check_says_which_connection_cannot_be_reached_or_refuses_its_key() {
         .unwrap();
     let said = text(&output.stdout);
     assert!(!output.status.success(), "{said}");
-    assert!(said.contains("ok      shop: Shopware 6.6"), "{said}");
     let line = said
         .lines()
-        .find(|l| l.starts_with("failed  pos:"))
-        .unwrap_or_else(|| panic!("{said}"));
-    assert!(
-        line.contains("unreachable") || line.contains("refused"),
-        "the reason: {line}"
-    );
+        .find(|l| l.starts_with(&format!("failed  {connection}:")))
+        .unwrap_or_else(|| panic!("{said}"))
+        .to_string();
+    (said, line)
 }
 
 #[cfg(unix)]

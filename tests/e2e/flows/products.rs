@@ -482,14 +482,20 @@ fn shop_properties(pair: &Pair, product: &Value) -> Vec<String> {
     named
 }
 
-#[tokio::test]
-async fn flows_3_4_properties_come_from_the_pos_to_the_webshop() {
+/// The demo data with the product `sku` in the point of sale only.
+fn in_pos_only(sku: &str) -> Dataset {
     let mut dataset = Dataset::demo();
     for product in &mut dataset.products {
-        if product.sku == "TB-TEE" {
+        if product.sku == sku {
             product.in_shop = false;
         }
     }
+    dataset
+}
+
+#[tokio::test]
+async fn flows_3_4_properties_come_from_the_pos_to_the_webshop() {
+    let dataset = in_pos_only("TB-TEE");
     let pair = Pair::start(
         Setup {
             dataset,
@@ -517,12 +523,7 @@ async fn flows_3_4_properties_come_from_the_pos_to_the_webshop() {
 
 #[tokio::test]
 async fn flows_3_7_a_pos_product_keeps_its_tax_rate_in_the_webshop() {
-    let mut dataset = Dataset::demo();
-    for product in &mut dataset.products {
-        if product.sku == "TB-BOOK-01" {
-            product.in_shop = false;
-        }
-    }
+    let dataset = in_pos_only("TB-BOOK-01");
     let pair = Pair::start(
         Setup {
             dataset,
