@@ -306,20 +306,7 @@ fn shop_products(pair: &Pair) -> Vec<Value> {
 #[tokio::test]
 async fn flows_3_1_and_3_2_products_also_go_from_the_pos_to_the_webshop() {
     // The T-shirt (3 sizes × 2 colours) and the book are in the POS only.
-    let mut dataset = Dataset::demo();
-    for product in &mut dataset.products {
-        if ["TB-TEE", "TB-BOOK-01"].contains(&product.sku.as_str()) {
-            product.in_shop = false;
-        }
-    }
-    let pair = Pair::start(
-        Setup {
-            dataset,
-            ..Setup::default()
-        },
-        FROM_POS,
-    )
-    .await;
+    let pair = with_pos_only(&["TB-TEE", "TB-BOOK-01"], FROM_POS).await;
     assert!(pair.shop.product("TB-TEE").is_none());
     let first = pair.run("products-to-shop").await;
     finished(&first);
@@ -482,31 +469,31 @@ fn shop_properties(pair: &Pair, product: &Value) -> Vec<String> {
     named
 }
 
-/// The demo data with the product `sku` in the point of sale only.
-fn in_pos_only(sku: &str) -> Dataset {
+/// The demo pair with the products `skus` in the point of sale only, running `config`.
+async fn with_pos_only(skus: &[&str], config: &str) -> Pair {
     let mut dataset = Dataset::demo();
     for product in &mut dataset.products {
-        if product.sku == sku {
+        if skus.contains(&product.sku.as_str()) {
             product.in_shop = false;
         }
     }
-    dataset
-}
-
-#[tokio::test]
-async fn flows_3_4_properties_come_from_the_pos_to_the_webshop() {
-    let dataset = in_pos_only("TB-TEE");
-    let pair = Pair::start(
+    Pair::start(
         Setup {
             dataset,
             ..Setup::default()
         },
-        &FROM_POS.replace(
-            "settings = { options = { \"Size\" = \"Size\", \"Colour\" = \"Colour\" } }",
-            "settings = { options = { \"Size\" = \"Size\", \"Colour\" = \"Colour\" }, properties = { \"Material\" = \"Material\" } }",
-        ),
+        config,
     )
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn flows_3_4_properties_come_from_the_pos_to_the_webshop() {
+    let config = FROM_POS.replace(
+        "settings = { options = { \"Size\" = \"Size\", \"Colour\" = \"Colour\" } }",
+        "settings = { options = { \"Size\" = \"Size\", \"Colour\" = \"Colour\" }, properties = { \"Material\" = \"Material\" } }",
+    );
+    let pair = with_pos_only(&["TB-TEE"], &config).await;
     let report = pair.run("products-to-shop").await;
     finished(&report);
     assert_eq!(
@@ -523,15 +510,7 @@ async fn flows_3_4_properties_come_from_the_pos_to_the_webshop() {
 
 #[tokio::test]
 async fn flows_3_7_a_pos_product_keeps_its_tax_rate_in_the_webshop() {
-    let dataset = in_pos_only("TB-BOOK-01");
-    let pair = Pair::start(
-        Setup {
-            dataset,
-            ..Setup::default()
-        },
-        FROM_POS,
-    )
-    .await;
+    let pair = with_pos_only(&["TB-BOOK-01"], FROM_POS).await;
     let report = pair.run("products-to-shop").await;
     finished(&report);
     assert!(
