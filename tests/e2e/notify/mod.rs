@@ -189,17 +189,14 @@ async fn thirty_orders_failing_in_one_run_make_one_digest_told_once_and_resolved
 
     // The same failures on the next run: nothing new.
     let second = run(&pair, "orders", &daemon).await;
-    let mut again = keys(&second, "order", Outcome::Failed);
-    again.dedup();
-    assert_eq!(again, failed);
+    // Each once: a waiting order tried again is not reported again when read from the cursor.
+    assert_eq!(keys(&second, "order", Outcome::Failed), failed);
     assert_eq!(hook.wait_for(2, Duration::from_secs(2)).await.len(), 1);
 
     // They go through: one "resolved" for all of them.
     pair.pos.faults().clear();
     let third = run(&pair, "orders", &daemon).await;
-    let mut sent = keys(&third, "order", Outcome::Created);
-    sent.dedup();
-    assert_eq!(sent, failed);
+    assert_eq!(keys(&third, "order", Outcome::Created), failed);
     let messages = hook.wait_for(2, ARRIVES).await;
     assert_eq!(messages.len(), 2, "{messages:#?}");
     assert_eq!(messages[1]["status"], "resolved");

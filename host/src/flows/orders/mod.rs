@@ -53,6 +53,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
         transforms: ctx.transforms().await?,
         hold_cursor: false,
         waiting: Waiting,
+        seen: BTreeSet::new(),
     };
     orders.reconcile(ctx).await?;
     let sent = orders.retry_pending(ctx).await?;
@@ -71,6 +72,9 @@ struct OrdersFlow<'s> {
     hold_cursor: bool,
     /// What the orders that cannot be sent now need to be sent later.
     waiting: Waiting,
+    /// The orders this run has had in hand: one waiting order tried again and then read again
+    /// from the cursor has its outcome once, not twice.
+    seen: BTreeSet<String>,
 }
 
 /// An order on its way, with what was resolved for it.
@@ -229,13 +233,12 @@ impl OrdersFlow<'_> {
         Ok(sent)
     }
 
-    /// Already booked (linked) orders are skipped.
-    fn skip_sent(&self, ctx: &mut RunContext<'_>, orders: Vec<Order>) -> Result<Vec<Order>> {
+    /// Already booked (linked) orders are skipped; one this run had in hand already is left out.
+    fn skip_sent(&mut self, ctx: &mut RunContext<'_>, orders: Vec<Order>) -> Result<Vec<Order>> {
         let read = ctx.state.read()?;
         let mut fresh = Vec::new();
-        let mut seen = BTreeSet::new();
         for order in orders {
-            if !seen.insert(order.number.clone()) {
+            if !self.seen.insert(order.number.clone()) {
                 continue;
             }
             match read.link(&order_key(ctx, &order.number))? {
