@@ -38,6 +38,16 @@ pub(super) fn user_emails(pair: &Pair) -> Vec<String> {
     emails
 }
 
+/// Whether no order of the orders flow waits (parked or failed).
+fn nothing_waits(pair: &Pair) -> bool {
+    pair.state
+        .read()
+        .unwrap()
+        .pending("orders")
+        .unwrap()
+        .is_empty()
+}
+
 fn user(pair: &Pair, email: &str) -> Value {
     let mut found: Vec<Value> = pair
         .pos_users()
@@ -398,14 +408,7 @@ async fn flows_1_5_5_an_order_waits_until_all_its_products_exist_then_goes_by_it
         2,
         "with every line"
     );
-    assert!(
-        pair.state
-            .read()
-            .unwrap()
-            .pending("orders")
-            .unwrap()
-            .is_empty()
-    );
+    assert!(nothing_waits(&pair), "no order waits any more");
 }
 
 #[tokio::test]
@@ -504,12 +507,5 @@ async fn flows_1_5_5_a_waiting_order_keeps_only_its_number_and_is_read_again_bef
         pair.pos_order("10006").is_none(),
         "a refunded order is not booked"
     );
-    assert!(
-        pair.state
-            .read()
-            .unwrap()
-            .pending("orders")
-            .unwrap()
-            .is_empty()
-    );
+    assert!(nothing_waits(&pair), "no order waits any more");
 }
