@@ -17,6 +17,7 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("fixture-hostile", "fixture_hostile"),
     ("fixture-wrong-version", "fixture_wrong_version"),
     ("fixture-wrong-world", "fixture_wrong_world"),
+    ("fixture-ledger", "fixture_ledger"),
 ];
 
 fn main() {
