@@ -8,6 +8,7 @@
 pub mod builtin;
 pub mod cli;
 pub mod config;
+pub mod conformance;
 pub mod dashboard;
 pub mod egress;
 pub mod flows;

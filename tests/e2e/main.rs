@@ -3,6 +3,7 @@
 
 mod cache;
 mod cli;
+mod conformance;
 mod dashboard;
 mod flows;
 mod notify;

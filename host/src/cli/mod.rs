@@ -1,6 +1,7 @@
 //! The `tillbridge` command line.
 
 mod check;
+mod conformance;
 mod demo;
 mod flows;
 mod init;
@@ -104,8 +105,12 @@ enum Command {
     Skip(records::RecordArgs),
     /// Starts both simulators with the demo shop, runs every flow once and summarises each run.
     Demo(demo::Args),
-    /// Starts a simulator of Shopware or CCV SalesPOS by hand; prints its URL and credentials.
+    /// Starts a simulator of Shopware, CCV SalesPOS or the ledger example API by hand; prints its
+    /// URL and credentials.
     Sim(sim::Args),
+    /// Runs the standard checks on a connector against a system or a simulator: paging, cursors,
+    /// exactly-once writes, error classes, batches, hosts and secrets. Exits 0 when none failed.
+    Conformance(conformance::Args),
 }
 
 /// Where flows.toml is.
@@ -204,6 +209,7 @@ pub fn main() -> ExitCode {
             Command::Skip(args) => records::skip(&args).await,
             Command::Demo(args) => demo::run(&args).await,
             Command::Sim(args) => sim::run(&args).await,
+            Command::Conformance(args) => conformance::run(&args).await,
         }
     });
     match result {
