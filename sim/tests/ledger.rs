@@ -102,7 +102,14 @@ async fn pages_follow_the_cursor_to_the_end_each_record_once() {
         }
     }
     assert_eq!(seen, ["P-0001", "P-0002", "P-0003", "P-0004", "P-0005"]);
-    assert_eq!(client.get("/products").await.body["items"].as_array().unwrap().len(), 5, "default limit 25");
+    assert_eq!(
+        client.get("/products").await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5,
+        "default limit 25"
+    );
     assert_eq!(client.get("/products?limit=101").await.status, 400);
     assert_eq!(client.get("/products?after=not-a-cursor").await.status, 400);
     let by_sku = client.get("/products?sku=P-0004,P-0002,NOPE").await;
@@ -143,7 +150,11 @@ async fn a_second_post_with_one_reference_makes_a_second_order() {
     assert_eq!(sim.orders_with_reference("10001").len(), 2);
     let found = client.get("/orders?reference=10001").await;
     assert_eq!(found.body["items"].as_array().unwrap().len(), 2);
-    assert_eq!(sim.stock("MUG").unwrap().reserved, 4, "each order reserves its articles");
+    assert_eq!(
+        sim.stock("MUG").unwrap().reserved,
+        4,
+        "each order reserves its articles"
+    );
     let unknown_line = client
         .post("/orders", json!({ "reference": "10002", "customer_id": customer.id,
                                  "lines": [{ "sku": "NOPE", "quantity": 1, "unit_price": "1.00" }] }))
@@ -151,17 +162,29 @@ async fn a_second_post_with_one_reference_makes_a_second_order() {
     assert_eq!(unknown_line.status, 422);
     assert_eq!(unknown_line.body["errors"][0]["field"], "lines/0/sku");
     let by_email = client.get("/customers?email=ada@EXAMPLE.nl").await;
-    assert_eq!(by_email.body["items"][0]["id"], customer.id.as_str(), "e-mail found case-insensitively");
+    assert_eq!(
+        by_email.body["items"][0]["id"],
+        customer.id.as_str(),
+        "e-mail found case-insensitively"
+    );
 }
 
 #[tokio::test]
 async fn a_lost_answer_keeps_the_write() {
     let (sim, client) = ledger().await;
     sim.lose_answers("POST", "/customers", 1);
-    let lost = client.post("/customers", json!({ "email": "a@x.nl", "name": "A" })).await;
+    let lost = client
+        .post("/customers", json!({ "email": "a@x.nl", "name": "A" }))
+        .await;
     assert_eq!(lost.status, 500);
-    assert_eq!(sim.customers().len(), 1, "the write happened though the answer was an error");
-    let next = client.post("/customers", json!({ "email": "b@x.nl", "name": "B" })).await;
+    assert_eq!(
+        sim.customers().len(),
+        1,
+        "the write happened though the answer was an error"
+    );
+    let next = client
+        .post("/customers", json!({ "email": "b@x.nl", "name": "B" }))
+        .await;
     assert_eq!(next.status, 201, "the rule hit once");
 }
 
@@ -190,13 +213,24 @@ async fn stock_is_set_by_sku_and_shows_on_the_product() {
     let (sim, client) = ledger().await;
     sim.add_product("MUG", "Mug", "12.95", 3).unwrap();
     let set = client
-        .send(reqwest::Method::PUT, "/stock/MUG", Some(json!({ "on_hand": 9 })))
+        .send(
+            reqwest::Method::PUT,
+            "/stock/MUG",
+            Some(json!({ "on_hand": 9 })),
+        )
         .await;
     assert_eq!(set.status, 200);
     assert_eq!(set.body["on_hand"], 9);
-    assert_eq!(client.get("/products?sku=MUG").await.body["items"][0]["stock"], 9);
+    assert_eq!(
+        client.get("/products?sku=MUG").await.body["items"][0]["stock"],
+        9
+    );
     let missing = client
-        .send(reqwest::Method::PUT, "/stock/NOPE", Some(json!({ "on_hand": 1 })))
+        .send(
+            reqwest::Method::PUT,
+            "/stock/NOPE",
+            Some(json!({ "on_hand": 1 })),
+        )
         .await;
     assert_eq!(missing.status, 404);
 }

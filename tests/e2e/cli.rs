@@ -242,7 +242,10 @@ async fn every_command_runs_against_the_demo_and_none_panics() {
     ));
     assert!(transformed.contains("\"keep\""), "{transformed}");
     // The suite itself runs in tests/e2e/conformance.rs; here what it refuses.
-    let refused = run(&["conformance", "payment-map", "--against", "ledger-sim"], 1);
+    let refused = run(
+        &["conformance", "payment-map", "--against", "ledger-sim"],
+        1,
+    );
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("is a transform, not a connector"),
         "{refused:?}"

@@ -71,8 +71,16 @@ fn the_ledger_fixture_passes_every_check_against_the_ledger_simulator() {
         assert!(checks.contains(&check), "{check} was not run: {checks:?}");
     }
     let capabilities: Vec<&str> = rows.iter().map(|r| r[1].as_str()).collect();
-    for capability in ["products-source", "stock-source", "orders-sink", "products-sink"] {
-        assert!(capabilities.contains(&capability), "{capability}: {capabilities:?}");
+    for capability in [
+        "products-source",
+        "stock-source",
+        "orders-sink",
+        "products-sink",
+    ] {
+        assert!(
+            capabilities.contains(&capability),
+            "{capability}: {capabilities:?}"
+        );
     }
 }
 
@@ -85,7 +93,10 @@ fn fails_only(defect: &str, check: &str, reason: &str) {
     let failed: Vec<&Vec<String>> = rows.iter().filter(|r| r[2] == "FAIL").collect();
     assert!(!failed.is_empty(), "{defect}: nothing failed");
     for row in failed {
-        assert!(row[0].starts_with(check), "{defect} failed another check: {row:?}");
+        assert!(
+            row[0].starts_with(check),
+            "{defect} failed another check: {row:?}"
+        );
         assert!(row[3].contains(reason), "{defect}: {row:?}");
     }
 }
@@ -154,7 +165,11 @@ fn the_ccv_connector_passes_against_its_simulator() {
 
 #[test]
 fn a_wrong_secret_fails_the_connection_check_as_auth() {
-    let (code, rows) = conformance(&ledger_fixture(), "ledger-sim", &["--secret", "token=not-the-token"]);
+    let (code, rows) = conformance(
+        &ledger_fixture(),
+        "ledger-sim",
+        &["--secret", "token=not-the-token"],
+    );
     assert_eq!(code, 1);
     assert_eq!(rows[0][2], "FAIL", "{rows:?}");
     assert!(rows[0][3].contains("authentication"), "{rows:?}");

@@ -39,12 +39,20 @@ pub async fn run(args: &Args) -> Result<()> {
         .map_or(args.plugin.clone(), |s| s.to_string_lossy().into_owned());
     let plugin = runtime.load(&name, &bytes)?;
     if plugin.description().world != World::Connector {
-        bail!("{} is a {}, not a connector", args.plugin, plugin.description().world);
+        bail!(
+            "{} is a {}, not a connector",
+            args.plugin,
+            plugin.description().world
+        );
     }
     let target = Target::start(&args.against)
         .await?
         .with_overrides(args.settings.as_deref(), &args.secrets)?;
-    println!("conformance of {} against {}", args.plugin, target.describe());
+    println!(
+        "conformance of {} against {}",
+        args.plugin,
+        target.describe()
+    );
     let rows = Harness::new(plugin, target).run().await;
     print!("{}", table(&rows));
     let failed = rows.iter().filter(|r| r.status == Status::Fail).count();

@@ -49,22 +49,40 @@ pub async fn run(harness: &Harness) -> (Vec<Row>, Vec<Row>) {
         Ok(results) => results,
         Err(CallError::Plugin(error @ PluginError::Invalid(_))) => {
             return (
-                vec![Row::pass(INVALID, CAPABILITY, format!("{}", CallError::Plugin(error.clone())))],
+                vec![Row::pass(
+                    INVALID,
+                    CAPABILITY,
+                    format!("{}", CallError::Plugin(error.clone())),
+                )],
                 vec![Row::fail(
                     PER_RECORD,
                     CAPABILITY,
-                    format!("the whole batch failed for one bad record: {}", CallError::Plugin(error)),
+                    format!(
+                        "the whole batch failed for one bad record: {}",
+                        CallError::Plugin(error)
+                    ),
                 )],
             );
         }
         Err(e) => {
             return (
-                vec![Row::fail(INVALID, CAPABILITY, format!("a batch with a product without a name failed as a whole: {e}"))],
-                vec![Row::skipped(PER_RECORD, CAPABILITY, "needs validation errors classified")],
+                vec![Row::fail(
+                    INVALID,
+                    CAPABILITY,
+                    format!("a batch with a product without a name failed as a whole: {e}"),
+                )],
+                vec![Row::skipped(
+                    PER_RECORD,
+                    CAPABILITY,
+                    "needs validation errors classified",
+                )],
             );
         }
     };
-    (vec![invalid(&results, &skus[1])], vec![per_record(&results, &skus)])
+    (
+        vec![invalid(&results, &skus[1])],
+        vec![per_record(&results, &skus)],
+    )
 }
 
 fn invalid(results: &[RecordResult], sku: &str) -> Row {
@@ -77,7 +95,10 @@ fn invalid(results: &[RecordResult], sku: &str) -> Row {
         Some(Err(error)) => Row::fail(
             INVALID,
             CAPABILITY,
-            format!("{sku} (no name) failed as {}, not as invalid", CallError::Plugin(error.clone())),
+            format!(
+                "{sku} (no name) failed as {}, not as invalid",
+                CallError::Plugin(error.clone())
+            ),
         ),
         Some(Ok(written)) => Row::fail(
             INVALID,
@@ -94,7 +115,11 @@ fn per_record(results: &[RecordResult], skus: &[String]) -> Row {
         return Row::fail(
             PER_RECORD,
             CAPABILITY,
-            format!("results keyed [{}] for a batch of [{}]", keys.join(", "), skus.join(", ")),
+            format!(
+                "results keyed [{}] for a batch of [{}]",
+                keys.join(", "),
+                skus.join(", ")
+            ),
         );
     }
     let refused: Vec<String> = [0, 2]
@@ -108,8 +133,15 @@ fn per_record(results: &[RecordResult], skus: &[String]) -> Row {
         return Row::fail(
             PER_RECORD,
             CAPABILITY,
-            format!("the valid records around the bad one were not written: {}", refused.join("; ")),
+            format!(
+                "the valid records around the bad one were not written: {}",
+                refused.join("; ")
+            ),
         );
     }
-    Row::pass(PER_RECORD, CAPABILITY, "3 results in the order given; only the middle one failed")
+    Row::pass(
+        PER_RECORD,
+        CAPABILITY,
+        "3 results in the order given; only the middle one failed",
+    )
 }

@@ -73,7 +73,10 @@ pub async fn run(harness: &Harness) -> Vec<Row> {
             Ok(line) => Row::fail(
                 case.check,
                 "connector",
-                format!("HTTP {} on every request, yet check succeeded: {line}", case.status),
+                format!(
+                    "HTTP {} on every request, yet check succeeded: {line}",
+                    case.status
+                ),
             ),
         });
     }

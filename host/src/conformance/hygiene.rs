@@ -27,7 +27,11 @@ fn hosts(harness: &Harness) -> Row {
         Row::pass(
             HOSTS,
             "connector",
-            format!("{} requests, all to {}", requests.len(), allowed.describe().join(", ")),
+            format!(
+                "{} requests, all to {}",
+                requests.len(),
+                allowed.describe().join(", ")
+            ),
         )
     } else {
         Row::fail(
@@ -54,11 +58,17 @@ fn secrets(harness: &Harness) -> Row {
         return Row::skipped(SECRETS, "connector", "no secret long enough to search for");
     }
     for line in &logs {
-        if let Some((name, value)) = secrets.iter().find(|(_, value)| line.contains(value.as_str())) {
+        if let Some((name, value)) = secrets
+            .iter()
+            .find(|(_, value)| line.contains(value.as_str()))
+        {
             return Row::fail(
                 SECRETS,
                 "connector",
-                format!("the secret `{name}` is in the log line: {}", line.replace(value.as_str(), "‹secret›")),
+                format!(
+                    "the secret `{name}` is in the log line: {}",
+                    line.replace(value.as_str(), "‹secret›")
+                ),
             );
         }
     }

@@ -22,7 +22,12 @@ const CAPABILITY: &str = "orders-sink";
 const EMAIL: &str = "conformance@example.com";
 
 /// An order to write with `marker`, for `customer_id`, of one `product`.
-fn submission(marker: &str, customer_id: &str, product: &types::ProductRef, price: &str) -> guest::orders_sink::OrderSubmission {
+fn submission(
+    marker: &str,
+    customer_id: &str,
+    product: &types::ProductRef,
+    price: &str,
+) -> guest::orders_sink::OrderSubmission {
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let address = json!({ "first_name": "Conny", "last_name": "Formance", "street": "Teststraat",
         "house_number": "1", "postcode": "1234 AB", "city": "Utrecht", "country": "NL" });
@@ -83,7 +88,12 @@ async fn ingredients(harness: &Harness) -> Result<(types::ProductRef, String, St
         .map_err(|e| format!("finding product {}: {e}", product.sku))?
         .into_iter()
         .find(|r| r.sku == product.sku)
-        .ok_or_else(|| format!("find-products does not find {}, which read-products gave", product.sku))?;
+        .ok_or_else(|| {
+            format!(
+                "find-products does not find {}, which read-products gave",
+                product.sku
+            )
+        })?;
     let found = session
         .find_customers(&[EMAIL.to_string()])
         .await
@@ -94,14 +104,17 @@ async fn ingredients(harness: &Harness) -> Result<(types::ProductRef, String, St
             let customer = json!({ "email": EMAIL, "person": { "first_name": "Conny", "last_name": "Formance" }, "custom_fields": [] });
             let written = session
                 .write_customers(&[guest::customers::CustomerWrite {
-                    customer: serde_json::from_value(customer).expect("the suite's customer fits the contract"),
+                    customer: serde_json::from_value(customer)
+                        .expect("the suite's customer fits the contract"),
                     target_id: None,
                 }])
                 .await
                 .map_err(|e| format!("writing the customer: {e}"))?;
             match written.into_iter().next().map(|r| r.outcome) {
                 Some(Ok(w)) => w.id,
-                Some(Err(e)) => return Err(format!("writing the customer: {}", CallError::Plugin(e))),
+                Some(Err(e)) => {
+                    return Err(format!("writing the customer: {}", CallError::Plugin(e)));
+                }
                 None => return Err("write-customers answered nothing".into()),
             }
         }
@@ -110,15 +123,23 @@ async fn ingredients(harness: &Harness) -> Result<(types::ProductRef, String, St
 }
 
 /// Writes the order in a fresh instance; the id of the record it names.
-async fn write(harness: &Harness, order: &guest::orders_sink::OrderSubmission) -> Result<types::Written, String> {
+async fn write(
+    harness: &Harness,
+    order: &guest::orders_sink::OrderSubmission,
+) -> Result<types::Written, String> {
     let mut session = harness.session().await.map_err(|e| e.to_string())?;
     let results = session
         .create_orders(std::slice::from_ref(order))
         .await
         .map_err(|e| e.to_string())?;
     match results.into_iter().find(|r| r.key == order.order.number) {
-        Some(types::RecordResult { outcome: Ok(written), .. }) => Ok(written),
-        Some(types::RecordResult { outcome: Err(e), .. }) => Err(CallError::Plugin(e).to_string()),
+        Some(types::RecordResult {
+            outcome: Ok(written),
+            ..
+        }) => Ok(written),
+        Some(types::RecordResult {
+            outcome: Err(e), ..
+        }) => Err(CallError::Plugin(e).to_string()),
         None => Err(format!("no result keyed {}", order.order.number)),
     }
 }
@@ -128,9 +149,14 @@ pub async fn run(harness: &Harness) -> Vec<Row> {
     if !harness.has(Capability::OrdersSink) {
         return Vec::new();
     }
-    let needs = [Capability::ProductsSource, Capability::ProductsSink, Capability::Customers];
+    let needs = [
+        Capability::ProductsSource,
+        Capability::ProductsSink,
+        Capability::Customers,
+    ];
     if let Some(missing) = needs.iter().find(|c| !harness.has(**c)) {
-        let reason = format!("an order needs an article and a customer; the plugin has no {missing}");
+        let reason =
+            format!("an order needs an article and a customer; the plugin has no {missing}");
         return vec![
             Row::skipped(CREATES_ONCE, CAPABILITY, reason.clone()),
             Row::skipped(FINDS_WRITTEN, CAPABILITY, reason),
@@ -163,15 +189,30 @@ pub async fn run(harness: &Harness) -> Vec<Row> {
     ]
 }
 
-async fn creates_once(harness: &Harness, order: &guest::orders_sink::OrderSubmission, first: &types::Written) -> Row {
+async fn creates_once(
+    harness: &Harness,
+    order: &guest::orders_sink::OrderSubmission,
+    first: &types::Written,
+) -> Row {
     let marker = &order.order.number;
     let second = match write(harness, order).await {
         Ok(written) => written,
-        Err(e) => return Row::fail(CREATES_ONCE, CAPABILITY, format!("the repeated write of {marker} failed: {e}")),
+        Err(e) => {
+            return Row::fail(
+                CREATES_ONCE,
+                CAPABILITY,
+                format!("the repeated write of {marker} failed: {e}"),
+            );
+        }
     };
     let in_target = harness.target.orders_with_marker(marker);
-    if second.id != first.id || second.action == WriteAction::Created || in_target.is_some_and(|n| n > 1) {
-        let count = in_target.map_or(String::new(), |n| format!("; the target holds {n} records with it"));
+    if second.id != first.id
+        || second.action == WriteAction::Created
+        || in_target.is_some_and(|n| n > 1)
+    {
+        let count = in_target.map_or(String::new(), |n| {
+            format!("; the target holds {n} records with it")
+        });
         return Row::fail(
             CREATES_ONCE,
             CAPABILITY,
@@ -187,7 +228,11 @@ async fn creates_once(harness: &Harness, order: &guest::orders_sink::OrderSubmis
         format!(
             "the repeated write of {marker} named record {} again ({})",
             first.id,
-            if second.action == WriteAction::Unchanged { "unchanged" } else { "updated" }
+            if second.action == WriteAction::Unchanged {
+                "unchanged"
+            } else {
+                "updated"
+            }
         ),
     )
 }
@@ -199,11 +244,19 @@ async fn finds_written(harness: &Harness, marker: &str, first: &types::Written) 
         session.find_orders(&[lookup(marker), lookup(&never)]).await
     };
     match found.await {
-        Err(e) => Row::fail(FINDS_WRITTEN, CAPABILITY, format!("find-orders failed: {e}")),
+        Err(e) => Row::fail(
+            FINDS_WRITTEN,
+            CAPABILITY,
+            format!("find-orders failed: {e}"),
+        ),
         Ok(refs) => {
             let hit = refs.iter().find(|r| r.number == marker);
             if refs.iter().any(|r| r.number == never) {
-                Row::fail(FINDS_WRITTEN, CAPABILITY, format!("it finds {never}, which was never written"))
+                Row::fail(
+                    FINDS_WRITTEN,
+                    CAPABILITY,
+                    format!("it finds {never}, which was never written"),
+                )
             } else {
                 match hit {
                     Some(r) if r.id == first.id => Row::pass(
@@ -214,12 +267,18 @@ async fn finds_written(harness: &Harness, marker: &str, first: &types::Written) 
                     Some(r) => Row::fail(
                         FINDS_WRITTEN,
                         CAPABILITY,
-                        format!("it found {marker} as record {}, but it was written as {}", r.id, first.id),
+                        format!(
+                            "it found {marker} as record {}, but it was written as {}",
+                            r.id, first.id
+                        ),
                     ),
                     None => Row::fail(
                         FINDS_WRITTEN,
                         CAPABILITY,
-                        format!("a fresh instance does not find {marker}, written as record {}", first.id),
+                        format!(
+                            "a fresh instance does not find {marker}, written as record {}",
+                            first.id
+                        ),
                     ),
                 }
             }

@@ -57,7 +57,12 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(check: &'static str, capability: &str, status: Status, reason: impl Into<String>) -> Row {
+    fn new(
+        check: &'static str,
+        capability: &str,
+        status: Status,
+        reason: impl Into<String>,
+    ) -> Row {
         Row {
             check,
             capability: capability.to_string(),
@@ -118,10 +123,7 @@ impl Harness {
     }
 
     fn has(&self, capability: Capability) -> bool {
-        self.plugin
-            .description()
-            .capabilities
-            .contains(&capability)
+        self.plugin.description().capabilities.contains(&capability)
     }
 
     /// Runs every check that fits the plugin's capabilities, in a fixed order; the host and
@@ -162,7 +164,9 @@ impl Harness {
 
 /// The report as a table: check, capability, result, reason.
 pub fn table(rows: &[Row]) -> String {
-    let width = |f: fn(&Row) -> usize, title: &str| rows.iter().map(f).chain([title.len()]).max().unwrap_or(0);
+    let width = |f: fn(&Row) -> usize, title: &str| {
+        rows.iter().map(f).chain([title.len()]).max().unwrap_or(0)
+    };
     let check = width(|r| r.check.len(), "check");
     let capability = width(|r| r.capability.len(), "capability");
     let mut out = format!(

@@ -83,7 +83,11 @@ async fn read(
 }
 
 /// Every key, page after page, in the order read.
-async fn read_all(harness: &Harness, capability: Capability, limit: u32) -> Result<Vec<String>, String> {
+async fn read_all(
+    harness: &Harness,
+    capability: Capability,
+    limit: u32,
+) -> Result<Vec<String>, String> {
     let mut session = harness.session().await.map_err(|e| e.to_string())?;
     let mut keys = Vec::new();
     let mut cursor = None;
@@ -98,12 +102,18 @@ async fn read_all(harness: &Harness, capability: Capability, limit: u32) -> Resu
         if page.cursor.is_none() || page.cursor == cursor {
             return Err(format!(
                 "a page of {limit} said more follow but gave {} cursor",
-                if page.cursor.is_none() { "no" } else { "the same" }
+                if page.cursor.is_none() {
+                    "no"
+                } else {
+                    "the same"
+                }
             ));
         }
         cursor = page.cursor;
     }
-    Err(format!("more than {MAX_PAGES} pages of {limit}: the cursor never ends"))
+    Err(format!(
+        "more than {MAX_PAGES} pages of {limit}: the cursor never ends"
+    ))
 }
 
 /// Both paging checks for one source.
@@ -138,26 +148,45 @@ async fn every_record_once(harness: &Harness, capability: Capability) -> Row {
     for key in &small {
         *counts.entry(key).or_default() += 1;
     }
-    let twice: Vec<&str> = counts.iter().filter(|(_, n)| **n > 1).map(|(k, _)| *k).collect();
+    let twice: Vec<&str> = counts
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(k, _)| *k)
+        .collect();
     let lost: Vec<&str> = reference
         .iter()
         .filter(|k| !counts.contains_key(k.as_str()))
         .map(String::as_str)
         .collect();
     if !lost.is_empty() {
-        Row::fail(check, name, format!(
-            "in pages of {SMALL}, {} of {} records were lost at page borders: {}",
-            lost.len(),
-            reference.len(),
-            lost.join(", ")
-        ))
+        Row::fail(
+            check,
+            name,
+            format!(
+                "in pages of {SMALL}, {} of {} records were lost at page borders: {}",
+                lost.len(),
+                reference.len(),
+                lost.join(", ")
+            ),
+        )
     } else if !twice.is_empty() {
-        Row::fail(check, name, format!("in pages of {SMALL}, these came more than once: {}", twice.join(", ")))
+        Row::fail(
+            check,
+            name,
+            format!(
+                "in pages of {SMALL}, these came more than once: {}",
+                twice.join(", ")
+            ),
+        )
     } else {
-        Row::pass(check, name, format!(
-            "{} records in pages of {SMALL}, each once, as in pages of {LARGE}",
-            reference.len()
-        ))
+        Row::pass(
+            check,
+            name,
+            format!(
+                "{} records in pages of {SMALL}, each once, as in pages of {LARGE}",
+                reference.len()
+            ),
+        )
     }
 }
 
@@ -190,25 +219,49 @@ async fn cursor_resumes(harness: &Harness, capability: Capability) -> Row {
         Ok(page) => page,
         Err(e) => return Row::fail(check, name, format!("resuming in a fresh instance: {e}")),
     };
-    let again: Vec<&String> = resumed.keys.iter().filter(|k| first.keys.contains(k)).collect();
+    let again: Vec<&String> = resumed
+        .keys
+        .iter()
+        .filter(|k| first.keys.contains(k))
+        .collect();
     if resumed.keys.is_empty() {
-        Row::fail(check, name, "the page after the cursor is empty, though the first page said more follow")
+        Row::fail(
+            check,
+            name,
+            "the page after the cursor is empty, though the first page said more follow",
+        )
     } else if !again.is_empty() {
-        Row::fail(check, name, format!(
-            "the page after the cursor repeats the first page's {}",
-            again.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
-        ))
+        Row::fail(
+            check,
+            name,
+            format!(
+                "the page after the cursor repeats the first page's {}",
+                again
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
     } else if resumed.keys != second.keys {
-        Row::fail(check, name, format!(
-            "from the same cursor, a fresh instance read [{}] where the first read [{}]",
-            resumed.keys.join(", "),
-            second.keys.join(", ")
-        ))
+        Row::fail(
+            check,
+            name,
+            format!(
+                "from the same cursor, a fresh instance read [{}] where the first read [{}]",
+                resumed.keys.join(", "),
+                second.keys.join(", ")
+            ),
+        )
     } else {
-        Row::pass(check, name, format!(
-            "a fresh instance went on with [{}] after [{}]",
-            resumed.keys.join(", "),
-            first.keys.join(", ")
-        ))
+        Row::pass(
+            check,
+            name,
+            format!(
+                "a fresh instance went on with [{}] after [{}]",
+                resumed.keys.join(", "),
+                first.keys.join(", ")
+            ),
+        )
     }
 }

@@ -51,7 +51,7 @@ impl FromStr for Against {
 
 /// A simulator kept running for the suite.
 enum Sim {
-    Shopware(ShopwareSim),
+    Shopware(Box<ShopwareSim>),
     Ccv(CcvSim),
     Ledger(LedgerSim),
 }
@@ -90,10 +90,17 @@ impl Target {
                 })
                 .await?;
                 let secrets = BTreeMap::from([
-                    ("client_id".to_string(), dataset::SHOPWARE_CLIENT_ID.to_string()),
+                    (
+                        "client_id".to_string(),
+                        dataset::SHOPWARE_CLIENT_ID.to_string(),
+                    ),
                     ("client_secret".to_string(), secret),
                 ]);
-                (sim.base_url().to_string(), secrets, Some(Sim::Shopware(sim)))
+                (
+                    sim.base_url().to_string(),
+                    secrets,
+                    Some(Sim::Shopware(Box::new(sim))),
+                )
             }
             Against::CcvSim => {
                 let secret = distinctive("ccv-conformance-secret");
@@ -104,7 +111,10 @@ impl Target {
                 })
                 .await?;
                 let secrets = BTreeMap::from([
-                    ("public_key".to_string(), dataset::CCV_PUBLIC_KEY.to_string()),
+                    (
+                        "public_key".to_string(),
+                        dataset::CCV_PUBLIC_KEY.to_string(),
+                    ),
                     ("secret".to_string(), secret),
                 ]);
                 (sim.base_url().to_string(), secrets, Some(Sim::Ccv(sim)))
@@ -155,7 +165,11 @@ impl Target {
 
     /// Where the plugin may send requests: the target's host, nothing else.
     pub fn allowed_hosts(&self) -> AllowList {
-        AllowList::new(&AllowList::entry_for(&self.url).into_iter().collect::<Vec<_>>())
+        AllowList::new(
+            &AllowList::entry_for(&self.url)
+                .into_iter()
+                .collect::<Vec<_>>(),
+        )
     }
 
     /// How many orders the target holds with this marker, when the suite can look inside it (a

@@ -77,7 +77,10 @@ impl http::Host for PluginState {
             pacer: self.grants.pacer.clone(),
         };
         if let Some(tap) = &self.grants.tap {
-            tap.request(crate::egress::http_method(request.method).as_str(), &request.url);
+            tap.request(
+                crate::egress::http_method(request.method).as_str(),
+                &request.url,
+            );
             let allowed = url::Url::parse(&request.url).is_ok_and(|u| policy.allowed.allows(&u));
             if let Some(canned) = tap.canned().filter(|_| allowed) {
                 return Ok(Ok(canned));

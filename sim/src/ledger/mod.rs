@@ -114,9 +114,9 @@ impl Shared {
     /// Whether this answer is to be lost (and counts it).
     fn take_lost_answer(&self, method: &str, path: &str) -> bool {
         let mut rules = self.lost_answers.lock().expect("lost answers lock");
-        let hit = rules
-            .iter_mut()
-            .find(|(m, prefix, left)| *left > 0 && m == method && path.starts_with(prefix.as_str()));
+        let hit = rules.iter_mut().find(|(m, prefix, left)| {
+            *left > 0 && m == method && path.starts_with(prefix.as_str())
+        });
         match hit {
             Some(rule) => {
                 rule.2 -= 1;
@@ -186,15 +186,21 @@ impl LedgerSim {
     /// The next `times` successful `method` requests under `path_prefix` are kept but answered
     /// `500`: the write happened, the client cannot know.
     pub fn lose_answers(&self, method: &str, path_prefix: &str, times: u32) {
-        self.shared.lost_answers.lock().expect("lost answers lock").push((
-            method.to_ascii_uppercase(),
-            path_prefix.to_string(),
-            times,
-        ));
+        self.shared
+            .lost_answers
+            .lock()
+            .expect("lost answers lock")
+            .push((method.to_ascii_uppercase(), path_prefix.to_string(), times));
     }
 
     /// Adds a product as the ledger's owner would (no request, no rules but the API's).
-    pub fn add_product(&self, sku: &str, name: &str, price: &str, on_hand: i64) -> anyhow::Result<Product> {
+    pub fn add_product(
+        &self,
+        sku: &str,
+        name: &str,
+        price: &str,
+        on_hand: i64,
+    ) -> anyhow::Result<Product> {
         let input = ProductInput {
             sku: Some(sku.to_string()),
             name: Some(name.to_string()),
@@ -258,7 +264,8 @@ impl LedgerSim {
 
     /// The stock of an article.
     pub fn stock(&self, sku: &str) -> Option<Stock> {
-        self.shared.with_store(|store| store.stock.get(sku).cloned())
+        self.shared
+            .with_store(|store| store.stock.get(sku).cloned())
     }
 
     /// The whole state as JSON.

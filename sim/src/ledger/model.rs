@@ -269,7 +269,10 @@ impl Store {
     pub fn create_customer(&mut self, input: &CustomerInput) -> Result<Customer, FieldError> {
         let email = required(input.email.as_ref(), "email")?;
         if !email.contains('@') {
-            return Err(FieldError::new("email", format!("{email:?} is not an e-mail address")));
+            return Err(FieldError::new(
+                "email",
+                format!("{email:?} is not an e-mail address"),
+            ));
         }
         let name = required(input.name.as_ref(), "name")?;
         let id = self.new_id();
@@ -341,9 +344,8 @@ impl Store {
                     format!("no product {:?}", line.sku),
                 ));
             }
-            let unit = price(&serde_json::Value::String(line.unit_price.clone())).map_err(|e| {
-                FieldError::new(&format!("lines/{i}/unit_price"), e.message)
-            })?;
+            let unit = price(&serde_json::Value::String(line.unit_price.clone()))
+                .map_err(|e| FieldError::new(&format!("lines/{i}/unit_price"), e.message))?;
             total += unit.parse::<Decimal>().expect("checked") * Decimal::from(line.quantity);
         }
         for line in &input.lines {

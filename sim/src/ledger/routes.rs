@@ -54,10 +54,7 @@ pub fn api(shared: Arc<Shared>) -> Router {
         .route("/orders", get(list_orders).post(create_order))
         .route("/stock", get(list_stock))
         .route("/stock/{sku}", put(set_stock))
-        .layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
-            guard,
-        ))
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), guard))
         .with_state(shared)
 }
 
@@ -132,7 +129,9 @@ fn page<K: Ord + Clone + ToString + std::str::FromStr, T: serde::Serialize>(
     let mut chosen = Vec::new();
     let mut last = None;
     while chosen.len() < limit {
-        let Some((key, item)) = rest.next() else { break };
+        let Some((key, item)) = rest.next() else {
+            break;
+        };
         chosen.push(json!(item));
         last = Some(key.clone());
     }
@@ -155,7 +154,10 @@ fn decode_cursor<K: std::str::FromStr>(cursor: &str) -> Option<K> {
 
 /// A comma-separated filter's values.
 fn values(list: &str) -> Vec<&str> {
-    list.split(',').map(str::trim).filter(|v| !v.is_empty()).collect()
+    list.split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect()
 }
 
 fn filtered(items: Vec<Value>) -> Response {
@@ -183,7 +185,10 @@ async fn list_products(State(shared): State<Arc<Shared>>, Query(q): Query<ListQu
     })
 }
 
-async fn create_product(State(shared): State<Arc<Shared>>, Json(input): Json<ProductInput>) -> Response {
+async fn create_product(
+    State(shared): State<Arc<Shared>>,
+    Json(input): Json<ProductInput>,
+) -> Response {
     let now = shared.clock();
     shared.with_store(|store| match store.create_product(&input, now) {
         Ok(product) => (StatusCode::CREATED, Json(json!(product))).into_response(),
@@ -238,13 +243,13 @@ async fn update_customer(
     Path(id): Path<String>,
     Json(input): Json<CustomerInput>,
 ) -> Response {
-    shared.with_store(|store| {
-        match id_of(&id).and_then(|id| store.update_customer(id, &input)) {
+    shared.with_store(
+        |store| match id_of(&id).and_then(|id| store.update_customer(id, &input)) {
             None => not_found(&format!("customer {id}")),
             Some(Ok(customer)) => Json(json!(customer)).into_response(),
             Some(Err(e)) => invalid(e),
-        }
-    })
+        },
+    )
 }
 
 async fn list_orders(State(shared): State<Arc<Shared>>, Query(q): Query<ListQuery>) -> Response {
@@ -264,7 +269,10 @@ async fn list_orders(State(shared): State<Arc<Shared>>, Query(q): Query<ListQuer
     })
 }
 
-async fn create_order(State(shared): State<Arc<Shared>>, Json(input): Json<OrderInput>) -> Response {
+async fn create_order(
+    State(shared): State<Arc<Shared>>,
+    Json(input): Json<OrderInput>,
+) -> Response {
     let now = shared.clock();
     shared.with_store(|store| match store.create_order(&input, now) {
         Ok(order) => (StatusCode::CREATED, Json(json!(order))).into_response(),
