@@ -26,7 +26,6 @@ fn main() {
         .expect("host/ sits in the workspace root")
         .to_path_buf();
     for watched in [
-        "wit",
         "plugins",
         "tests/fixtures",
         "Cargo.toml",

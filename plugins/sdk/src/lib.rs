@@ -1,7 +1,7 @@
 //! The guest side of tillbridge plugins: what a connector or transform author depends on.
 //!
 //! - [`types`], [`http`], [`log`], [`config`], [`clock`] and [`kv`] are the bindings of the
-//!   `tillbridge:plugin@0.2.0` WIT package (`wit/` at the root of the repository).
+//!   `tillbridge:plugin@0.2.0` WIT package (carried in this crate's `wit/`).
 //! - [`transform_bindings!`] and [`connector_bindings!`] generate a plugin's own exports and reuse
 //!   these bindings, so a plugin and the SDK share one set of types.
 //! - [`fetch`] is JSON over the host's HTTP import, with status codes turned into
@@ -37,7 +37,7 @@ mod bindings {
                 import tillbridge:plugin/kv@0.2.0;
             }
         ",
-        path: "../../wit",
+        path: "wit",
         world: "tillbridge:sdk/imports",
         generate_all,
         generate_unused_types: true,
