@@ -5,6 +5,7 @@ mod demo;
 mod flows;
 mod init;
 mod logging;
+mod new;
 mod plugins;
 mod progress;
 mod records;
@@ -106,6 +107,9 @@ enum Command {
     Demo(demo::Args),
     /// Starts a simulator of Shopware or CCV SalesPOS by hand; prints its URL and credentials.
     Sim(sim::Args),
+    /// Writes a new connector or transform crate (outside any workspace) that builds and loads
+    /// as it is, with tests against the SDK's mock host.
+    New(new::Args),
 }
 
 /// Where flows.toml is.
@@ -204,6 +208,7 @@ pub fn main() -> ExitCode {
             Command::Skip(args) => records::skip(&args).await,
             Command::Demo(args) => demo::run(&args).await,
             Command::Sim(args) => sim::run(&args).await,
+            Command::New(args) => new::run(&args),
         }
     });
     match result {
