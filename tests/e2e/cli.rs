@@ -250,6 +250,21 @@ async fn every_command_runs_against_the_demo_and_none_panics() {
         String::from_utf8_lossy(&refused.stderr).contains("is a transform, not a connector"),
         "{refused:?}"
     );
+    // The scaffolds are built and loaded in scaffold.rs; here they are written and refused.
+    let scaffold = dir.join("scaffold");
+    let wrote = stdout(&run(
+        &[
+            "new",
+            "transform",
+            "clean",
+            "--dir",
+            scaffold.to_str().unwrap(),
+        ],
+        0,
+    ));
+    assert!(wrote.contains("wrote transform clean"), "{wrote}");
+    assert!(scaffold.join("src/lib.rs").is_file());
+    run(&["new", "connector", "ledger", "--capabilities", "nope"], 1);
 
     ran.insert("run".into());
     let mut daemon = tillbridge(&dir, &config);

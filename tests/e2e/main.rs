@@ -8,6 +8,7 @@ mod dashboard;
 mod flows;
 mod notify;
 mod sandbox;
+mod scaffold;
 mod setup;
 mod support;
 mod transforms;

@@ -6,6 +6,7 @@ mod demo;
 mod flows;
 mod init;
 mod logging;
+mod new;
 mod plugins;
 mod progress;
 mod records;
@@ -111,6 +112,9 @@ enum Command {
     /// Runs the standard checks on a connector against a system or a simulator: paging, cursors,
     /// exactly-once writes, error classes, batches, hosts and secrets. Exits 0 when none failed.
     Conformance(conformance::Args),
+    /// Writes a new connector or transform crate (outside any workspace) that builds and loads
+    /// as it is, with tests against the SDK's mock host.
+    New(new::Args),
 }
 
 /// Where flows.toml is.
@@ -210,6 +214,7 @@ pub fn main() -> ExitCode {
             Command::Demo(args) => demo::run(&args).await,
             Command::Sim(args) => sim::run(&args).await,
             Command::Conformance(args) => conformance::run(&args).await,
+            Command::New(args) => new::run(&args),
         }
     });
     match result {
