@@ -83,9 +83,20 @@ fn scaffolded_plugins_build_outside_the_workspace_and_load_unchanged() {
     let manifest = std::fs::read_to_string(dir.path().join("ledger-demo/Cargo.toml")).unwrap();
     assert!(manifest.contains("\n[workspace]\n"), "{manifest}");
 
-    // CONFORMANCE: here the connector also runs the conformance suite against the ledger
-    // simulator (`tillbridge conformance <connector> --against ledger-sim`, branch
-    // `conformance`); it must pass as scaffolded.
+    // As scaffolded, the connector passes the conformance suite against the ledger simulator.
+    let suite = tillbridge(dir.path())
+        .args(["conformance"])
+        .arg(&connector)
+        .args(["--against", "ledger-sim"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&suite.stdout);
+    assert!(
+        suite.status.success(),
+        "the scaffolded connector fails the conformance suite:\n{table}\n{}",
+        String::from_utf8_lossy(&suite.stderr)
+    );
+    assert!(table.contains(", 0 failed"), "{table}");
 
     std::fs::write(
         dir.path().join("flows.toml"),
