@@ -158,7 +158,7 @@ fn plugins_lists_worlds_capabilities_and_grants() {
         .find(|r| r["name"] == "hostile")
         .unwrap();
     assert_eq!(hostile["world"], "connector");
-    assert_eq!(hostile["wit_version"], "0.2.0");
+    assert_eq!(hostile["wit_version"], "0.3.0");
     assert_eq!(
         hostile["capabilities"],
         serde_json::json!(["stock-source", "stock-sink"])

@@ -9,8 +9,8 @@ use wasmtime::component::Component;
 
 /// The WIT package plugins are built against.
 pub const WIT_PACKAGE: &str = "tillbridge:plugin";
-/// The WIT version this host speaks; components built for any `0.2.x` load.
-pub const WIT_VERSION: &str = "0.2.0";
+/// The WIT version this host speaks; components built for any `0.3.x` load.
+pub const WIT_VERSION: &str = "0.3.0";
 
 /// Which kind of plugin a component is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -113,7 +113,7 @@ pub struct Description {
 pub enum Refusal {
     /// Built against another WIT version.
     #[error(
-        "it was built for {WIT_PACKAGE}@{found}, but this tillbridge speaks {WIT_PACKAGE}@{WIT_VERSION} (any 0.1.x); rebuild it against the wit/ folder (or tillbridge-sdk) of this tillbridge"
+        "it was built for {WIT_PACKAGE}@{found}, but this tillbridge speaks {WIT_PACKAGE}@{WIT_VERSION} (any 0.3.x); rebuild it against the wit/ folder (or tillbridge-sdk) of this tillbridge"
     )]
     WrongVersion {
         /// The version it was built for.
@@ -148,7 +148,7 @@ pub enum Refusal {
     },
 }
 
-/// Splits "tillbridge:plugin/transformer@0.2.0" into ("transformer", "0.1.0").
+/// Splits "tillbridge:plugin/transformer@0.3.0" into ("transformer", "0.3.0").
 fn tillbridge_item(name: &str) -> Option<(&str, &str)> {
     let rest = name.strip_prefix(WIT_PACKAGE)?.strip_prefix('/')?;
     Some(rest.split_once('@').unwrap_or((rest, "")))
@@ -250,20 +250,20 @@ mod tests {
 
     #[test]
     fn versions_of_the_same_minor_are_compatible() {
-        assert!(version_supported("0.2.0"));
-        assert!(version_supported("0.2.7"));
-        assert!(!version_supported("0.1.0"));
-        assert!(!version_supported("0.3.0"));
-        assert!(!version_supported("1.2.0"));
-        assert!(!version_supported("0.2.0-rc1"));
+        assert!(version_supported("0.3.0"));
+        assert!(version_supported("0.3.7"));
+        assert!(!version_supported("0.2.0"));
+        assert!(!version_supported("0.4.0"));
+        assert!(!version_supported("1.3.0"));
+        assert!(!version_supported("0.3.0-rc1"));
         assert!(!version_supported(""));
     }
 
     #[test]
     fn names_split_into_item_and_version() {
         assert_eq!(
-            tillbridge_item("tillbridge:plugin/http@0.2.0"),
-            Some(("http", "0.2.0"))
+            tillbridge_item("tillbridge:plugin/http@0.3.0"),
+            Some(("http", "0.3.0"))
         );
         assert_eq!(tillbridge_item("wasi:cli/environment@0.2.6"), None);
     }

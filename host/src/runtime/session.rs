@@ -338,7 +338,7 @@ impl Session {
     );
     fallible_call!(
         /// The values a connector's system offers for one of the set-up wizard's questions.
-        fn choices(list: &str) -> Vec<guest::connector::Choice> = connector.call_choices
+        fn choices(which: guest::connector::ChoiceList) -> Vec<guest::connector::Choice> = connector.call_choices
     );
     fallible_call!(
         /// Reads a page of orders.

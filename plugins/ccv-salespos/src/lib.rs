@@ -35,7 +35,9 @@ use tillbridge_sdk::types::{PluginError, ProductRef, RecordResult};
 
 tillbridge_sdk::connector_bindings!(paths: ["../../wit", "wit"], world: "tillbridge:ccv-salespos/ccv-salespos");
 
-use exports::tillbridge::plugin::connector::{Choice, ConnectorInfo, Guest, OperationLimit};
+use exports::tillbridge::plugin::connector::{
+    Choice, ChoiceList, ConnectorInfo, Guest, OperationLimit,
+};
 use exports::tillbridge::plugin::{
     categories_sink, customers as customers_api, orders_sink, product_properties, products_sink,
     products_source, stock_source,
@@ -71,8 +73,8 @@ impl Guest for Component {
         ))
     }
 
-    fn choices(list: String) -> Result<Vec<Choice>, PluginError> {
-        choices::list(&Ccv::open()?, &list)
+    fn choices(which: ChoiceList) -> Result<Vec<Choice>, PluginError> {
+        choices::list(&Ccv::open()?, which)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The guest side of tillbridge plugins: what a connector or transform author depends on.
 //!
 //! - [`types`], [`http`], [`log`], [`config`], [`clock`] and [`kv`] are the bindings of the
-//!   `tillbridge:plugin@0.2.0` WIT package (`wit/` at the root of the repository).
+//!   `tillbridge:plugin@0.3.0` WIT package (`wit/` at the root of the repository).
 //! - [`transform_bindings!`] and [`connector_bindings!`] generate a plugin's own exports and reuse
 //!   these bindings, so a plugin and the SDK share one set of types.
 //! - [`fetch`] is JSON over the host's HTTP import, with status codes turned into
@@ -29,12 +29,12 @@ mod bindings {
             package tillbridge:sdk;
 
             world imports {
-                import tillbridge:plugin/types@0.2.0;
-                import tillbridge:plugin/http@0.2.0;
-                import tillbridge:plugin/log@0.2.0;
-                import tillbridge:plugin/config@0.2.0;
-                import tillbridge:plugin/clock@0.2.0;
-                import tillbridge:plugin/kv@0.2.0;
+                import tillbridge:plugin/types@0.3.0;
+                import tillbridge:plugin/http@0.3.0;
+                import tillbridge:plugin/log@0.3.0;
+                import tillbridge:plugin/config@0.3.0;
+                import tillbridge:plugin/clock@0.3.0;
+                import tillbridge:plugin/kv@0.3.0;
             }
         ",
         path: "../../wit",
@@ -68,13 +68,13 @@ macro_rules! transform_bindings {
     ($wit:literal) => {
         $crate::wit_bindgen::generate!({
             path: $wit,
-            world: "tillbridge:plugin/transform@0.2.0",
+            world: "tillbridge:plugin/transform@0.3.0",
             runtime_path: "tillbridge_sdk::wit_bindgen::rt",
             with: {
-                "tillbridge:plugin/types@0.2.0": tillbridge_sdk::types,
-                "tillbridge:plugin/log@0.2.0": tillbridge_sdk::log,
-                "tillbridge:plugin/config@0.2.0": tillbridge_sdk::config,
-                "tillbridge:plugin/clock@0.2.0": tillbridge_sdk::clock,
+                "tillbridge:plugin/types@0.3.0": tillbridge_sdk::types,
+                "tillbridge:plugin/log@0.3.0": tillbridge_sdk::log,
+                "tillbridge:plugin/config@0.3.0": tillbridge_sdk::config,
+                "tillbridge:plugin/clock@0.3.0": tillbridge_sdk::clock,
             },
         });
     };
@@ -88,8 +88,8 @@ macro_rules! transform_bindings {
 /// package acme:my-connector;
 ///
 /// world my-connector {
-///     include tillbridge:plugin/base-connector@0.2.0;
-///     export tillbridge:plugin/orders-source@0.2.0;
+///     include tillbridge:plugin/base-connector@0.3.0;
+///     export tillbridge:plugin/orders-source@0.3.0;
 /// }
 /// ```
 ///
@@ -103,12 +103,12 @@ macro_rules! connector_bindings {
             world: $world,
             runtime_path: "tillbridge_sdk::wit_bindgen::rt",
             with: {
-                "tillbridge:plugin/types@0.2.0": tillbridge_sdk::types,
-                "tillbridge:plugin/http@0.2.0": tillbridge_sdk::http,
-                "tillbridge:plugin/log@0.2.0": tillbridge_sdk::log,
-                "tillbridge:plugin/config@0.2.0": tillbridge_sdk::config,
-                "tillbridge:plugin/clock@0.2.0": tillbridge_sdk::clock,
-                "tillbridge:plugin/kv@0.2.0": tillbridge_sdk::kv,
+                "tillbridge:plugin/types@0.3.0": tillbridge_sdk::types,
+                "tillbridge:plugin/http@0.3.0": tillbridge_sdk::http,
+                "tillbridge:plugin/log@0.3.0": tillbridge_sdk::log,
+                "tillbridge:plugin/config@0.3.0": tillbridge_sdk::config,
+                "tillbridge:plugin/clock@0.3.0": tillbridge_sdk::clock,
+                "tillbridge:plugin/kv@0.3.0": tillbridge_sdk::kv,
             },
         });
     };
