@@ -238,6 +238,7 @@ async fn naive_send(target: &mut Session, order: Order) -> bool {
         products.extend(target.find_products(&[sku]).await.unwrap());
     }
     let submission = OrderSubmission {
+        marker: order.number.clone(),
         order,
         customer_id,
         products,

@@ -215,9 +215,9 @@ async fn capabilities_come_from_the_exports() {
     assert_eq!(description.wit_version, "0.3.0");
     let mut session = plugin.session(grants("none")).await.unwrap();
     let lookup =
-        tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderLookup {
-            number: "1".into(),
-            placed_at: "2026-11-28T18:40:00Z".into(),
+        tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::MarkerLookup {
+            marker: "1".into(),
+            since: "2026-11-28T18:40:00Z".into(),
         };
     let missing = session.find_orders(&[lookup]).await.unwrap_err();
     assert!(

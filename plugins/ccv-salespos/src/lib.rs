@@ -80,9 +80,9 @@ impl Guest for Component {
 
 impl orders_sink::Guest for Component {
     fn find_orders(
-        orders: Vec<orders_sink::OrderLookup>,
-    ) -> Result<Vec<orders_sink::OrderRef>, PluginError> {
-        orders::find(&Ccv::open()?, orders)
+        lookups: Vec<orders_sink::MarkerLookup>,
+    ) -> Result<Vec<orders_sink::MarkerRef>, PluginError> {
+        orders::find(&Ccv::open()?, lookups)
     }
 
     fn create_orders(

@@ -282,6 +282,7 @@ pub mod records {
             })
             .collect();
         OrderSubmission {
+            marker: order.number.clone(),
             order,
             customer_id: customer_id.into(),
             products,
