@@ -12,6 +12,9 @@ pub const WIT_PACKAGE: &str = "tillbridge:plugin";
 /// The WIT version this host speaks; components built for any `0.3.x` load.
 pub const WIT_VERSION: &str = "0.3.0";
 
+/// The compatibility rule of `wit/README.md` in one line, said when a plugin is refused.
+pub const COMPATIBILITY: &str = "a host loads plugins built for its own major.minor while 0.x (from 1.0: its major, up to its minor), as a 0.x minor may change or remove functions, record fields and cases";
+
 /// Which kind of plugin a component is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -113,7 +116,7 @@ pub struct Description {
 pub enum Refusal {
     /// Built against another WIT version.
     #[error(
-        "it was built for {WIT_PACKAGE}@{found}, but this tillbridge speaks {WIT_PACKAGE}@{WIT_VERSION} (any 0.3.x); rebuild it against the wit/ folder (or tillbridge-sdk) of this tillbridge"
+        "it was built for {WIT_PACKAGE}@{found}, but this tillbridge speaks {WIT_PACKAGE}@{WIT_VERSION}: {COMPATIBILITY}; rebuild it against the wit/ folder (or tillbridge-sdk) of this tillbridge"
     )]
     WrongVersion {
         /// The version it was built for.
@@ -155,9 +158,20 @@ fn tillbridge_item(name: &str) -> Option<(&str, &str)> {
 }
 
 fn version_supported(version: &str) -> bool {
-    let wanted = semver::Version::parse(WIT_VERSION).expect("WIT_VERSION is semver");
-    semver::Version::parse(version)
-        .is_ok_and(|v| v.major == wanted.major && v.minor == wanted.minor && v.pre.is_empty())
+    loads(WIT_VERSION, version)
+}
+
+/// The rule of [`COMPATIBILITY`]: whether a host of version `host` loads a plugin of `plugin`.
+fn loads(host: &str, plugin: &str) -> bool {
+    let host = semver::Version::parse(host).expect("a host version is semver");
+    semver::Version::parse(plugin).is_ok_and(|v| {
+        let minor_fits = if host.major == 0 {
+            v.minor == host.minor
+        } else {
+            v.minor <= host.minor
+        };
+        v.major == host.major && minor_fits && v.pre.is_empty()
+    })
 }
 
 /// Reads what `component` is, or says why it cannot be a tillbridge plugin.
@@ -257,6 +271,13 @@ mod tests {
         assert!(!version_supported("1.3.0"));
         assert!(!version_supported("0.3.0-rc1"));
         assert!(!version_supported(""));
+    }
+
+    #[test]
+    fn from_one_on_a_host_loads_its_major_up_to_its_minor() {
+        assert!(loads("1.4.0", "1.0.0") && loads("1.4.0", "1.4.2"));
+        assert!(!loads("1.4.0", "1.5.0") && !loads("1.4.0", "2.0.0") && !loads("1.4.0", "0.4.0"));
+        assert!(!loads("0.4.0", "0.3.0"), "while 0.x a minor is breaking");
     }
 
     #[test]
