@@ -55,7 +55,7 @@ macro_rules! flags_by_name {
                             names.join(", ")
                         )));
                     };
-                    flags = flags | *flag;
+                    flags |= *flag;
                 }
                 Ok(flags)
             }
