@@ -2,9 +2,11 @@
 //! connector remembers them or not; never booked twice.
 
 use serde_json::{Value, json};
-use tillbridge::runtime::Kv;
-use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::MarkerLookup;
-use tillbridge::runtime::bindings::tillbridge::plugin::types::{PluginError, WriteAction};
+use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::{
+    MarkerLookup, OrderSubmission,
+};
+use tillbridge::runtime::bindings::tillbridge::plugin::types::{PluginError, WriteAction, Written};
+use tillbridge::runtime::{Kv, Session};
 
 use super::support::records::{
     business, configurable, line, order, price, private, product_write, staff_customer, submission,
@@ -41,6 +43,31 @@ fn memory(kv: &Kv) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<Strin
         panic!("tests keep kv in memory")
     };
     map.lock().unwrap()
+}
+
+/// An order of one mug by Ada, for staff customer `staff` (a user CCV has).
+fn one_mug(pos: &Pos, staff: usize, number: &str) -> OrderSubmission {
+    let user = pos.sim.add_user(&staff_customer(staff)).to_string();
+    submission(
+        &pos.sim,
+        order(
+            number,
+            private("ada@example.org"),
+            vec![line("TB-MUG-01", 1, "12.50")],
+        ),
+        &user,
+    )
+}
+
+/// Creates one order, which must succeed.
+async fn create_one(session: &mut Session, sub: &OrderSubmission) -> Written {
+    session
+        .create_orders(std::slice::from_ref(sub))
+        .await
+        .unwrap()[0]
+        .outcome
+        .clone()
+        .unwrap()
 }
 
 /// What a crash between "sent" and "answer recorded" leaves in the connector: the order
@@ -389,24 +416,9 @@ async fn the_marker_format_is_a_setting() {
 #[tokio::test]
 async fn an_order_booked_moments_before_a_crash_is_found_with_one_read() {
     let pos = Pos::demo().await;
-    let user = pos.sim.add_user(&staff_customer(2)).to_string();
     let mut session = pos.session().await;
-    let sub = submission(
-        &pos.sim,
-        order(
-            "10044",
-            private("ada@example.org"),
-            vec![line("TB-MUG-01", 1, "12.50")],
-        ),
-        &user,
-    );
-    let booked = session
-        .create_orders(std::slice::from_ref(&sub))
-        .await
-        .unwrap()[0]
-        .outcome
-        .clone()
-        .unwrap();
+    let sub = one_mug(&pos, 2, "10044");
+    let booked = create_one(&mut session, &sub).await;
     pos.sim.sell("TB-MUG-01", 1).unwrap();
     forget_the_answer(&pos.kv, "10044");
 
@@ -437,16 +449,7 @@ async fn an_order_booked_moments_before_a_crash_is_found_with_one_read() {
 #[tokio::test]
 async fn an_order_whose_booking_never_arrived_is_booked_after_the_crash() {
     let pos = Pos::demo().await;
-    let user = pos.sim.add_user(&staff_customer(3)).to_string();
-    let sub = submission(
-        &pos.sim,
-        order(
-            "10046",
-            private("ada@example.org"),
-            vec![line("TB-MUG-01", 1, "12.50")],
-        ),
-        &user,
-    );
+    let sub = one_mug(&pos, 3, "10046");
     let mut session = pos.session().await;
     let results = session.create_orders(&[sub]).await.unwrap();
     assert_eq!(
@@ -475,25 +478,8 @@ async fn an_order_whose_booking_never_arrived_is_booked_after_the_crash() {
 #[tokio::test]
 async fn an_order_remembered_longer_than_the_setting_is_forgotten_and_found_again_in_ccv() {
     let pos = Pos::demo().await;
-    let user = pos.sim.add_user(&staff_customer(5)).to_string();
-    let sub = submission(
-        &pos.sim,
-        order(
-            "10048",
-            private("ada@example.org"),
-            vec![line("TB-MUG-01", 1, "12.50")],
-        ),
-        &user,
-    );
-    let booked = pos
-        .session()
-        .await
-        .create_orders(std::slice::from_ref(&sub))
-        .await
-        .unwrap()[0]
-        .outcome
-        .clone()
-        .unwrap();
+    let sub = one_mug(&pos, 5, "10048");
+    let booked = create_one(&mut pos.session().await, &sub).await;
     // Remembered as created 100 days ago, and every pass since then as read: more than the
     // default 90 days.
     let long_ago = now_ms() - 100 * 24 * 60 * 60 * 1000;
