@@ -17,6 +17,7 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("fixture-hostile", "fixture_hostile"),
     ("fixture-wrong-version", "fixture_wrong_version"),
     ("fixture-wrong-world", "fixture_wrong_world"),
+    ("fixture-ledger", "fixture_ledger"),
 ];
 
 fn main() {
@@ -25,13 +26,7 @@ fn main() {
         .parent()
         .expect("host/ sits in the workspace root")
         .to_path_buf();
-    for watched in [
-        "wit",
-        "plugins",
-        "tests/fixtures",
-        "Cargo.toml",
-        "Cargo.lock",
-    ] {
+    for watched in ["plugins", "tests/fixtures", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     let target_root = std::env::var_os("CARGO_TARGET_DIR")

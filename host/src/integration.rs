@@ -106,6 +106,7 @@ impl Integration {
                 plugin.call_timeout_secs,
             ),
             kv,
+            tap: None,
         }
     }
 

@@ -241,6 +241,30 @@ async fn every_command_runs_against_the_demo_and_none_panics() {
         0,
     ));
     assert!(transformed.contains("\"keep\""), "{transformed}");
+    // The suite itself runs in tests/e2e/conformance.rs; here what it refuses.
+    let refused = run(
+        &["conformance", "payment-map", "--against", "ledger-sim"],
+        1,
+    );
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("is a transform, not a connector"),
+        "{refused:?}"
+    );
+    // The scaffolds are built and loaded in scaffold.rs; here they are written and refused.
+    let scaffold = dir.join("scaffold");
+    let wrote = stdout(&run(
+        &[
+            "new",
+            "transform",
+            "clean",
+            "--dir",
+            scaffold.to_str().unwrap(),
+        ],
+        0,
+    ));
+    assert!(wrote.contains("wrote transform clean"), "{wrote}");
+    assert!(scaffold.join("src/lib.rs").is_file());
+    run(&["new", "connector", "ledger", "--capabilities", "nope"], 1);
 
     ran.insert("run".into());
     let mut daemon = tillbridge(&dir, &config);
@@ -254,7 +278,7 @@ async fn every_command_runs_against_the_demo_and_none_panics() {
     );
 
     ran.insert("sim".into());
-    for system in ["shopware", "ccv"] {
+    for system in ["shopware", "ccv", "ledger"] {
         let mut sim = tillbridge(&dir, &config);
         sim.args(["sim", system, "--port", "0"]);
         let mut child = sim.stdout(Stdio::piped()).spawn().unwrap();

@@ -3,10 +3,12 @@
 
 mod cache;
 mod cli;
+mod conformance;
 mod dashboard;
 mod flows;
 mod notify;
 mod sandbox;
+mod scaffold;
 mod setup;
 mod support;
 mod transforms;

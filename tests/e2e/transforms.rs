@@ -10,7 +10,8 @@ fn address() -> Value {
             "house_number_suffix": "a", "postcode": "3512 AB", "city": "Utrecht", "country": "NL" })
 }
 
-fn order(number: &str, method: &str) -> Value {
+/// An order as `tillbridge transform` reads it (shared with the scaffold tests).
+pub fn order(number: &str, method: &str) -> Value {
     json!({
         "id": format!("id-{number}"), "number": number,
         "ordered_at": "2026-11-01T10:00:00Z", "updated_at": "2026-11-01T10:00:00Z",

@@ -1,10 +1,12 @@
 //! The `tillbridge` command line.
 
 mod check;
+mod conformance;
 mod demo;
 mod flows;
 mod init;
 mod logging;
+mod new;
 mod plugins;
 mod progress;
 mod records;
@@ -104,8 +106,15 @@ enum Command {
     Skip(records::RecordArgs),
     /// Starts both simulators with the demo shop, runs every flow once and summarises each run.
     Demo(demo::Args),
-    /// Starts a simulator of Shopware or CCV SalesPOS by hand; prints its URL and credentials.
+    /// Starts a simulator of Shopware, CCV SalesPOS or the ledger example API by hand; prints its
+    /// URL and credentials.
     Sim(sim::Args),
+    /// Runs the standard checks on a connector against a system or a simulator: paging, cursors,
+    /// exactly-once writes, error classes, batches, hosts and secrets. Exits 0 when none failed.
+    Conformance(conformance::Args),
+    /// Writes a new connector or transform crate (outside any workspace) that builds and loads
+    /// as it is, with tests against the SDK's mock host.
+    New(new::Args),
 }
 
 /// Where flows.toml is.
@@ -204,6 +213,8 @@ pub fn main() -> ExitCode {
             Command::Skip(args) => records::skip(&args).await,
             Command::Demo(args) => demo::run(&args).await,
             Command::Sim(args) => sim::run(&args).await,
+            Command::Conformance(args) => conformance::run(&args).await,
+            Command::New(args) => new::run(&args),
         }
     });
     match result {

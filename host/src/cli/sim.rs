@@ -1,4 +1,4 @@
-//! `tillbridge sim shopware|ccv`: a simulator started by hand, for scripts and for trying a
+//! `tillbridge sim shopware|ccv|ledger`: a simulator started by hand, for scripts and for trying a
 //! connector. It prints one JSON line with its base URL and credentials, then serves until
 //! Ctrl-C or SIGTERM.
 
@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use tillbridge_sim::ccv::{self, CcvOptions, CcvSim};
 use tillbridge_sim::dataset::Dataset;
+use tillbridge_sim::ledger::{LedgerOptions, LedgerSim};
 use tillbridge_sim::shopware::{self, ApiVersion, ShopwareOptions, ShopwareSim};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -36,6 +37,18 @@ enum System {
     Shopware,
     /// The CCV SalesPOS REST API.
     Ccv,
+    /// The ledger: a fictional example API for writing a connector of your own (seeds `demo`
+    /// and `empty` only).
+    Ledger,
+}
+
+/// The ledger's demo: a few articles with stock, and one customer.
+fn ledger_demo(sim: &LedgerSim) -> Result<()> {
+    sim.add_product("LG-MUG", "Stoneware mug", "12.95", 24)?;
+    sim.add_product("LG-TEE", "Organic cotton T-shirt", "24.95", 10)?;
+    sim.add_product("LG-CAP", "Canvas cap", "17.50", 0)?;
+    sim.add_customer("ada@example.nl", "Ada Jansen")?;
+    Ok(())
 }
 
 fn dataset(seed: &str) -> Option<Dataset> {
@@ -83,6 +96,21 @@ pub async fn run(args: &Args) -> Result<()> {
                 ..CcvOptions::default()
             })
             .await?;
+            println!("{}", sim.startup_line());
+            stop.await;
+            sim.stop().await;
+        }
+        System::Ledger => {
+            let sim = LedgerSim::start(LedgerOptions {
+                addr,
+                ..LedgerOptions::default()
+            })
+            .await?;
+            match args.seed.as_str() {
+                "demo" => ledger_demo(&sim)?,
+                "empty" => {}
+                other => anyhow::bail!("--seed {other:?}: the ledger takes demo or empty"),
+            }
             println!("{}", sim.startup_line());
             stop.await;
             sim.stop().await;

@@ -183,7 +183,8 @@ impl Egress {
 }
 
 /// The request's method for reqwest (and, as `as_str`, for the pacer's patterns).
-fn http_method(method: Method) -> reqwest::Method {
+/// The method as HTTP names it.
+pub(crate) fn http_method(method: Method) -> reqwest::Method {
     match method {
         Method::Get => reqwest::Method::GET,
         Method::Head => reqwest::Method::HEAD,

@@ -8,7 +8,7 @@ use serde_json::Value;
 /// What a redacted value reads.
 pub const MARK: &str = "[redacted]";
 
-/// The fields of the canonical records (`wit/types.wit`, as JSON) whose values are personal data.
+/// The fields of the canonical records (`plugins/sdk/wit/types.wit`, as JSON) whose values are personal data.
 /// A `company` is redacted whole (its name, VAT and chamber of commerce numbers); comments and
 /// custom fields may hold anything a customer or a plugin put there.
 const PERSONAL: [&str; 16] = [

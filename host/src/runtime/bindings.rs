@@ -6,7 +6,7 @@
 //! (the `transform` command, the activity log, content hashes).
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "../plugins/sdk/wit",
     world: "tillbridge:plugin/all-capabilities",
     imports: { default: async | trappable },
     exports: { default: async },

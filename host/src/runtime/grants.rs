@@ -9,6 +9,7 @@ use anyhow::Result;
 
 use crate::egress::{AllowList, Pacer};
 use crate::privacy::Pseudonyms;
+use crate::runtime::Tap;
 use crate::runtime::limits::Limits;
 use crate::state::KvSpace;
 
@@ -31,6 +32,8 @@ pub struct Grants {
     pub limits: Limits,
     /// Its key-value space.
     pub kv: Kv,
+    /// What `tillbridge conformance` watches it through; none in every real run.
+    pub tap: Option<Arc<Tap>>,
 }
 
 impl Grants {
@@ -45,6 +48,7 @@ impl Grants {
             pacer: None,
             limits,
             kv: Kv::memory(),
+            tap: None,
         }
     }
 

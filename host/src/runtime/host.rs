@@ -28,8 +28,8 @@ impl PluginState {
     /// The state of a new instance: WASI with nothing in it (no files, no environment, no
     /// arguments, no sockets, output captured), and the plugin's grants.
     pub fn new(grants: Grants, egress: Egress) -> Self {
-        let stdout = Output::new(&grants.caller, "stdout");
-        let stderr = Output::new(&grants.caller, "stderr");
+        let stdout = Output::new(&grants.caller, "stdout", grants.tap.clone());
+        let stderr = Output::new(&grants.caller, "stderr", grants.tap.clone());
         let wasi = WasiCtx::builder()
             .stdout(stdout)
             .stderr(stderr.clone())
@@ -76,6 +76,16 @@ impl http::Host for PluginState {
             default_timeout: self.grants.http_timeout,
             pacer: self.grants.pacer.clone(),
         };
+        if let Some(tap) = &self.grants.tap {
+            tap.request(
+                crate::egress::http_method(request.method).as_str(),
+                &request.url,
+            );
+            let allowed = url::Url::parse(&request.url).is_ok_and(|u| policy.allowed.allows(&u));
+            if let Some(canned) = tap.canned().filter(|_| allowed) {
+                return Ok(Ok(canned));
+            }
+        }
         self.cpu.enter_host();
         let answer = self.egress.send(&policy, request).await;
         self.cpu.leave_host();
@@ -85,6 +95,9 @@ impl http::Host for PluginState {
 
 impl log::Host for PluginState {
     async fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
+        if let Some(tap) = &self.grants.tap {
+            tap.log(&message);
+        }
         let plugin = self.caller();
         match level {
             log::Level::Trace => tracing::trace!(target: "plugin", %plugin, "{message}"),

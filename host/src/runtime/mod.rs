@@ -18,6 +18,7 @@ pub mod inspect;
 mod limits;
 mod output;
 mod session;
+mod tap;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub use host::PluginState;
 pub use inspect::{Capability, Description, Refusal, World};
 pub use limits::Limits;
 pub use session::{CallError, Session};
+pub use tap::{Tap, TappedRequest};
 
 use crate::egress::Egress;
 use bindings::exports::tillbridge::plugin as guest;

@@ -10,6 +10,8 @@ use std::task::{Context, Poll};
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 
+use crate::runtime::Tap;
+
 /// How much of a stream is kept for error messages.
 const TAIL: usize = 8 * 1024;
 
@@ -25,15 +27,18 @@ pub struct Output {
     caller: Arc<str>,
     stream: &'static str,
     buffer: Arc<Mutex<Buffer>>,
+    tap: Option<Arc<Tap>>,
 }
 
 impl Output {
-    /// A stream named `stream` ("stdout", "stderr") of the plugin `caller`.
-    pub fn new(caller: &str, stream: &'static str) -> Self {
+    /// A stream named `stream` ("stdout", "stderr") of the plugin `caller`, its lines also to
+    /// `tap` when there is one.
+    pub fn new(caller: &str, stream: &'static str, tap: Option<Arc<Tap>>) -> Self {
         Output {
             caller: caller.into(),
             stream,
             buffer: Arc::default(),
+            tap,
         }
     }
 
@@ -52,6 +57,9 @@ impl Output {
         for &b in bytes {
             if b == b'\n' {
                 let line = std::mem::take(&mut buffer.line);
+                if let Some(tap) = &self.tap {
+                    tap.log(&String::from_utf8_lossy(&line));
+                }
                 tracing::debug!(target: "plugin", plugin = %self.caller, stream = self.stream, "{}", String::from_utf8_lossy(&line));
             } else if buffer.line.len() < TAIL {
                 buffer.line.push(b);
@@ -113,7 +121,7 @@ mod tests {
 
     #[test]
     fn keeps_a_bounded_tail() {
-        let out = Output::new("p", "stderr");
+        let out = Output::new("p", "stderr", None);
         for _ in 0..2000 {
             out.write(b"0123456789\n");
         }

@@ -33,7 +33,7 @@ mod wire;
 
 use tillbridge_sdk::types::{PluginError, ProductRef, RecordResult};
 
-tillbridge_sdk::connector_bindings!(paths: ["../../wit", "wit"], world: "tillbridge:ccv-salespos/ccv-salespos");
+tillbridge_sdk::connector_bindings!(path: "wit", world: "tillbridge:ccv-salespos/ccv-salespos");
 
 use exports::tillbridge::plugin::connector::{
     Choice, ChoiceList, ConnectorInfo, Guest, OperationLimit,

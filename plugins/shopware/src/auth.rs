@@ -181,4 +181,51 @@ mod tests {
         assert_eq!(margin(3_000), 600, "a fifth of a short lifetime");
         assert_eq!(margin(0), 0);
     }
+
+    /// The logic above against the SDK's mock host (`cargo test`, no Shopware): one token
+    /// request per lifetime, a fresh one after the clock passes the margin, and a later
+    /// session that takes the remembered token without asking.
+    #[test]
+    fn one_token_per_lifetime_and_the_next_session_reuses_it() {
+        use tillbridge_sdk::http::Method;
+        use tillbridge_sdk::mock;
+
+        let url = "https://shop.test";
+        mock::reset();
+        mock::set_secret("client_id", "SWIA1");
+        mock::set_secret("client_secret", "s3cret");
+        let token_url = format!("{url}/api/oauth/token");
+        for access in ["first", "second"] {
+            mock::respond(
+                Method::Post,
+                &token_url,
+                mock::json(
+                    200,
+                    &serde_json::json!({ "access_token": access, "expires_in": 600 }),
+                ),
+            );
+        }
+
+        let mut auth = Auth::new(Credentials::load().unwrap(), url, true);
+        assert_eq!(auth.bearer(None).unwrap(), "first");
+        mock::advance(539);
+        assert_eq!(
+            auth.bearer(None).unwrap(),
+            "first",
+            "still a minute before expiry"
+        );
+        let mut next_session = Auth::new(Credentials::load().unwrap(), url, true);
+        assert_eq!(
+            next_session.bearer(None).unwrap(),
+            "first",
+            "remembered in kv"
+        );
+        assert_eq!(mock::requests().len(), 1);
+
+        mock::advance(1);
+        assert_eq!(auth.bearer(None).unwrap(), "second");
+        let sent: serde_json::Value = serde_json::from_slice(&mock::requests()[1].body).unwrap();
+        assert_eq!(sent["client_secret"], "s3cret");
+        assert!(mock::requests()[1].idempotent);
+    }
 }

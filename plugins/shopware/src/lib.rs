@@ -38,7 +38,7 @@ use tillbridge_sdk::types::{Category, PluginError, ProductRef, RecordResult};
 use crate::catalog::Catalog;
 use crate::client::Client;
 
-tillbridge_sdk::connector_bindings!(paths: ["../../wit", "wit"], world: "tillbridge:shopware/shopware");
+tillbridge_sdk::connector_bindings!(path: "wit", world: "tillbridge:shopware/shopware");
 
 use exports::tillbridge::plugin::connector::{
     Choice, ChoiceList, ConnectorInfo, Guest, OperationLimit,

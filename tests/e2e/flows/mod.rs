@@ -11,3 +11,4 @@ mod products;
 mod robustness;
 mod schedule;
 mod stock;
+mod third_party;

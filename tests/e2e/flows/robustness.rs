@@ -25,7 +25,7 @@ fn fast_limits() -> RateLimits {
 }
 
 /// A small pseudo-random sequence (the kill moments), the same every run.
-fn moments(seed: u64, n: usize, max_ms: u64) -> Vec<u64> {
+pub(super) fn moments(seed: u64, n: usize, max_ms: u64) -> Vec<u64> {
     let mut x = seed;
     (0..n)
         .map(|_| {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use tillbridge_sdk::types::{Order, Problem};
 
-tillbridge_sdk::transform_bindings!("../../../wit");
+tillbridge_sdk::transform_bindings!();
 
 use exports::tillbridge::plugin::transformer::{
     Entity, FlowContext, Guest, RecordKinds, TransformInfo, Verdict,

@@ -4,7 +4,7 @@ use regex_lite::Regex;
 use serde::Deserialize;
 use tillbridge_sdk::types::{Order, Problem, Product, StockLevel};
 
-tillbridge_sdk::transform_bindings!("../../../wit");
+tillbridge_sdk::transform_bindings!();
 
 use exports::tillbridge::plugin::transformer::{
     Entity, FlowContext, Guest, RecordKinds, TransformInfo, Verdict,
