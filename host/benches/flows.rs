@@ -24,7 +24,7 @@ use tillbridge::flows::{self, Options};
 use tillbridge::integration::Integration;
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::customers::CustomerWrite;
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::{
-    OrderLookup, OrderSubmission,
+    MarkerLookup, OrderSubmission,
 };
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_source::OrderQuery;
 use tillbridge::runtime::bindings::tillbridge::plugin::types::Order;
@@ -216,9 +216,9 @@ async fn requests_per_order() {
 /// The orders algorithm with one call per check: exists? customer? write customer; each product;
 /// create. True when the order was sent.
 async fn naive_send(target: &mut Session, order: Order) -> bool {
-    let lookup = OrderLookup {
-        number: order.number.clone(),
-        placed_at: order.ordered_at.clone(),
+    let lookup = MarkerLookup {
+        marker: order.number.clone(),
+        since: order.ordered_at.clone(),
     };
     if !target.find_orders(&[lookup]).await.unwrap().is_empty() {
         return false;
@@ -238,6 +238,7 @@ async fn naive_send(target: &mut Session, order: Order) -> bool {
         products.extend(target.find_products(&[sku]).await.unwrap());
     }
     let submission = OrderSubmission {
+        marker: order.number.clone(),
         order,
         customer_id,
         products,

@@ -9,7 +9,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::transformer::{
-    Entity, FlowContext, Verdict,
+    Entity, FlowContext, FlowKind, Verdict,
 };
 use tillbridge::runtime::bindings::tillbridge::plugin::types::{
     Address, Customer, Order, OrderLine, OrderTotals, Person, Problem,
@@ -138,7 +138,7 @@ fn bench(c: &mut Criterion) {
     let batch: Vec<Entity> = (0..1000).map(|i| Entity::Order(order(i))).collect();
     let context = FlowContext {
         flow: "orders".into(),
-        kind: "orders".into(),
+        kind: FlowKind::Orders,
         source: "shop".into(),
         target: "pos".into(),
         run: "bench".into(),

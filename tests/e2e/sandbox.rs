@@ -170,7 +170,7 @@ async fn a_component_for_another_wit_version_is_refused_at_load() {
     let message = error.to_string();
     assert!(message.contains("tillbridge:plugin@0.9.0"), "{message}");
     assert!(
-        message.contains("tillbridge:plugin@0.2.0"),
+        message.contains("tillbridge:plugin@0.3.0"),
         "says what it expected: {message}"
     );
 }
@@ -184,8 +184,8 @@ async fn a_component_of_another_world_is_refused_at_load() {
     let message = error.to_string();
     assert!(message.contains("acme:widget/greeter"), "{message}");
     assert!(
-        message.contains("tillbridge:plugin/transformer@0.2.0")
-            && message.contains("tillbridge:plugin/connector@0.2.0"),
+        message.contains("tillbridge:plugin/transformer@0.3.0")
+            && message.contains("tillbridge:plugin/connector@0.3.0"),
         "{message}"
     );
     let Err(error) = runtime.load("garbage", b"\0asm not really") else {
@@ -212,12 +212,12 @@ async fn capabilities_come_from_the_exports() {
             tillbridge::runtime::Capability::StockSink
         ]
     );
-    assert_eq!(description.wit_version, "0.2.0");
+    assert_eq!(description.wit_version, "0.3.0");
     let mut session = plugin.session(grants("none")).await.unwrap();
     let lookup =
-        tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderLookup {
-            number: "1".into(),
-            placed_at: "2026-11-28T18:40:00Z".into(),
+        tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::MarkerLookup {
+            marker: "1".into(),
+            since: "2026-11-28T18:40:00Z".into(),
         };
     let missing = session.find_orders(&[lookup]).await.unwrap_err();
     assert!(

@@ -137,6 +137,26 @@ fn plugins_in_the_wrong_role_are_refused() {
 }
 
 #[test]
+fn a_plugin_built_for_another_contract_version_is_refused_with_both_versions_and_the_rule() {
+    let future = format!(
+        "{}/fixture_wrong_version.wasm",
+        tillbridge::builtin::PLUGIN_DIR
+    );
+    let text =
+        format!("{GOOD}transforms = [\"future\"]\n\n[plugins.future]\nfile = \"{future}\"\n");
+    let stderr = refused(&text);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("tillbridge:plugin@0.9.0"))
+        .unwrap_or_else(|| panic!("no line names the plugin's version:\n{stderr}"));
+    assert!(line.contains("tillbridge:plugin@0.3.0"), "{line}");
+    assert!(
+        line.contains("same major.minor") || line.contains("its own major.minor"),
+        "the rule, on the same line: {line}"
+    );
+}
+
+#[test]
 fn plugins_lists_worlds_capabilities_and_grants() {
     // Without the flow that puts the fixture in a role it cannot fill.
     let dir = setup(GOOD.split("[flows.stock]").next().unwrap());
@@ -158,7 +178,7 @@ fn plugins_lists_worlds_capabilities_and_grants() {
         .find(|r| r["name"] == "hostile")
         .unwrap();
     assert_eq!(hostile["world"], "connector");
-    assert_eq!(hostile["wit_version"], "0.2.0");
+    assert_eq!(hostile["wit_version"], "0.3.0");
     assert_eq!(
         hostile["capabilities"],
         serde_json::json!(["stock-source", "stock-sink"])

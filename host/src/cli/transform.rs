@@ -10,7 +10,7 @@ use crate::builtin;
 use crate::config::{Config, ProcessEnv};
 use crate::integration::Integration;
 use crate::runtime::bindings::exports::tillbridge::plugin::transformer::{
-    Entity, FlowContext, Verdict,
+    Entity, FlowContext, FlowKind, Verdict,
 };
 use crate::runtime::{Grants, Limits, Plugin, Runtime, World};
 
@@ -72,7 +72,7 @@ pub async fn run(args: &Args) -> anyhow::Result<()> {
     let mut session = plugin.session(grants).await?;
     let context = FlowContext {
         flow: "cli".into(),
-        kind: batch.first().map_or("orders", flow_kind).into(),
+        kind: batch.first().map_or(FlowKind::Orders, flow_kind),
         source: args.input.display().to_string(),
         target: "stdout".into(),
         run: format!("cli-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S")),
@@ -184,11 +184,11 @@ fn entity_json(entity: &Entity) -> Value {
     json!({ kind: record.unwrap_or(Value::Null) })
 }
 
-fn flow_kind(entity: &Entity) -> &'static str {
+fn flow_kind(entity: &Entity) -> FlowKind {
     match entity {
-        Entity::Order(_) | Entity::Customer(_) => "orders",
-        Entity::Product(_) => "products",
-        Entity::Category(_) => "categories",
-        Entity::StockLevel(_) => "stock",
+        Entity::Order(_) | Entity::Customer(_) => FlowKind::Orders,
+        Entity::Product(_) => FlowKind::Products,
+        Entity::Category(_) => FlowKind::Categories,
+        Entity::StockLevel(_) => FlowKind::Stock,
     }
 }

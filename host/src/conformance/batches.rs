@@ -22,7 +22,7 @@ fn product(sku: &str, name: &str) -> guest::products_sink::ProductWrite {
     guest::products_sink::ProductWrite {
         product: serde_json::from_value(product).expect("the suite's product fits the contract"),
         target_id: None,
-        update_fields: Vec::new(),
+        update_fields: guest::products_sink::ProductFields::empty(),
         categories: Vec::new(),
     }
 }

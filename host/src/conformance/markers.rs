@@ -1,10 +1,6 @@
 //! Exactly-once on an orders-sink: writing one order twice with one marker creates one record,
 //! and find-by-marker finds it from the target alone (a fresh instance with empty storage).
-//!
-//! Written against `tillbridge:plugin@0.2.0`, where the marker is the order number:
-//! `create-orders` takes submissions keyed by `order.number`, `find-orders` takes
-//! `order-lookup { number, placed-at }`. With 0.3.0 (`order-submission.marker`, `find-orders`
-//! by `marker-lookup`) only [`submission`] and [`lookup`] change.
+//! The suite's marker is also the order's number, as the host gives it.
 
 use chrono::{SecondsFormat, Utc};
 use serde_json::json;
@@ -43,6 +39,7 @@ fn submission(
         "custom_fields": []
     });
     guest::orders_sink::OrderSubmission {
+        marker: marker.to_string(),
         order: serde_json::from_value(order).expect("the suite's order fits the contract"),
         customer_id: customer_id.to_string(),
         products: vec![product.clone()],
@@ -55,11 +52,11 @@ fn submission(
 }
 
 /// Looking for `marker`, written no earlier than an hour ago.
-fn lookup(marker: &str) -> guest::orders_sink::OrderLookup {
+fn lookup(marker: &str) -> guest::orders_sink::MarkerLookup {
     let since = Utc::now() - chrono::TimeDelta::hours(1);
-    guest::orders_sink::OrderLookup {
-        number: marker.to_string(),
-        placed_at: since.to_rfc3339_opts(SecondsFormat::Secs, true),
+    guest::orders_sink::MarkerLookup {
+        marker: marker.to_string(),
+        since: since.to_rfc3339_opts(SecondsFormat::Secs, true),
     }
 }
 
@@ -250,8 +247,8 @@ async fn finds_written(harness: &Harness, marker: &str, first: &types::Written) 
             format!("find-orders failed: {e}"),
         ),
         Ok(refs) => {
-            let hit = refs.iter().find(|r| r.number == marker);
-            if refs.iter().any(|r| r.number == never) {
+            let hit = refs.iter().find(|r| r.marker == marker);
+            if refs.iter().any(|r| r.marker == never) {
                 Row::fail(
                     FINDS_WRITTEN,
                     CAPABILITY,

@@ -19,7 +19,9 @@ use serde::Serialize;
 use super::context::{Entry, RunContext, retrying, stops_run};
 use super::fingerprint;
 use crate::config::{FieldPolicy, FlowKind, FlowSettings, ProductsSettings};
-use crate::runtime::bindings::exports::tillbridge::plugin::products_sink::ProductWrite;
+use crate::runtime::bindings::exports::tillbridge::plugin::products_sink::{
+    ProductFields, ProductWrite,
+};
 use crate::runtime::bindings::exports::tillbridge::plugin::products_source::ProductQuery;
 use crate::runtime::bindings::tillbridge::plugin::types::{OptionValue, PluginError, Product};
 use crate::runtime::{CallError, Session};
@@ -38,6 +40,14 @@ const INFORMATION: [&str; 5] = [
     "ean",
     "properties",
 ];
+
+/// The contract's flags for fields named as in flows.toml (the WIT's names).
+fn field_flags(names: &[String]) -> ProductFields {
+    ProductFields::NAMED
+        .iter()
+        .filter(|(name, _)| names.iter().any(|n| n == name))
+        .fold(ProductFields::empty(), |all, (_, flag)| all | *flag)
+}
 
 /// Runs the products flow once.
 pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
@@ -223,7 +233,7 @@ impl ProductsFlow<'_> {
                 if target_id.is_none() {
                     unknown.push(product.sku.clone());
                 }
-                let update_fields = self.update_fields.clone();
+                let update_fields = field_flags(&self.update_fields);
                 writes.push((
                     ProductWrite {
                         product,
@@ -345,9 +355,11 @@ impl ProductsFlow<'_> {
             Outcome::Created
         };
         let fields = if update {
-            write.update_fields.clone()
+            let mut names = write.update_fields.names();
+            names.sort_unstable();
+            names
         } else {
-            vec!["everything".into()]
+            vec!["everything"]
         };
         let answer = if ctx.dry_run {
             Ok(write.target_id.clone().unwrap_or_else(|| "(new)".into()))
@@ -383,7 +395,7 @@ impl ProductsFlow<'_> {
         } else {
             format!("{verb} as product {id}")
         };
-        let properties_written = !update || write.update_fields.iter().any(|f| f == "properties");
+        let properties_written = !update || write.update_fields.contains(ProductFields::PROPERTIES);
         if properties_written && !write.product.properties.is_empty() {
             let properties: Vec<String> = write
                 .product
@@ -445,7 +457,7 @@ impl ProductsFlow<'_> {
         let entry = Entry::new("product", &sku, outcome, message)
             .sent(&write)
             .answer(id)
-            .fields(fields);
+            .fields(fields.iter().map(|f| f.to_string()).collect());
         (entry, links)
     }
 }

@@ -9,8 +9,11 @@ use wasmtime::component::Component;
 
 /// The WIT package plugins are built against.
 pub const WIT_PACKAGE: &str = "tillbridge:plugin";
-/// The WIT version this host speaks; components built for any `0.2.x` load.
-pub const WIT_VERSION: &str = "0.2.0";
+/// The WIT version this host speaks; components built for any `0.3.x` load.
+pub const WIT_VERSION: &str = "0.3.0";
+
+/// The compatibility rule of `wit/README.md` in one line, said when a plugin is refused.
+pub const COMPATIBILITY: &str = "a host loads plugins built for its own major.minor while 0.x (from 1.0: its major, up to its minor), as a 0.x minor may change or remove functions, record fields and cases";
 
 /// Which kind of plugin a component is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -113,7 +116,7 @@ pub struct Description {
 pub enum Refusal {
     /// Built against another WIT version.
     #[error(
-        "it was built for {WIT_PACKAGE}@{found}, but this tillbridge speaks {WIT_PACKAGE}@{WIT_VERSION} (any 0.1.x); rebuild it against the wit/ folder (or tillbridge-sdk) of this tillbridge"
+        "it was built for {WIT_PACKAGE}@{found}, but this tillbridge speaks {WIT_PACKAGE}@{WIT_VERSION}: {COMPATIBILITY}; rebuild it against the wit/ folder (or tillbridge-sdk) of this tillbridge"
     )]
     WrongVersion {
         /// The version it was built for.
@@ -148,16 +151,27 @@ pub enum Refusal {
     },
 }
 
-/// Splits "tillbridge:plugin/transformer@0.2.0" into ("transformer", "0.1.0").
+/// Splits "tillbridge:plugin/transformer@0.3.0" into ("transformer", "0.3.0").
 fn tillbridge_item(name: &str) -> Option<(&str, &str)> {
     let rest = name.strip_prefix(WIT_PACKAGE)?.strip_prefix('/')?;
     Some(rest.split_once('@').unwrap_or((rest, "")))
 }
 
 fn version_supported(version: &str) -> bool {
-    let wanted = semver::Version::parse(WIT_VERSION).expect("WIT_VERSION is semver");
-    semver::Version::parse(version)
-        .is_ok_and(|v| v.major == wanted.major && v.minor == wanted.minor && v.pre.is_empty())
+    loads(WIT_VERSION, version)
+}
+
+/// The rule of [`COMPATIBILITY`]: whether a host of version `host` loads a plugin of `plugin`.
+fn loads(host: &str, plugin: &str) -> bool {
+    let host = semver::Version::parse(host).expect("a host version is semver");
+    semver::Version::parse(plugin).is_ok_and(|v| {
+        let minor_fits = if host.major == 0 {
+            v.minor == host.minor
+        } else {
+            v.minor <= host.minor
+        };
+        v.major == host.major && minor_fits && v.pre.is_empty()
+    })
 }
 
 /// Reads what `component` is, or says why it cannot be a tillbridge plugin.
@@ -250,20 +264,27 @@ mod tests {
 
     #[test]
     fn versions_of_the_same_minor_are_compatible() {
-        assert!(version_supported("0.2.0"));
-        assert!(version_supported("0.2.7"));
-        assert!(!version_supported("0.1.0"));
-        assert!(!version_supported("0.3.0"));
-        assert!(!version_supported("1.2.0"));
-        assert!(!version_supported("0.2.0-rc1"));
+        assert!(version_supported("0.3.0"));
+        assert!(version_supported("0.3.7"));
+        assert!(!version_supported("0.2.0"));
+        assert!(!version_supported("0.4.0"));
+        assert!(!version_supported("1.3.0"));
+        assert!(!version_supported("0.3.0-rc1"));
         assert!(!version_supported(""));
+    }
+
+    #[test]
+    fn from_one_on_a_host_loads_its_major_up_to_its_minor() {
+        assert!(loads("1.4.0", "1.0.0") && loads("1.4.0", "1.4.2"));
+        assert!(!loads("1.4.0", "1.5.0") && !loads("1.4.0", "2.0.0") && !loads("1.4.0", "0.4.0"));
+        assert!(!loads("0.4.0", "0.3.0"), "while 0.x a minor is breaking");
     }
 
     #[test]
     fn names_split_into_item_and_version() {
         assert_eq!(
-            tillbridge_item("tillbridge:plugin/http@0.2.0"),
-            Some(("http", "0.2.0"))
+            tillbridge_item("tillbridge:plugin/http@0.3.0"),
+            Some(("http", "0.3.0"))
         );
         assert_eq!(tillbridge_item("wasi:cli/environment@0.2.6"), None);
     }

@@ -338,18 +338,18 @@ impl Session {
     );
     fallible_call!(
         /// The values a connector's system offers for one of the set-up wizard's questions.
-        fn choices(list: &str) -> Vec<guest::connector::Choice> = connector.call_choices
+        fn choices(which: guest::connector::ChoiceList) -> Vec<guest::connector::Choice> = connector.call_choices
     );
     fallible_call!(
         /// Reads a page of orders.
         fn read_orders(query: &guest::orders_source::OrderQuery) -> guest::orders_source::OrderPage = orders_source.call_read_orders
     );
     fallible_call!(
-        /// Finds orders the target already has.
-        fn find_orders(orders: &[guest::orders_sink::OrderLookup]) -> Vec<guest::orders_sink::OrderRef> = orders_sink.call_find_orders
+        /// Finds the orders the target has with these markers.
+        fn find_orders(lookups: &[guest::orders_sink::MarkerLookup]) -> Vec<guest::orders_sink::MarkerRef> = orders_sink.call_find_orders
     );
     fallible_call!(
-        /// Books orders.
+        /// Creates orders, each with its marker.
         fn create_orders(orders: &[guest::orders_sink::OrderSubmission]) -> Vec<types::RecordResult> = orders_sink.call_create_orders
     );
     fallible_call!(

@@ -23,7 +23,8 @@ pub struct Link {
     pub flow: String,
 }
 
-/// A write recorded before it is sent and removed once its answer is recorded. One that is still
+/// A write recorded before it is sent and removed once its answer is recorded (or once the target
+/// was asked and has it or certainly has not). One that is still
 /// there after a crash is looked up in the target before anything is sent again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Intent {
@@ -31,10 +32,25 @@ pub struct Intent {
     pub flow: String,
     /// The record's key (an order number).
     pub key: String,
+    /// The marker the record is written with in the target, by which it is found again. Intents
+    /// recorded before markers were kept have the key for a marker (it was the order number).
+    #[serde(default)]
+    pub marker: String,
     /// The run that meant to send it.
     pub run: u64,
     /// When.
     pub at: DateTime<Utc>,
+}
+
+impl Intent {
+    /// The marker to look for.
+    pub fn marker(&self) -> &str {
+        if self.marker.is_empty() {
+            &self.key
+        } else {
+            &self.marker
+        }
+    }
 }
 
 /// Why a record waits.

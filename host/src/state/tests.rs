@@ -113,6 +113,7 @@ fn intents_pending_runs_and_activity() {
             w.put_intent(&Intent {
                 flow: "orders".into(),
                 key: "10001".into(),
+                marker: "10001".into(),
                 run: id,
                 at: now,
             })?;

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tillbridge::egress::{AllowList, Pacer, RateLimits as PaceLimits};
 use tillbridge::runtime::bindings::exports::tillbridge::plugin::categories_sink::CategoryWrite;
-use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_sink::ProductWrite;
+use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_sink::{
+    ProductFields, ProductWrite,
+};
 use tillbridge::runtime::bindings::tillbridge::plugin::types::{
     Category, OptionValue, PluginError, Price, Product, ProductVariant,
 };
@@ -145,7 +147,7 @@ async fn main() {
         .map(|i| ProductWrite {
             product: product(i, mixed && i % 5 == 4),
             target_id: None,
-            update_fields: vec![],
+            update_fields: ProductFields::empty(),
             categories: vec![category_ids[i % CATEGORIES].clone()],
         })
         .collect();

@@ -3,13 +3,13 @@
 
 use tillbridge_sdk::types::PluginError;
 
-use crate::exports::tillbridge::plugin::connector::Choice;
+use crate::exports::tillbridge::plugin::connector::{Choice, ChoiceList};
 use crate::settings::Ccv;
 use crate::wire::Paymethod;
 
-/// The choices of one list; an unknown list has none.
-pub fn list(ccv: &Ccv, list: &str) -> Result<Vec<Choice>, PluginError> {
-    if list != "payment-methods" {
+/// The choices of one list; the states are not the point of sale's to offer, so it has none.
+pub fn list(ccv: &Ccv, list: ChoiceList) -> Result<Vec<Choice>, PluginError> {
+    if list != ChoiceList::PaymentMethods {
         return Ok(Vec::new());
     }
     let methods: Vec<Paymethod> = ccv.api.all("paymethods", &[])?;

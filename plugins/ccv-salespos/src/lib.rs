@@ -35,7 +35,9 @@ use tillbridge_sdk::types::{PluginError, ProductRef, RecordResult};
 
 tillbridge_sdk::connector_bindings!(path: "wit", world: "tillbridge:ccv-salespos/ccv-salespos");
 
-use exports::tillbridge::plugin::connector::{Choice, ConnectorInfo, Guest, OperationLimit};
+use exports::tillbridge::plugin::connector::{
+    Choice, ChoiceList, ConnectorInfo, Guest, OperationLimit,
+};
 use exports::tillbridge::plugin::{
     categories_sink, customers as customers_api, orders_sink, product_properties, products_sink,
     products_source, stock_source,
@@ -71,16 +73,16 @@ impl Guest for Component {
         ))
     }
 
-    fn choices(list: String) -> Result<Vec<Choice>, PluginError> {
-        choices::list(&Ccv::open()?, &list)
+    fn choices(which: ChoiceList) -> Result<Vec<Choice>, PluginError> {
+        choices::list(&Ccv::open()?, which)
     }
 }
 
 impl orders_sink::Guest for Component {
     fn find_orders(
-        orders: Vec<orders_sink::OrderLookup>,
-    ) -> Result<Vec<orders_sink::OrderRef>, PluginError> {
-        orders::find(&Ccv::open()?, orders)
+        lookups: Vec<orders_sink::MarkerLookup>,
+    ) -> Result<Vec<orders_sink::MarkerRef>, PluginError> {
+        orders::find(&Ccv::open()?, lookups)
     }
 
     fn create_orders(

@@ -5,9 +5,8 @@
 //! |---|---|---|
 //! | `users/index` | `{"max_id": n, "key_check": …}` once the e-mail index is built | `customers` |
 //! | `users/email/<personal-key of the e-mail>` | user id | `customers` |
-//! | `orders/booked/<number>` | CCV order id of a marked order seen or booked | `bookings` |
+//! | `orders/booked/<marker>` | `{"id", "created"}` of a marked CCV order, for `booked_memory_days` | `bookings` |
 //! | `orders/scan` | `{"marker", "from", "to"}`: the reach of the passes over CCV's orders | `bookings` |
-//! | `orders/unanswered` | ms when the earliest unanswered booking was sent, `""` when none | `bookings` |
 //! | `products/intent/<sku>` | ms when a create was sent, `""` when settled | `products` |
 //! | `catalogue/pages` | pages the last full product scan took | `catalogue` |
 //! | `stock/reserved/<order id>` | a reserved order's rows and the total they were read at | `reservations` |

@@ -276,6 +276,7 @@ mod tests {
         order.totals.shipping = "4.95".into();
         order.comment = Some("  Ring twice ".into());
         OrderSubmission {
+            marker: order.number.clone(),
             order,
             customer_id: "10007".into(),
             products: vec![

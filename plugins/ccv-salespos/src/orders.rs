@@ -1,7 +1,8 @@
 //! Booking orders, and finding them again.
 //!
-//! The marker: every order the connector books carries the source order number in
-//! `reservationnumber`, in the `order_marker` format ("WEB-10042"; see [`crate::marker`]). CCV
+//! The marker: every order the connector creates carries the host's marker (the source order
+//! number) in `reservationnumber`, in the `order_marker` format ("WEB-10042"; see
+//! [`crate::marker`]). CCV
 //! offers no external reference field; `reservationnumber` is free text in the documented input
 //! schema of `POST /orders` ("The reservation number for an order. This may be visible on the
 //! invoice"), it comes back in `GET /orders`, and nothing in CCV acts on it (a reservation is
@@ -17,10 +18,11 @@
 use std::collections::HashMap;
 
 use serde_json::json;
+use tillbridge_sdk::clock;
 use tillbridge_sdk::types::{PluginError, RecordResult, WriteAction, Written};
 
 use crate::bookings;
-use crate::exports::tillbridge::plugin::orders_sink::{OrderLookup, OrderRef, OrderSubmission};
+use crate::exports::tillbridge::plugin::orders_sink::{MarkerLookup, MarkerRef, OrderSubmission};
 use crate::memory;
 use crate::order_body::{note_text, order_body};
 use crate::packages;
@@ -30,30 +32,30 @@ use crate::surcharges::Surcharges;
 use crate::time::parse_utc;
 use crate::wire::{Created, Paymethod};
 
-/// When an order was placed, as the earliest time CCV can have it. A time that does not parse
-/// means "any time": the look-up then reads further back, never less far.
-fn placed_ms(number: &str, placed_at: &str) -> u64 {
-    parse_utc(placed_at).unwrap_or_else(|| {
+/// The earliest time CCV can have an order. A time that does not parse means "any time": the
+/// look-up then reads further back, never less far.
+fn since_ms(marker: &str, since: &str) -> u64 {
+    parse_utc(since).unwrap_or_else(|| {
         tillbridge_sdk::warn!(
-            "order {number}: {placed_at:?} is no RFC 3339 time; looking for it in all of CCV's orders"
+            "order {marker}: {since:?} is no RFC 3339 time; looking for it in all of CCV's orders"
         );
         0
     })
 }
 
-/// `find-orders`: which of these source orders CCV has booked.
-pub fn find(ccv: &Ccv, lookups: Vec<OrderLookup>) -> Result<Vec<OrderRef>, PluginError> {
+/// `find-orders`: which of these markers CCV has orders for.
+pub fn find(ccv: &Ccv, lookups: Vec<MarkerLookup>) -> Result<Vec<MarkerRef>, PluginError> {
     let asked: Vec<(&str, u64)> = lookups
         .iter()
-        .map(|l| (l.number.as_str(), placed_ms(&l.number, &l.placed_at)))
+        .map(|l| (l.marker.as_str(), since_ms(&l.marker, &l.since)))
         .collect();
     let found = bookings::booked(ccv, &asked)?;
     Ok(lookups
         .iter()
         .filter_map(|lookup| {
-            let id = *found.get(&lookup.number)?;
-            Some(OrderRef {
-                number: lookup.number.clone(),
+            let id = *found.get(&lookup.marker)?;
+            Some(MarkerRef {
+                marker: lookup.marker.clone(),
                 id: id.to_string(),
             })
         })
@@ -67,35 +69,26 @@ pub fn create(
 ) -> Result<Vec<RecordResult>, PluginError> {
     let asked: Vec<(&str, u64)> = submissions
         .iter()
-        .map(|s| {
-            let number = s.order.number.as_str();
-            (number, placed_ms(number, &s.order.ordered_at))
-        })
+        .map(|s| (s.marker.as_str(), since_ms(&s.marker, &s.order.ordered_at)))
         .collect();
     let mut existing = bookings::booked(ccv, &asked)?;
     let unbooked = submissions
         .iter()
-        .filter(|s| !existing.contains_key(&s.order.number));
+        .filter(|s| !existing.contains_key(&s.marker));
     let surcharges = Surcharges::of(ccv, unbooked)?;
     let mut package = packages::Lazy::new(ccv);
     let bodies: Vec<Result<serde_json::Value, PluginError>> = submissions
         .iter()
         .map(|s| {
-            let marker = ccv.marker.write(&s.order.number);
+            let marker = ccv.marker.write(&s.marker);
             order_body(s, &marker, &surcharges, &mut || package.id())
         })
         .collect();
-    let sends = submissions
-        .iter()
-        .zip(&bodies)
-        .any(|(s, body)| body.is_ok() && !existing.contains_key(&s.order.number));
-    let marked = sends && bookings::sending();
     let mut labels = PaymethodLabels::default();
     let mut batch = Batch::default();
-    let mut all_answered = true;
     for (submission, body) in submissions.iter().zip(bodies) {
         let number = submission.order.number.as_str();
-        if let Some(id) = existing.get(number) {
+        if let Some(id) = existing.get(&submission.marker) {
             batch.push(number, Ok(written(id, WriteAction::Unchanged)));
             continue;
         }
@@ -107,19 +100,20 @@ pub fn create(
             }
         };
         batch.record(number, || {
+            let sent_at = clock::now_millis();
             let result = book(ccv, submission, &body, &mut labels);
             match &result {
                 Ok(done) => {
-                    existing.insert(number.to_string(), done.id.parse().unwrap_or_default());
+                    existing.insert(
+                        submission.marker.clone(),
+                        done.id.parse().unwrap_or_default(),
+                    );
                 }
-                Err(Answer::Lost(_)) => all_answered = false,
+                Err(Answer::Lost(_)) => bookings::unanswered(sent_at),
                 Err(Answer::Refused(_)) => {}
             }
             result.map_err(Answer::into_error)
         });
-    }
-    if marked && all_answered {
-        bookings::all_answered();
     }
     Ok(batch.finish())
 }
@@ -153,7 +147,7 @@ fn book(
         Err(failure) if failure.refused() => return Err(Answer::Refused(failure.into())),
         Err(failure) => return Err(Answer::Lost(failure.maybe_done())),
     };
-    bookings::remember(number, created.id);
+    bookings::remember(&submission.marker, created.id);
     if ccv.settings.order_note {
         let label = submission
             .payment_method

@@ -20,7 +20,7 @@ use tillbridge_sdk::types::{PluginError, Product, RecordResult, WriteAction};
 use crate::catalogue;
 use crate::client::operation;
 use crate::errors::{Failure, RATE_LIMIT_WAIT_MS};
-use crate::exports::tillbridge::plugin::products_sink::ProductWrite;
+use crate::exports::tillbridge::plugin::products_sink::{ProductFields, ProductWrite};
 use crate::memory::Intents;
 use crate::packages;
 use crate::pricing::{ccv_price, main_price, option_key};
@@ -34,60 +34,11 @@ use crate::wire::{CategoryLink, Created, number, parse_id};
 
 const INTENTS: Intents = Intents::new("products/intent/");
 
-/// Which fields a write may set: all on create, the flow's `update-fields` on update.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Fields {
-    pub name: bool,
-    pub description: bool,
-    pub short_description: bool,
-    pub ean: bool,
-    pub price: bool,
-    pub stock: bool,
-    pub active: bool,
-    pub categories: bool,
-    pub variants: bool,
-    pub properties: bool,
-}
-
-impl Fields {
-    pub fn all() -> Fields {
-        Fields::from_update(&[
-            "name",
-            "description",
-            "short-description",
-            "ean",
-            "price",
-            "stock",
-            "active",
-            "categories",
-            "variants",
-            "properties",
-        ])
-    }
-
-    /// From the WIT's `update-fields` names.
-    pub fn from_update<S: AsRef<str>>(names: &[S]) -> Fields {
-        let has = |name: &str| names.iter().any(|n| n.as_ref() == name);
-        Fields {
-            name: has("name"),
-            description: has("description"),
-            short_description: has("short-description"),
-            ean: has("ean"),
-            price: has("price"),
-            stock: has("stock"),
-            active: has("active"),
-            categories: has("categories"),
-            variants: has("variants"),
-            properties: has("properties"),
-        }
-    }
-}
-
 /// The product fields of `POST` (`create`, in `package`) or `PATCH /products/:id` that `fields`
 /// allows.
 pub fn product_body(
     product: &Product,
-    fields: &Fields,
+    fields: &ProductFields,
     create: bool,
     package: &mut packages::Lazy,
     shop: &Shop,
@@ -112,33 +63,41 @@ pub fn product_body(
             set("stockenabled", json!(managed));
         }
     }
-    if fields.name && !product.name.trim().is_empty() {
+    if fields.contains(ProductFields::NAME) && !product.name.trim().is_empty() {
         set("name", json!(product.name));
     }
-    if let Some(text) = product.description.as_ref().filter(|_| fields.description) {
+    if let Some(text) = product
+        .description
+        .as_ref()
+        .filter(|_| fields.contains(ProductFields::DESCRIPTION))
+    {
         set("description", json!(text));
     }
     if let Some(text) = product
         .short_description
         .as_ref()
-        .filter(|_| fields.short_description)
+        .filter(|_| fields.contains(ProductFields::SHORT_DESCRIPTION))
     {
         set("shortdescription", json!(text));
     }
-    if let Some(ean) = product.ean.as_ref().filter(|_| fields.ean) {
+    if let Some(ean) = product
+        .ean
+        .as_ref()
+        .filter(|_| fields.contains(ProductFields::EAN))
+    {
         set("eannumber", json!(ean));
     }
-    if fields.active {
+    if fields.contains(ProductFields::ACTIVE) {
         set("active", json!(product.active));
     }
-    if fields.stock && product.variants.is_empty() {
+    if fields.contains(ProductFields::STOCK) && product.variants.is_empty() {
         set("stockenabled", json!(product.stock.is_some()));
         if let Some(stock) = product.stock {
             set("stock", json!(stock));
         }
     }
     match main_price(&product.prices, shop) {
-        Some(price) if fields.price => {
+        Some(price) if fields.contains(ProductFields::PRICE) => {
             let ccv_price = ccv_price(price, shop, &ccv.settings)?;
             set("price", number(ccv_price.amount, 4));
             // `price` is the price before discount; the webshop's price is what is paid.
@@ -178,7 +137,7 @@ impl Ctx<'_> {
 /// One product's write in progress.
 pub struct ProductJob<'a> {
     pub write: &'a ProductWrite,
-    pub fields: Fields,
+    pub fields: ProductFields,
     pub categories: Vec<u64>,
     /// Created by this job: everything it has is new.
     pub new: bool,
@@ -231,11 +190,9 @@ pub fn write(ccv: &Ccv, writes: Vec<ProductWrite>) -> Result<Vec<RecordResult>, 
     let mut refused: Vec<Option<Keyed>> = Vec::new();
     for w in &writes {
         let target = match (&w.target_id, found.get(&w.product.sku)) {
-            (Some(id), _) => {
-                parse_id(id, "product").map(|id| Some((id, Fields::from_update(&w.update_fields))))
-            }
+            (Some(id), _) => parse_id(id, "product").map(|id| Some((id, w.update_fields))),
             // Created last time after all: complete it as the create would have.
-            (None, Some(hit)) => Ok(Some((hit.product.id, Fields::all()))),
+            (None, Some(hit)) => Ok(Some((hit.product.id, ProductFields::all()))),
             (None, None) => Ok(None),
         };
         match target.and_then(|target| job(&mut ctx, &mut package, &shop, w, target)) {
@@ -298,14 +255,14 @@ fn job<'a>(
     package: &mut packages::Lazy,
     shop: &'a Shop,
     w: &'a ProductWrite,
-    target: Option<(u64, Fields)>,
+    target: Option<(u64, ProductFields)>,
 ) -> Result<Job<'a, Ctx<'a>, ProductJob<'a>>, PluginError> {
     let (id, fields) = match target {
         Some((id, fields)) => (Some(id), fields),
-        None => (None, Fields::all()),
+        None => (None, ProductFields::all()),
     };
     let body = product_body(&w.product, &fields, id.is_none(), package, shop, ctx.ccv)?;
-    let planned = if fields.properties {
+    let planned = if fields.contains(ProductFields::PROPERTIES) {
         ctx.properties
             .plan(ctx.ccv, &w.product.sku, &w.product.properties)?
     } else {
@@ -349,7 +306,7 @@ fn expected_requests(job: &ProductJob, id: Option<u64>) -> Vec<(String, usize)> 
         .flat_map(|v| &v.options)
         .map(|o| option_key(&o.group, &o.value))
         .collect();
-    let linking = if job.fields.categories {
+    let linking = if job.fields.contains(ProductFields::CATEGORIES) {
         job.categories.len()
     } else {
         0
@@ -438,7 +395,7 @@ fn update_step<'a>(id: u64, body: Map<String, Value>) -> ProductStep<'a> {
 fn after_product<'a>(job: &ProductJob<'a>) -> Vec<ProductStep<'a>> {
     let id = job.id.expect("the product exists");
     let mut steps = Vec::new();
-    if job.fields.categories && !job.categories.is_empty() {
+    if job.fields.contains(ProductFields::CATEGORIES) && !job.categories.is_empty() {
         if job.new {
             // A new product is in no category yet: no need to read.
             steps.extend(job.categories.iter().map(|c| link_step(id, *c)));
@@ -533,18 +490,4 @@ fn finish(job: ProductJob, unfinished: bool, wait: u64) -> (Keyed, bool) {
     let mut results = vec![(job.write.product.sku.clone(), own)];
     results.extend(job.variants.results(&job.write.product, fallback));
     (results, keep_intent)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn update_fields_are_read_by_their_wit_names() {
-        let fields = Fields::from_update(&["price", "stock", "short-description", "properties"]);
-        assert!(fields.price && fields.stock && fields.short_description && fields.properties);
-        assert!(!fields.name && !fields.description && !fields.variants && !fields.categories);
-        assert_eq!(Fields::from_update::<&str>(&[]), Fields::default());
-        assert!(Fields::all().variants && Fields::all().ean);
-    }
 }

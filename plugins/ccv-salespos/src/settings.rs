@@ -28,6 +28,11 @@ pub struct Settings {
     /// source order number ("WEB-{number}", or "{number}" for orders booked with the bare number).
     #[serde(default = "default_marker")]
     pub order_marker: String,
+    /// For how many days the connector remembers the CCV orders it saw with a marker, counted
+    /// from when CCV created them. Forgetting costs requests (CCV is read again), never a
+    /// second order.
+    #[serde(default = "default_booked_memory_days")]
+    pub booked_memory_days: u32,
     /// Whether each booked order gets an internal note (for the staff, not the customer) with its
     /// payment method and condition, store, shipping method and the customer's comment: one more
     /// request per order.
@@ -80,6 +85,10 @@ fn default_tax_tariffs() -> BTreeMap<String, String> {
 
 fn default_marker() -> String {
     "WEB-{number}".into()
+}
+
+fn default_booked_memory_days() -> u32 {
+    90
 }
 
 fn default_attribute_type() -> String {

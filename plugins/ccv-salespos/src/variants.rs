@@ -20,11 +20,12 @@ use tillbridge_sdk::types::{PluginError, Product, ProductVariant, WriteAction, W
 
 use crate::client::operation;
 use crate::errors::Failure;
+use crate::exports::tillbridge::plugin::products_sink::ProductFields;
 use crate::memory;
 use crate::pricing::{
     PricedVariant, Surcharges, in_shop_terms, main_price, option_key, surcharges,
 };
-use crate::products::{Ctx, Fields, ProductJob, ProductStep};
+use crate::products::{Ctx, ProductJob, ProductStep};
 use crate::results::{Keyed, written};
 use crate::schedule::Step;
 use crate::settings::Ccv;
@@ -171,7 +172,7 @@ impl VariantJob {
     pub fn new(
         product: &Product,
         shop: &Shop,
-        fields: &Fields,
+        fields: &ProductFields,
         create: bool,
     ) -> Result<VariantJob, PluginError> {
         let (valid, refused) = check(&product.variants);
@@ -181,7 +182,10 @@ impl VariantJob {
                 .transpose()
         };
         let fitted = match priced(&product.prices)? {
-            Some(base) if !product.variants.is_empty() && (create || fields.price) => {
+            Some(base)
+                if !product.variants.is_empty()
+                    && (create || fields.contains(ProductFields::PRICE)) =>
+            {
                 let variants = product
                     .variants
                     .iter()
@@ -304,7 +308,8 @@ fn read_step<'a>(id: u64, after_offers: bool) -> ProductStep<'a> {
                 .map(|i| &job.write.product.variants[*i])
                 .filter(|v| matching(&combinations, v, &BTreeSet::new()).is_none())
                 .collect();
-            if !after_offers && !missing.is_empty() && job.fields.variants {
+            if !after_offers && !missing.is_empty() && job.fields.contains(ProductFields::VARIANTS)
+            {
                 job.variants.before = combinations.iter().map(|c| c.id).collect();
                 let mut steps = offer_steps(id, &missing, &combinations);
                 steps.push(read_step(id, true));
@@ -395,7 +400,7 @@ fn offer(
 fn apply_steps<'a>(job: &mut ProductJob<'a>) -> Vec<ProductStep<'a>> {
     let variants = &job.write.product.variants;
     let state = &mut job.variants;
-    let adding = job.new || job.fields.variants;
+    let adding = job.new || job.fields.contains(ProductFields::VARIANTS);
     let mut used: BTreeSet<u64> = BTreeSet::new();
     let mut steps = Vec::new();
     for &i in &state.valid {
@@ -521,7 +526,7 @@ fn matching<'c>(
 fn combination_patch(
     combination: &Combination,
     variant: &ProductVariant,
-    fields: &Fields,
+    fields: &ProductFields,
     new: bool,
 ) -> Map<String, Value> {
     let mut patch = Map::new();
@@ -529,18 +534,18 @@ fn combination_patch(
         patch.insert("sku_number".into(), json!(variant.sku));
     }
     if let Some(ean) = &variant.ean
-        && (new || fields.ean)
+        && (new || fields.contains(ProductFields::EAN))
         && combination.ean_number != *ean
     {
         patch.insert("ean_number".into(), json!(ean));
     }
     if let Some(stock) = variant.stock
-        && (new || fields.stock)
+        && (new || fields.contains(ProductFields::STOCK))
         && combination.stock != Decimal::from(stock)
     {
         patch.insert("stock".into(), json!(stock));
     }
-    if (new || fields.active) && combination.active != variant.active {
+    if (new || fields.contains(ProductFields::ACTIVE)) && combination.active != variant.active {
         patch.insert("active".into(), json!(variant.active));
     }
     patch

@@ -198,6 +198,9 @@ pub struct Order {
     pub id: u64,
     #[serde(default)]
     pub reservationnumber: Option<String>,
+    /// When CCV created it (ISO 8601).
+    #[serde(default)]
+    pub create_date: Option<String>,
     #[serde(default, deserialize_with = "amount")]
     pub total_orderrow_price: Decimal,
 }

@@ -96,7 +96,7 @@ async fn write_products_one_bad(version: ApiVersion) -> (usize, Duration) {
             .map(|i| ProductWrite {
                 product: simple(&format!("TB-BULK-{i:03}"), &format!("Bulk {i}")),
                 target_id: None,
-                update_fields: vec![],
+                update_fields: ProductFields::empty(),
                 categories: if i == 0 {
                     vec!["0123456789abcdef0123456789abcdef".into()]
                 } else {

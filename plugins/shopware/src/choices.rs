@@ -7,18 +7,17 @@ use tillbridge_sdk::types::PluginError;
 
 use crate::client::Client;
 use crate::criteria::equals;
-use crate::exports::tillbridge::plugin::connector::Choice;
+use crate::exports::tillbridge::plugin::connector::{Choice, ChoiceList};
 use crate::order_model::name;
 
-/// The choices of one list; an unknown list has none.
-pub fn list(client: &mut Client, list: &str) -> Result<Vec<Choice>, PluginError> {
+/// The choices of one list.
+pub fn list(client: &mut Client, list: ChoiceList) -> Result<Vec<Choice>, PluginError> {
     match list {
-        "payment-methods" => payment_methods(client),
+        ChoiceList::PaymentMethods => payment_methods(client),
         // The technical names of Shopware's state machines (StateMachineDefinition rows seeded by
         // its migrations: `order.state`, `order_transaction.state`).
-        "order-states" => states(client, "order.state"),
-        "payment-states" => states(client, "order_transaction.state"),
-        _ => Ok(Vec::new()),
+        ChoiceList::OrderStates => states(client, "order.state"),
+        ChoiceList::PaymentStates => states(client, "order_transaction.state"),
     }
 }
 

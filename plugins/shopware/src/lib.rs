@@ -40,7 +40,9 @@ use crate::client::Client;
 
 tillbridge_sdk::connector_bindings!(path: "wit", world: "tillbridge:shopware/shopware");
 
-use exports::tillbridge::plugin::connector::{Choice, ConnectorInfo, Guest, OperationLimit};
+use exports::tillbridge::plugin::connector::{
+    Choice, ChoiceList, ConnectorInfo, Guest, OperationLimit,
+};
 use exports::tillbridge::plugin::{
     categories_source, orders_source, products_sink, products_source, stock_sink,
 };
@@ -112,8 +114,8 @@ impl Guest for Shopware {
         })
     }
 
-    fn choices(list: String) -> Result<Vec<Choice>, PluginError> {
-        with_shop(|shop| choices::list(&mut shop.client, &list))
+    fn choices(which: ChoiceList) -> Result<Vec<Choice>, PluginError> {
+        with_shop(|shop| choices::list(&mut shop.client, which))
     }
 }
 

@@ -18,7 +18,7 @@ use tillbridge_sdk::types::{OptionValue, PluginError, RecordResult, WriteAction,
 
 use crate::Shop;
 use crate::criteria::{any_of, equals_any};
-use crate::exports::tillbridge::plugin::products_sink::ProductWrite;
+use crate::exports::tillbridge::plugin::products_sink::{ProductFields, ProductWrite};
 use crate::ids;
 use crate::lookup::{self, Known, norm};
 use crate::prices;
@@ -165,12 +165,8 @@ fn unlink(
     }
 }
 
-fn allowed(write: &ProductWrite, field: &str, create: bool) -> bool {
-    create
-        || write
-            .update_fields
-            .iter()
-            .any(|f| f.eq_ignore_ascii_case(field))
+fn allowed(write: &ProductWrite, field: ProductFields, create: bool) -> bool {
+    create || write.update_fields.contains(field)
 }
 
 /// What every product of a batch is planned with.
@@ -221,7 +217,8 @@ fn plan_product(
     }
     let empty = Value::Null;
     let current = current.unwrap_or(&empty);
-    if !create && allowed(write, "categories", create) && !write.categories.is_empty() {
+    if !create && allowed(write, ProductFields::CATEGORIES, create) && !write.categories.is_empty()
+    {
         let has = strings(current, "categoryIds");
         unlink(
             &mut plan.unlink_categories,
@@ -233,7 +230,7 @@ fn plan_product(
         );
     }
     if !create
-        && allowed(write, "properties", create)
+        && allowed(write, ProductFields::PROPERTIES, create)
         && !product.properties.is_empty()
         && let Ok(wanted) = options.ids_of(&product.properties)
     {
@@ -256,7 +253,7 @@ fn plan_product(
         seen.insert(variant_id.clone());
         let new = current.is_none();
         let child = plan.add(&variant.sku, Some(record), &variant_id, new);
-        let may = |field: &str| new || allowed(write, field, create);
+        let may = |field: ProductFields| new || allowed(write, field, create);
         let option_ids = match options.ids_of(&variant.options) {
             Ok(ids) => ids,
             Err(error) => {
@@ -266,7 +263,7 @@ fn plan_product(
         };
         let mut row = Map::new();
         row.insert("id".into(), json!(variant_id));
-        if may("variants") {
+        if may(ProductFields::VARIANTS) {
             row.insert("parentId".into(), json!(id));
             row.insert("options".into(), id_list(&option_ids));
             row.insert("active".into(), json!(variant.active));
@@ -303,7 +300,7 @@ fn plan_product(
         if new {
             row.insert("productNumber".into(), json!(variant.sku));
             row.insert("stock".into(), json!(variant.stock.unwrap_or(0)));
-        } else if may("stock")
+        } else if may(ProductFields::STOCK)
             && let Some(stock) = variant
                 .stock
                 .and_then(|q| stock_row(shared.mode, q, current))
@@ -315,7 +312,7 @@ fn plan_product(
         }
     }
     // Variants the source no longer has: taken off sale, not deleted.
-    if !create && allowed(write, "variants", create) && !product.variants.is_empty() {
+    if !create && allowed(write, ProductFields::VARIANTS, create) && !product.variants.is_empty() {
         for gone in found.children.get(&id).into_iter().flatten() {
             if let Some(gone_id) = gone["id"].as_str().filter(|g| !seen.contains(*g)) {
                 plan.variants
@@ -336,7 +333,7 @@ fn parent_row(
     let product = &write.product;
     let (options, channels) = (shared.options, shared.channels);
     let create = write.target_id.is_none() && current.is_none();
-    let may = |field: &str| allowed(write, field, create);
+    let may = |field: ProductFields| allowed(write, field, create);
     let mut row = Map::new();
     row.insert("id".into(), json!(id));
     if create {
@@ -357,7 +354,7 @@ fn parent_row(
                 .collect();
             row.insert("visibilities".into(), Value::Array(visibilities));
         }
-    } else if may("stock")
+    } else if may(ProductFields::STOCK)
         && product.variants.is_empty()
         && let Some(stock) = product
             .stock
@@ -365,15 +362,15 @@ fn parent_row(
     {
         row.insert("stock".into(), json!(stock));
     }
-    if may("name") && !product.name.trim().is_empty() || create {
+    if may(ProductFields::NAME) && !product.name.trim().is_empty() || create {
         row.insert("name".into(), json!(product.name.trim()));
     }
-    if may("description")
+    if may(ProductFields::DESCRIPTION)
         && let Some(text) = &product.description
     {
         row.insert("description".into(), json!(text));
     }
-    if may("short-description")
+    if may(ProductFields::SHORT_DESCRIPTION)
         && let Some(text) = &product.short_description
     {
         match &shop.client.settings.short_description {
@@ -386,15 +383,15 @@ fn parent_row(
             }
         }
     }
-    if may("ean")
+    if may(ProductFields::EAN)
         && let Some(ean) = &product.ean
     {
         row.insert("ean".into(), json!(ean));
     }
-    if may("active") {
+    if may(ProductFields::ACTIVE) {
         row.insert("active".into(), json!(product.active));
     }
-    if may("price") || create {
+    if may(ProductFields::PRICE) || create {
         match prices::tax_rate(&product.prices)? {
             Some(rate) => {
                 let tax = shop
@@ -422,16 +419,16 @@ fn parent_row(
             None => {}
         }
     }
-    if may("properties") && !product.properties.is_empty() {
+    if may(ProductFields::PROPERTIES) && !product.properties.is_empty() {
         row.insert(
             "properties".into(),
             id_list(&options.ids_of(&product.properties)?),
         );
     }
-    if may("categories") && !write.categories.is_empty() {
+    if may(ProductFields::CATEGORIES) && !write.categories.is_empty() {
         row.insert("categories".into(), id_list(&write.categories));
     }
-    if may("variants") && !product.variants.is_empty() {
+    if may(ProductFields::VARIANTS) && !product.variants.is_empty() {
         let all: Vec<OptionValue> = product
             .variants
             .iter()

@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use tillbridge::state::Outcome;
+use tillbridge::state::{Outcome, State};
 use tillbridge_sim::ccv::RateLimits;
 use tillbridge_sim::common::Fault;
 use tillbridge_sim::dataset::Dataset;
@@ -86,6 +86,9 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
     let booked = pair.pos_bookings();
     assert_eq!(booked.len(), 300, "every order is in the point of sale");
     assert!(booked.values().all(|n| *n == 1), "each exactly once");
+    let state = State::open(&pair.dir.path().join("child.redb")).unwrap();
+    let open = state.read().unwrap().intents("orders").unwrap();
+    assert!(open.is_empty(), "settled intents are deleted: {open:?}");
 }
 
 #[tokio::test]

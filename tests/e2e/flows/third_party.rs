@@ -19,7 +19,8 @@ use super::robustness::moments;
 /// fixture's `double-create` setting makes its create-orders post blindly, without looking for
 /// the marker first: all it does is write with the marker and find by marker.
 fn flows_toml(dir: &std::path::Path, shop: &ShopwareSim, ledger: &LedgerSim) -> String {
-    let fixture = std::path::PathBuf::from(tillbridge::builtin::PLUGIN_DIR).join("fixture_ledger.wasm");
+    let fixture =
+        std::path::PathBuf::from(tillbridge::builtin::PLUGIN_DIR).join("fixture_ledger.wasm");
     format!(
         r#"
 [host]

@@ -8,7 +8,7 @@ use anyhow::{Result, anyhow, bail};
 
 use super::setup::{Endpoint, Probe, Setup, System, probe};
 use crate::config::{FlowKind, StockCalculation};
-use crate::runtime::bindings::exports::tillbridge::plugin::connector::Choice;
+use crate::runtime::bindings::exports::tillbridge::plugin::connector::{Choice, ChoiceList};
 
 /// The answers, as options (each also from its environment variable where named).
 #[derive(Debug, Clone, clap::Args)]
@@ -147,13 +147,13 @@ pub async fn read(path: &Path, answers: &Answers) -> Result<Setup> {
     let (shop, pos) = (&probes["shop"], &probes["pos"]);
     setup.payment_states = known(
         &answers.payment_states,
-        shop.list("payment-states"),
+        shop.list(ChoiceList::PaymentStates),
         "--payment-states",
         "Shopware's payment states",
     )?;
     setup.order_states = known(
         &answers.order_states,
-        shop.list("order-states"),
+        shop.list(ChoiceList::OrderStates),
         "--order-states",
         "Shopware's order states",
     )?;
@@ -163,13 +163,13 @@ pub async fn read(path: &Path, answers: &Answers) -> Result<Setup> {
         })?;
         let name = one_of(
             name.trim(),
-            shop.list("payment-methods"),
+            shop.list(ChoiceList::PaymentMethods),
             "--payment-method",
             "Shopware's payment methods",
         )?;
         let id = one_of(
             id.trim(),
-            pos.list("payment-methods"),
+            pos.list(ChoiceList::PaymentMethods),
             "--payment-method",
             "CCV's payment method ids",
         )?;
@@ -181,7 +181,7 @@ pub async fn read(path: &Path, answers: &Answers) -> Result<Setup> {
 
 /// The labels of the point of sale's payment methods by id.
 pub fn labels(pos: &Probe) -> BTreeMap<String, String> {
-    pos.list("payment-methods")
+    pos.list(ChoiceList::PaymentMethods)
         .iter()
         .map(|c| (c.id.clone(), c.label.clone()))
         .collect()

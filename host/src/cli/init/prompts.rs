@@ -10,7 +10,7 @@ use dialoguer::{Confirm, Input, MultiSelect, Password, Select};
 use super::flags::{self, Answers};
 use super::setup::{Endpoint, Probe, Setup, System, probe};
 use crate::config::StockCalculation;
-use crate::runtime::bindings::exports::tillbridge::plugin::connector::Choice;
+use crate::runtime::bindings::exports::tillbridge::plugin::connector::{Choice, ChoiceList};
 
 /// The flows, as offered.
 const FLOWS: [(&str, &str); 4] = [
@@ -64,13 +64,13 @@ pub async fn ask(path: &Path, answers: &Answers) -> Result<Setup> {
         setup.payment_states = pick_many(
             &theme,
             "Send orders whose latest payment is",
-            shop.list("payment-states"),
+            shop.list(ChoiceList::PaymentStates),
             &answers.payment_states,
         )?;
         setup.order_states = pick_many(
             &theme,
             "… or whose order state is (none: payment alone decides)",
-            shop.list("order-states"),
+            shop.list(ChoiceList::OrderStates),
             &answers.order_states,
         )?;
         let one_debtor = Confirm::with_theme(&theme)
@@ -128,8 +128,8 @@ struct Connected {
 }
 
 impl Connected {
-    fn list(&self, name: &str) -> &[Choice] {
-        self.probe.list(name)
+    fn list(&self, which: ChoiceList) -> &[Choice] {
+        self.probe.list(which)
     }
 }
 
@@ -214,7 +214,7 @@ fn map_payment_methods(
     shop: &Connected,
     pos: &Connected,
 ) -> Result<()> {
-    let targets = pos.list("payment-methods");
+    let targets = pos.list(ChoiceList::PaymentMethods);
     if targets.is_empty() {
         return Ok(());
     }
@@ -223,7 +223,7 @@ fn map_payment_methods(
         .map(|c| format!("{} (id {})", c.label, c.id))
         .collect();
     items.push("(not mapped)".into());
-    for method in shop.list("payment-methods") {
+    for method in shop.list(ChoiceList::PaymentMethods) {
         let same = targets
             .iter()
             .position(|t| t.label.eq_ignore_ascii_case(&method.id))

@@ -12,7 +12,7 @@ use crate::builtin;
 use crate::cli::check;
 use crate::config::{Config, StockCalculation};
 use crate::integration::Integration;
-use crate::runtime::bindings::exports::tillbridge::plugin::connector::Choice;
+use crate::runtime::bindings::exports::tillbridge::plugin::connector::{Choice, ChoiceList};
 
 /// One of the two systems.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,10 +69,14 @@ impl System {
     }
 
     /// The lists the wizard offers from it.
-    fn lists(self) -> &'static [&'static str] {
+    fn lists(self) -> &'static [ChoiceList] {
         match self {
-            System::Shopware => &["payment-methods", "payment-states", "order-states"],
-            System::Ccv => &["payment-methods"],
+            System::Shopware => &[
+                ChoiceList::PaymentMethods,
+                ChoiceList::PaymentStates,
+                ChoiceList::OrderStates,
+            ],
+            System::Ccv => &[ChoiceList::PaymentMethods],
         }
     }
 }
@@ -172,14 +176,26 @@ impl Setup {
 pub struct Probe {
     /// "Shopware 6.6.10.16, 1 sales channel(s), …".
     pub found: String,
-    /// The lists read from it, by name ("payment-methods", …).
-    pub lists: BTreeMap<&'static str, Vec<Choice>>,
+    /// The lists read from it.
+    pub lists: Vec<(ChoiceList, Vec<Choice>)>,
 }
 
 impl Probe {
     /// A list read from the system (empty when it has none).
-    pub fn list(&self, name: &str) -> &[Choice] {
-        self.lists.get(name).map_or(&[], Vec::as_slice)
+    pub fn list(&self, which: ChoiceList) -> &[Choice] {
+        self.lists
+            .iter()
+            .find(|(list, _)| *list == which)
+            .map_or(&[], |(_, choices)| choices.as_slice())
+    }
+}
+
+/// A list's name in words, e.g. "payment methods".
+fn list_name(list: ChoiceList) -> &'static str {
+    match list {
+        ChoiceList::PaymentMethods => "payment methods",
+        ChoiceList::OrderStates => "order states",
+        ChoiceList::PaymentStates => "payment states",
     }
 }
 
@@ -195,13 +211,13 @@ pub async fn probe(path: &Path, system: System, endpoint: &Endpoint) -> Result<P
         .await
         .map_err(|e| e.to_string())?;
     let found = session.check().await.map_err(|e| e.to_string())?;
-    let mut lists = BTreeMap::new();
-    for list in system.lists() {
+    let mut lists = Vec::new();
+    for &list in system.lists() {
         let choices = session
             .choices(list)
             .await
-            .map_err(|e| format!("cannot read the {list}: {e}"))?;
-        lists.insert(*list, choices);
+            .map_err(|e| format!("cannot read the {}: {e}", list_name(list)))?;
+        lists.push((list, choices));
     }
     Ok(Probe { found, lists })
 }

@@ -334,7 +334,7 @@ impl<'a> RunContext<'a> {
     pub fn flow_context(&self) -> FlowContext {
         FlowContext {
             flow: self.name.to_string(),
-            kind: self.flow.kind.to_string(),
+            kind: self.flow.kind.into(),
             source: self.flow.source.clone(),
             target: self.flow.target.clone(),
             run: self.run.id.to_string(),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use chrono::Utc;
 
-use super::{Candidate, OrdersFlow, batch_error, describe, order_key};
+use super::{Candidate, OrdersFlow, batch_error, describe, order_key, order_marker};
 use crate::flows::context::{Entry, RunContext};
 use crate::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderSubmission;
 use crate::runtime::bindings::tillbridge::plugin::types::{PluginError, ProductRef};
@@ -50,6 +50,7 @@ impl OrdersFlow<'_> {
                 w.put_intent(&Intent {
                     flow: ctx.name.to_string(),
                     key: s.order.number.clone(),
+                    marker: s.marker.clone(),
                     run,
                     at: Utc::now(),
                 })?;
@@ -159,6 +160,7 @@ impl OrdersFlow<'_> {
             .and_then(|c| self.settings.store_map.get(c).cloned())
             .or_else(|| self.settings.store.clone());
         OrderSubmission {
+            marker: order_marker(&order),
             customer_id: candidate.customer_id.unwrap_or_default(),
             products,
             payment_method: lookup(&self.settings.payment_methods).or(method.clone()),

@@ -31,7 +31,7 @@ use self::pending::Waiting;
 use super::context::{Entry, RunContext, retrying, stops_run};
 use crate::config::{FlowSettings, OrdersSettings};
 use crate::mapper::Transforms;
-use crate::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderLookup;
+use crate::runtime::bindings::exports::tillbridge::plugin::orders_sink::MarkerLookup;
 use crate::runtime::bindings::exports::tillbridge::plugin::orders_source::OrderQuery;
 use crate::runtime::bindings::tillbridge::plugin::types::{Order, PluginError};
 use crate::runtime::{CallError, Session};
@@ -98,6 +98,11 @@ fn batch_error(error: CallError) -> Result<PluginError> {
     })
 }
 
+/// The marker an order is created with in the target: its source order number.
+fn order_marker(order: &Order) -> String {
+    order.number.clone()
+}
+
 fn describe(error: &PluginError) -> String {
     CallError::Plugin(error.clone()).to_string()
 }
@@ -109,12 +114,12 @@ impl OrdersFlow<'_> {
         if intents.is_empty() {
             return Ok(());
         }
-        // Sent at `at`: it cannot have been booked before.
-        let lookups: Vec<OrderLookup> = intents
+        // Sent at `at`: it cannot have been created before.
+        let lookups: Vec<MarkerLookup> = intents
             .iter()
-            .map(|i| OrderLookup {
-                number: i.key.clone(),
-                placed_at: i.at.to_rfc3339(),
+            .map(|i| MarkerLookup {
+                marker: i.marker().to_string(),
+                since: i.at.to_rfc3339(),
             })
             .collect();
         let doing = format!(
@@ -127,9 +132,9 @@ impl OrdersFlow<'_> {
             Ok(found) => found,
             Err(e) => bail!("cannot check the orders of an interrupted run: {e}"),
         };
-        let found: BTreeMap<String, String> = found.into_iter().map(|r| (r.number, r.id)).collect();
+        let found: BTreeMap<String, String> = found.into_iter().map(|r| (r.marker, r.id)).collect();
         for intent in intents {
-            match found.get(&intent.key) {
+            match found.get(intent.marker()) {
                 Some(id) => {
                     let link = self.order_link(ctx, None, id);
                     let key = order_key(ctx, &intent.key);
@@ -271,11 +276,11 @@ impl OrdersFlow<'_> {
         if orders.is_empty() {
             return Ok(orders);
         }
-        let lookups: Vec<OrderLookup> = orders
+        let lookups: Vec<MarkerLookup> = orders
             .iter()
-            .map(|o| OrderLookup {
-                number: o.number.clone(),
-                placed_at: o.ordered_at.clone(),
+            .map(|o| MarkerLookup {
+                marker: order_marker(o),
+                since: o.ordered_at.clone(),
             })
             .collect();
         let found = match retrying!(self.target.find_orders(&lookups).await) {
@@ -293,10 +298,10 @@ impl OrdersFlow<'_> {
                 return Ok(Vec::new());
             }
         };
-        let found: BTreeMap<String, String> = found.into_iter().map(|r| (r.number, r.id)).collect();
+        let found: BTreeMap<String, String> = found.into_iter().map(|r| (r.marker, r.id)).collect();
         let mut fresh = Vec::new();
         for order in orders {
-            let Some(id) = found.get(&order.number) else {
+            let Some(id) = found.get(&order_marker(&order)) else {
                 fresh.push(order);
                 continue;
             };

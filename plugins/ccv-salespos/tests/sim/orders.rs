@@ -2,9 +2,11 @@
 //! connector remembers them or not; never booked twice.
 
 use serde_json::{Value, json};
-use tillbridge::runtime::Kv;
-use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderLookup;
-use tillbridge::runtime::bindings::tillbridge::plugin::types::{PluginError, WriteAction};
+use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::{
+    MarkerLookup, OrderSubmission,
+};
+use tillbridge::runtime::bindings::tillbridge::plugin::types::{PluginError, WriteAction, Written};
+use tillbridge::runtime::{Kv, Session};
 
 use super::support::records::{
     business, configurable, line, order, price, private, product_write, staff_customer, submission,
@@ -23,13 +25,14 @@ fn by_marker(pos: &Pos, marker: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Look-ups of orders placed when the test records say (2026-11-01).
-fn lookups(numbers: &[&str]) -> Vec<OrderLookup> {
+/// Look-ups of orders placed when the test records say (2026-11-01), by their markers (the
+/// order numbers, as the host gives them).
+fn lookups(numbers: &[&str]) -> Vec<MarkerLookup> {
     numbers
         .iter()
-        .map(|n| OrderLookup {
-            number: n.to_string(),
-            placed_at: "2026-11-01T10:00:00Z".into(),
+        .map(|n| MarkerLookup {
+            marker: n.to_string(),
+            since: "2026-11-01T10:00:00Z".into(),
         })
         .collect()
 }
@@ -42,16 +45,43 @@ fn memory(kv: &Kv) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<Strin
     map.lock().unwrap()
 }
 
-/// What a crash between "sent" and "answer recorded" leaves: the booking unremembered, and a
-/// booking marked as sent without an answer.
-fn forget_the_answer(kv: &Kv, number: &str, sent_ms_ago: u64) {
-    let mut map = memory(kv);
-    map.remove(&format!("orders/booked/{number}"));
-    let now = std::time::SystemTime::now()
+/// An order of one mug by Ada, for staff customer `staff` (a user CCV has).
+fn one_mug(pos: &Pos, staff: usize, number: &str) -> OrderSubmission {
+    let user = pos.sim.add_user(&staff_customer(staff)).to_string();
+    submission(
+        &pos.sim,
+        order(
+            number,
+            private("ada@example.org"),
+            vec![line("TB-MUG-01", 1, "12.50")],
+        ),
+        &user,
+    )
+}
+
+/// Creates one order, which must succeed.
+async fn create_one(session: &mut Session, sub: &OrderSubmission) -> Written {
+    session
+        .create_orders(std::slice::from_ref(sub))
+        .await
+        .unwrap()[0]
+        .outcome
+        .clone()
+        .unwrap()
+}
+
+/// What a crash between "sent" and "answer recorded" leaves in the connector: the order
+/// unremembered (the host keeps the intent, and asks with its time).
+fn forget_the_answer(kv: &Kv, number: &str) {
+    memory(kv).remove(&format!("orders/booked/{number}"));
+}
+
+/// Now, in ms since 1970.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_millis() as u64;
-    map.insert("orders/unanswered".into(), (now - sent_ms_ago).to_string());
+        .as_millis() as u64
 }
 
 /// The `min_create_date` of the `GET /orders` requests from `from` on.
@@ -255,7 +285,7 @@ async fn a_booked_order_is_found_without_a_request_and_never_booked_twice() {
     let found = later.find_orders(&lookups(&["10043"])).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(
-        (found[0].number.as_str(), found[0].id.as_str()),
+        (found[0].marker.as_str(), found[0].id.as_str()),
         ("10043", id.as_str())
     );
     let again = later.create_orders(&[sub]).await.unwrap();
@@ -295,7 +325,7 @@ async fn with_its_memory_lost_the_connector_finds_every_booking_with_one_pass() 
         .find_orders(&lookups(&["10051", "10052", "10053", "10054"]))
         .await
         .unwrap();
-    let found: Vec<(String, String)> = found.into_iter().map(|r| (r.number, r.id)).collect();
+    let found: Vec<(String, String)> = found.into_iter().map(|r| (r.marker, r.id)).collect();
     let expected: Vec<(String, String)> = booked
         .iter()
         .map(|r| (r.key.clone(), r.outcome.clone().unwrap().id))
@@ -386,28 +416,14 @@ async fn the_marker_format_is_a_setting() {
 #[tokio::test]
 async fn an_order_booked_moments_before_a_crash_is_found_with_one_read() {
     let pos = Pos::demo().await;
-    let user = pos.sim.add_user(&staff_customer(2)).to_string();
     let mut session = pos.session().await;
-    let sub = submission(
-        &pos.sim,
-        order(
-            "10044",
-            private("ada@example.org"),
-            vec![line("TB-MUG-01", 1, "12.50")],
-        ),
-        &user,
-    );
-    let booked = session
-        .create_orders(std::slice::from_ref(&sub))
-        .await
-        .unwrap()[0]
-        .outcome
-        .clone()
-        .unwrap();
+    let sub = one_mug(&pos, 2, "10044");
+    let booked = create_one(&mut session, &sub).await;
     pos.sim.sell("TB-MUG-01", 1).unwrap();
-    forget_the_answer(&pos.kv, "10044", 2_000);
+    forget_the_answer(&pos.kv, "10044");
 
-    // In the same run, right after a pass: the unanswered booking is still looked for.
+    // The next run (a new instance) goes on from the last pass: one page of recent orders.
+    let mut session = pos.session().await;
     let before = pos.count();
     let found = session
         .find_orders(&lookups(&["10044", "10045"]))
@@ -433,17 +449,7 @@ async fn an_order_booked_moments_before_a_crash_is_found_with_one_read() {
 #[tokio::test]
 async fn an_order_whose_booking_never_arrived_is_booked_after_the_crash() {
     let pos = Pos::demo().await;
-    let user = pos.sim.add_user(&staff_customer(3)).to_string();
-    forget_the_answer(&pos.kv, "10046", 5_000);
-    let sub = submission(
-        &pos.sim,
-        order(
-            "10046",
-            private("ada@example.org"),
-            vec![line("TB-MUG-01", 1, "12.50")],
-        ),
-        &user,
-    );
+    let sub = one_mug(&pos, 3, "10046");
     let mut session = pos.session().await;
     let results = session.create_orders(&[sub]).await.unwrap();
     assert_eq!(
@@ -457,10 +463,73 @@ async fn an_order_whose_booking_never_arrived_is_booked_after_the_crash() {
         "looked for first, then booked"
     );
     assert_eq!(by_marker(&pos, "WEB-10046").len(), 1);
+    let kept: Vec<String> = memory(&pos.kv)
+        .keys()
+        .filter(|k| k.starts_with("orders/"))
+        .cloned()
+        .collect();
     assert_eq!(
-        memory(&pos.kv).get("orders/unanswered").map(String::as_str),
-        Some(""),
-        "every booking answered"
+        kept,
+        ["orders/booked/10046", "orders/scan"],
+        "what CCV has, and how far it was read: no intent log of its own"
+    );
+}
+
+#[tokio::test]
+async fn an_order_remembered_longer_than_the_setting_is_forgotten_and_found_again_in_ccv() {
+    let pos = Pos::demo().await;
+    let sub = one_mug(&pos, 5, "10048");
+    let booked = create_one(&mut pos.session().await, &sub).await;
+    // Remembered as created 100 days ago, and every pass since then as read: more than the
+    // default 90 days.
+    let long_ago = now_ms() - 100 * 24 * 60 * 60 * 1000;
+    {
+        let mut map = memory(&pos.kv);
+        let id: u64 = booked.id.parse().unwrap();
+        map.insert(
+            "orders/booked/10048".into(),
+            json!({"id": id, "created": long_ago}).to_string(),
+        );
+        let mut scan: Value = serde_json::from_str(&map["orders/scan"]).unwrap();
+        scan["from"] = json!(long_ago - 24 * 60 * 60 * 1000);
+        map.insert("orders/scan".into(), scan.to_string());
+    }
+
+    let mut session = pos.session().await;
+    let before = pos.count();
+    let since = chrono::DateTime::from_timestamp_millis(long_ago as i64)
+        .unwrap()
+        .to_rfc3339();
+    let found = session
+        .find_orders(&[MarkerLookup {
+            marker: "10048".into(),
+            since,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "forgotten, but CCV still has it");
+    assert_eq!(found[0].id, booked.id);
+    let passes = passes_since(&pos, before);
+    assert_eq!(passes.len(), 1, "one pass: {passes:?}");
+    let read_from = chrono::DateTime::parse_from_rfc3339(&passes[0]).unwrap();
+    assert!(
+        read_from.timestamp_millis() < long_ago as i64,
+        "read from before the look-up's since, not from the last pass: {passes:?}"
+    );
+    let remembered: Value = serde_json::from_str(&memory(&pos.kv)["orders/booked/10048"]).unwrap();
+    assert!(
+        remembered["created"].as_u64().unwrap() > long_ago,
+        "remembered again with CCV's create date: {remembered}"
+    );
+    let again = session.create_orders(&[sub]).await.unwrap();
+    assert_eq!(
+        again[0].outcome.clone().unwrap().action,
+        WriteAction::Unchanged
+    );
+    assert_eq!(
+        by_marker(&pos, "WEB-10048").len(),
+        1,
+        "never a second order"
     );
 }
 

@@ -142,7 +142,9 @@ pub mod records {
     use rust_decimal::Decimal;
     use tillbridge::runtime::bindings::exports::tillbridge::plugin::customers::CustomerWrite;
     use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderSubmission;
-    use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_sink::ProductWrite;
+    use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_sink::{
+        ProductFields, ProductWrite,
+    };
     use tillbridge::runtime::bindings::tillbridge::plugin::types::{
         Address, Company, Customer, OptionValue, Order, OrderLine, OrderTotals, Person, Price,
         Product, ProductRef, ProductVariant,
@@ -280,6 +282,7 @@ pub mod records {
             })
             .collect();
         OrderSubmission {
+            marker: order.number.clone(),
             order,
             customer_id: customer_id.into(),
             products,
@@ -364,7 +367,7 @@ pub mod records {
         parent
     }
 
-    /// A product write: create when `target_id` is none.
+    /// A product write: create when `target_id` is none; `update_fields` by their WIT names.
     pub fn product_write(
         product: Product,
         target_id: Option<&str>,
@@ -373,7 +376,10 @@ pub mod records {
         ProductWrite {
             product,
             target_id: target_id.map(String::from),
-            update_fields: update_fields.iter().map(|f| f.to_string()).collect(),
+            update_fields: ProductFields::NAMED
+                .iter()
+                .filter(|(name, _)| update_fields.contains(name))
+                .fold(ProductFields::empty(), |all, (_, flag)| all | *flag),
             categories: vec![],
         }
     }

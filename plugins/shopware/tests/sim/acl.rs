@@ -50,7 +50,11 @@ async fn every_capability(shop: &Shop) -> Result<(), String> {
     let mut session = shop.session_with(settings).await;
     let failed = |e: &dyn std::fmt::Debug| format!("{e:?}");
     session.check().await.map_err(|e| failed(&e))?;
-    for list in ["payment-methods", "payment-states", "order-states"] {
+    for list in [
+        ChoiceList::PaymentMethods,
+        ChoiceList::PaymentStates,
+        ChoiceList::OrderStates,
+    ] {
         session.choices(list).await.map_err(|e| failed(&e))?;
     }
     read_all(&mut session, query(None, &["paid"], 50))
@@ -70,7 +74,7 @@ async fn every_capability(shop: &Shop) -> Result<(), String> {
     let write = ProductWrite {
         product,
         target_id: None,
-        update_fields: vec![],
+        update_fields: ProductFields::empty(),
         categories: vec![],
     };
     let ok = |results: Vec<RecordResult>| match results.iter().find(|r| r.outcome.is_err()) {
@@ -85,9 +89,8 @@ async fn every_capability(shop: &Shop) -> Result<(), String> {
     let mut update = write.clone();
     update.product.properties.retain(|p| p.value != "Stoneware");
     update.product.variants[0].options[1] = option("Colour", "Blue");
-    update.update_fields = ["properties", "variants", "categories"]
-        .map(String::from)
-        .to_vec();
+    update.update_fields =
+        ProductFields::PROPERTIES | ProductFields::VARIANTS | ProductFields::CATEGORIES;
     update.categories = vec![keys::category(&["Home".into(), "Books".into()])];
     ok(session
         .write_products(std::slice::from_ref(&update))

@@ -45,7 +45,7 @@ fn create(product: Product) -> ProductWrite {
     ProductWrite {
         product,
         target_id: None,
-        update_fields: vec![],
+        update_fields: ProductFields::empty(),
         categories: vec![],
     }
 }
@@ -146,7 +146,7 @@ async fn an_update_writes_only_the_fields_it_may() {
         let mut enriched = polo();
         enriched.description = Some("<p>Written by the webshop's editor.</p>".into());
         enriched.name = "Piqué polo shirt".into();
-        let all = ["name", "description"].map(String::from).to_vec();
+        let all = ProductFields::NAME | ProductFields::DESCRIPTION;
         session
             .write_products(&[ProductWrite {
                 update_fields: all,
@@ -159,9 +159,10 @@ async fn an_update_writes_only_the_fields_it_may() {
         changed.name = "POLO PIQUE".into();
         changed.description = Some("POS text".into());
         changed.prices = vec![eur("27.50", "21")];
-        let fields = ["price", "active", "variants", "categories"]
-            .map(String::from)
-            .to_vec();
+        let fields = ProductFields::PRICE
+            | ProductFields::ACTIVE
+            | ProductFields::VARIANTS
+            | ProductFields::CATEGORIES;
         let id = shop.sim.product("TB-POLO").unwrap()["id"]
             .as_str()
             .unwrap()
@@ -210,7 +211,7 @@ async fn variants_gone_from_the_source_are_taken_off_sale() {
         session.write_products(&[create(polo())]).await.unwrap();
         let mut fewer = polo();
         fewer.variants.retain(|v| !v.sku.ends_with("GREEN"));
-        let fields = ["variants"].map(String::from).to_vec();
+        let fields = ProductFields::VARIANTS;
         session
             .write_products(&[ProductWrite {
                 update_fields: fields,
@@ -320,7 +321,7 @@ async fn the_products_sink_makes_the_intended_quantity_sellable() {
         mug.stock = Some(30);
         let results = session
             .write_products(&[ProductWrite {
-                update_fields: vec!["stock".into()],
+                update_fields: ProductFields::STOCK,
                 ..create(mug)
             }])
             .await
@@ -368,7 +369,7 @@ async fn variants_of_a_product_made_in_the_admin_are_updated() {
         tee.variants.push(xl);
         let results = session
             .write_products(&[ProductWrite {
-                update_fields: vec!["variants".into(), "stock".into()],
+                update_fields: ProductFields::VARIANTS | ProductFields::STOCK,
                 ..create(tee)
             }])
             .await

@@ -5,10 +5,13 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 use tillbridge::egress::AllowList;
+pub use tillbridge::runtime::bindings::exports::tillbridge::plugin::connector::ChoiceList;
 pub use tillbridge::runtime::bindings::exports::tillbridge::plugin::orders_source::{
     OrderPage, OrderQuery,
 };
-pub use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_sink::ProductWrite;
+pub use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_sink::{
+    ProductFields, ProductWrite,
+};
 pub use tillbridge::runtime::bindings::exports::tillbridge::plugin::products_source::ProductQuery;
 pub use tillbridge::runtime::bindings::exports::tillbridge::plugin::stock_sink::StockUpdate;
 pub use tillbridge::runtime::bindings::tillbridge::plugin::types::{

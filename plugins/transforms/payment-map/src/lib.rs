@@ -8,7 +8,7 @@ use tillbridge_sdk::types::{Order, Problem};
 tillbridge_sdk::transform_bindings!();
 
 use exports::tillbridge::plugin::transformer::{
-    Entity, FlowContext, Guest, TransformInfo, Verdict,
+    Entity, FlowContext, Guest, RecordKinds, TransformInfo, Verdict,
 };
 
 /// What to do with an order whose payment method has no mapping.
@@ -101,7 +101,7 @@ impl Guest for Component {
             description:
                 "Replaces each order's payment method name with the target's payment method id"
                     .into(),
-            kinds: vec!["order".into()],
+            kinds: RecordKinds::ORDER,
         }
     }
 

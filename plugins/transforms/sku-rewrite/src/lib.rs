@@ -7,7 +7,7 @@ use tillbridge_sdk::types::{Order, Problem, Product, StockLevel};
 tillbridge_sdk::transform_bindings!();
 
 use exports::tillbridge::plugin::transformer::{
-    Entity, FlowContext, Guest, TransformInfo, Verdict,
+    Entity, FlowContext, Guest, RecordKinds, TransformInfo, Verdict,
 };
 
 #[derive(Debug, Deserialize)]
@@ -173,7 +173,7 @@ impl Guest for Component {
             name: "sku-rewrite".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             description: "Rewrites article numbers by rule and leaves matching articles out".into(),
-            kinds: vec!["product".into(), "order".into(), "stock-level".into()],
+            kinds: RecordKinds::PRODUCT | RecordKinds::ORDER | RecordKinds::STOCK_LEVEL,
         }
     }
 
