@@ -125,7 +125,7 @@ pub fn write(ccv: &Ccv, categories: Vec<CategoryWrite>) -> Result<Vec<RecordResu
         })
         .map(|(c, _)| c.category.id.as_str())
         .collect();
-    INTENTS.settle(&settled, Vec::new());
+    INTENTS.settle(&settled);
     Ok(categories
         .iter()
         .zip(outcomes)

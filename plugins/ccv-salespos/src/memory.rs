@@ -7,7 +7,8 @@
 //! | `users/email/<personal-key of the e-mail>` | user id | `customers` |
 //! | `orders/booked/<marker>` | `{"id", "created"}` of a marked CCV order, for `booked_memory_days` | `bookings` |
 //! | `orders/scan` | `{"marker", "from", "to"}`: the reach of the passes over CCV's orders | `bookings` |
-//! | `products/intent/<sku>` | ms when a create was sent, `""` when settled | `products` |
+//! | `products/intent/<sku>` | ms when a create was sent; deleted when settled | `products` |
+//! | `categories/intent/<source id>` | the same, for a category | `categories` |
 //! | `catalogue/pages` | pages the last full product scan took | `catalogue` |
 //! | `stock/reserved/<order id>` | a reserved order's rows and the total they were read at | `reservations` |
 //! | `attributes` | `{"size": id}` | `variants` |
@@ -68,13 +69,10 @@ impl Intents {
         }
     }
 
-    /// Settles these, together with `more` entries in the same write.
-    pub fn settle(&self, names: &[&str], more: Vec<(String, String)>) {
-        let mut entries: Vec<(String, String)> =
-            names.iter().map(|n| (self.key(n), String::new())).collect();
-        entries.extend(more);
-        if !entries.is_empty() {
-            kv::set_many(&entries);
+    /// Settles these: their intents are deleted, so that a settled intent takes no room.
+    pub fn settle(&self, names: &[&str]) {
+        for name in names {
+            kv::delete(&self.key(name));
         }
     }
 }

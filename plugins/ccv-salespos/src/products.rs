@@ -236,7 +236,7 @@ pub fn write(ccv: &Ccv, writes: Vec<ProductWrite>) -> Result<Vec<RecordResult>, 
         .into_iter()
         .filter(|s| creates.contains(s))
         .collect();
-    INTENTS.settle(&settled, Vec::new());
+    INTENTS.settle(&settled);
     Ok(results)
 }
 

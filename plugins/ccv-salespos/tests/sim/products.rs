@@ -233,6 +233,9 @@ async fn a_create_whose_answer_was_lost_is_found_not_duplicated() {
         "GET /products",
         "looked up first (one page: the whole catalogue)"
     );
+    // Settled, the intent is gone: the store does not grow with every product ever created.
+    let kept = pos.kv.keys("products/intent/").unwrap();
+    assert!(kept.is_empty(), "{kept:?}");
 }
 
 #[tokio::test]
