@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::support::tillbridge;
+use crate::support::{json_of, tillbridge};
 
 /// Every capability the scaffold offers.
 const CAPABILITIES: &str =
@@ -107,17 +107,11 @@ fn scaffolded_plugins_build_outside_the_workspace_and_load_unchanged() {
         ),
     )
     .unwrap();
-    let output = tillbridge(dir.path())
-        .args(["plugins", "--json"])
-        .env("LEDGER_TOKEN", "t")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let plugins = json_of(
+        tillbridge(dir.path())
+            .args(["plugins", "--json"])
+            .env("LEDGER_TOKEN", "t"),
     );
-    let plugins: Value = serde_json::from_slice(&output.stdout).unwrap();
     let by_name = |name: &str| {
         plugins
             .as_array()
@@ -153,24 +147,18 @@ fn scaffolded_plugins_build_outside_the_workspace_and_load_unchanged() {
         Value::Array(orders).to_string(),
     )
     .unwrap();
-    let output = tillbridge(dir.path())
-        .args([
-            "transform",
-            "mail-clean",
-            "--input",
-            "orders.json",
-            "--kind",
-            "order",
-        ])
-        .env("LEDGER_TOKEN", "t")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let verdicts = json_of(
+        tillbridge(dir.path())
+            .args([
+                "transform",
+                "mail-clean",
+                "--input",
+                "orders.json",
+                "--kind",
+                "order",
+            ])
+            .env("LEDGER_TOKEN", "t"),
     );
-    let verdicts: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(verdicts[0]["verdict"], "keep");
     assert_eq!(
         verdicts[0]["output"]["order"]["customer"]["email"],

@@ -60,3 +60,14 @@ impl Write for LogCapture {
         Ok(())
     }
 }
+
+/// Runs a command that must succeed and print JSON: what it printed.
+pub fn json_of(command: &mut assert_cmd::Command) -> serde_json::Value {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}

@@ -1,6 +1,6 @@
 //! `tillbridge validate` and `tillbridge plugins` on good and bad configurations.
 
-use crate::support::tillbridge;
+use crate::support::{json_of, tillbridge};
 
 const GOOD: &str = r#"
 [plugins.payment-map]
@@ -160,17 +160,11 @@ fn a_plugin_built_for_another_contract_version_is_refused_with_both_versions_and
 fn plugins_lists_worlds_capabilities_and_grants() {
     // Without the flow that puts the fixture in a role it cannot fill.
     let dir = setup(GOOD.split("[flows.stock]").next().unwrap());
-    let output = tillbridge(dir.path())
-        .args(["plugins", "--json"])
-        .env("TB_TEST_TOKEN", "t")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let rows = json_of(
+        tillbridge(dir.path())
+            .args(["plugins", "--json"])
+            .env("TB_TEST_TOKEN", "t"),
     );
-    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let hostile = rows
         .as_array()
         .unwrap()
@@ -193,7 +187,7 @@ fn plugins_lists_worlds_capabilities_and_grants() {
         serde_json::json!(["token"]),
         "names only, never values"
     );
-    assert!(!String::from_utf8_lossy(&output.stdout).contains("\"t\""));
+    assert!(!rows.to_string().contains("\"t\""), "no secret value");
     let map = rows
         .as_array()
         .unwrap()

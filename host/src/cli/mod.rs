@@ -3,6 +3,7 @@
 mod check;
 mod conformance;
 mod demo;
+mod files;
 mod flows;
 mod init;
 mod logging;

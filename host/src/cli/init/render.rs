@@ -2,9 +2,8 @@
 //! `${VAR}` references) and the env file that holds the secrets.
 
 use anyhow::{Context, Result};
-use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Serde;
-use minijinja::{Environment, Value, context};
+use minijinja::{Value, context};
 
 use super::setup::Setup;
 
@@ -12,14 +11,7 @@ const TEMPLATE: &str = include_str!("flows.toml.j2");
 
 /// flows.toml for `setup`; `env_file` is the env file's name, for the comments.
 pub fn flows_toml(setup: &Setup, env_file: &str) -> Result<String> {
-    let mut env = Environment::new();
-    env.set_syntax(
-        SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .keep_trailing_newline(true)
-            .build()?,
-    );
+    let mut env = crate::cli::files::templates()?;
     env.add_filter("toml", toml_value);
     env.add_template("flows.toml", TEMPLATE)?;
     let text = env.get_template("flows.toml")?.render(context! {

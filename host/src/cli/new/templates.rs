@@ -1,8 +1,7 @@
 //! The files of a scaffolded crate: minijinja templates (`templates/`) and what fills them.
 
 use anyhow::bail;
-use minijinja::syntax::SyntaxConfig;
-use minijinja::{Environment, context};
+use minijinja::context;
 use serde::Serialize;
 
 /// The capabilities a scaffolded connector can have (those the ledger example API offers): WIT
@@ -99,14 +98,7 @@ impl Crate {
     /// Every file (path in the crate, text) for a plugin called `name` whose Cargo.toml gets
     /// the SDK as `sdk` (a TOML inline table).
     pub fn render(&self, name: &str, sdk: &str) -> anyhow::Result<Vec<(String, String)>> {
-        let mut env = Environment::new();
-        env.set_syntax(
-            SyntaxConfig::builder()
-                .trim_blocks(true)
-                .lstrip_blocks(true)
-                .keep_trailing_newline(true)
-                .build()?,
-        );
+        let env = crate::cli::files::templates()?;
         let capabilities = match self {
             Crate::Connector(capabilities) => capabilities.clone(),
             Crate::Transform => Vec::new(),
