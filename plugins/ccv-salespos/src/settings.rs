@@ -59,14 +59,23 @@ pub struct Settings {
 pub fn declared() -> Vec<SettingSpec> {
     use SettingKind::*;
     vec![
-        SettingSpec::new("url", Text, "The webshop's address (the connection's `url`).").required(),
+        SettingSpec::new(
+            "url",
+            Text,
+            "The webshop's address (the connection's `url`).",
+        )
+        .required(),
         SettingSpec::new(
             "package_id",
             Integer,
             "The CCV package new products and free order rows get; none: the shop's only one.",
         ),
-        SettingSpec::new("tax_tariffs", TextMap, "VAT rate in percent → CCV tax tariff.")
-            .with_default(r#"{"0": "zero", "21": "normal", "9": "low a"}"#),
+        SettingSpec::new(
+            "tax_tariffs",
+            TextMap,
+            "VAT rate in percent → CCV tax tariff.",
+        )
+        .with_default(r#"{"0": "zero", "21": "normal", "9": "low a"}"#),
         SettingSpec::new(
             "order_marker",
             Text,
@@ -114,7 +123,10 @@ pub fn declared() -> Vec<SettingSpec> {
 /// The secrets the connector reads (README.md, "Secrets").
 pub fn secrets() -> Vec<SecretSpec> {
     vec![
-        SecretSpec::required("public_key", "The API's public key (CCV's webshop back office)."),
+        SecretSpec::required(
+            "public_key",
+            "The API's public key (CCV's webshop back office).",
+        ),
         SecretSpec::required("secret", "The API's secret key, which signs every request."),
     ]
 }

@@ -91,7 +91,9 @@ impl<'de> serde::Deserializer<'de> for FieldRecorder<'_> {
         _visitor: V,
     ) -> Result<V::Value, Self::Error> {
         self.0.extend_from_slice(fields);
-        Err(serde::de::Error::custom("only the field names were asked for"))
+        Err(serde::de::Error::custom(
+            "only the field names were asked for",
+        ))
     }
 
     fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {

@@ -41,8 +41,12 @@ struct Settings {
 fn declared() -> Vec<SettingSpec> {
     use SettingKind::*;
     vec![
-        SettingSpec::new("skip", TextList, "Patterns of SKUs whose records are left out.")
-            .with_default("[]"),
+        SettingSpec::new(
+            "skip",
+            TextList,
+            "Patterns of SKUs whose records are left out.",
+        )
+        .with_default("[]"),
         SettingSpec::new(
             "rules",
             Json,
