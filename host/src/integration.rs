@@ -11,6 +11,7 @@ use anyhow::Result;
 use crate::builtin;
 use crate::config::{Config, ConfigError, FlowKind, FlowSettings, Problem};
 use crate::egress::{AllowList, Pacer};
+use crate::runtime::bindings::tillbridge::plugin::types::{SecretSpec, SettingSpec};
 use crate::runtime::{Capability, Grants, Kv, Limits, Plugin, Runtime, World};
 
 /// A configuration with its plugins loaded.
@@ -129,6 +130,40 @@ impl Integration {
     /// The error for problems found while running, placed in the configuration.
     pub fn config_error(&self, problems: Vec<Problem>) -> ConfigError {
         self.config.error(problems)
+    }
+}
+
+/// What a plugin says it reads: its settings and (connectors only) its secrets.
+#[derive(Debug, Clone, Default)]
+pub struct Declared {
+    pub settings: Vec<SettingSpec>,
+    pub secrets: Vec<SecretSpec>,
+}
+
+impl Integration {
+    /// What plugin `name` declares, asked of it in a session that is granted nothing (`info`
+    /// makes no request).
+    pub async fn declared(&self, name: &str) -> Result<Declared> {
+        let plugin = &self.plugins[name];
+        let world = plugin.description().world;
+        let limits = match world {
+            World::Connector => Limits::CONNECTOR,
+            World::Transform => Limits::TRANSFORM,
+        };
+        let mut session = plugin.session(Grants::minimal(name, limits)).await?;
+        Ok(match world {
+            World::Connector => {
+                let info = session.connector_info().await?;
+                Declared {
+                    settings: info.settings,
+                    secrets: info.secrets,
+                }
+            }
+            World::Transform => Declared {
+                settings: session.transform_info().await?.settings,
+                secrets: Vec::new(),
+            },
+        })
     }
 }
 

@@ -196,6 +196,16 @@ fn plugins_lists_worlds_capabilities_and_grants() {
         .unwrap();
     assert_eq!(map["world"], "transform");
     assert_eq!(map["uses"][0]["allowed_hosts"], serde_json::json!([]));
+    assert_eq!(
+        map["settings"][0],
+        serde_json::json!({
+            "name": "map", "kind": "text-map", "required": true, "default": null,
+            "description": "Payment method name (as the source's orders carry it) → the target's id."
+        }),
+        "what the plugin declares"
+    );
+    assert_eq!(hostile["settings"][0]["name"], "attack");
+    assert_eq!(hostile["secrets"], serde_json::json!([]));
 }
 
 #[test]
@@ -310,5 +320,106 @@ async fn validate_checks_mapped_properties_against_the_point_of_sale() {
     assert!(
         stdout.contains("product properties of pos were not checked"),
         "{stdout}"
+    );
+}
+
+/// Connections and a transform whose settings and secrets do not match what their plugins
+/// declare; `FIXED` is the same file put right.
+const UNDECLARED: &str = r#"
+[plugins.shopware]
+file = "builtin:shopware"
+
+[plugins.ccv-salespos]
+file = "builtin:ccv-salespos"
+
+[plugins.payment-map]
+file = "builtin:payment-map"
+settings = { map = { PayPal = "2" }, unmaped = "keep" }
+
+[connections.shop]
+plugin = "shopware"
+url = "http://127.0.0.1:9"
+secrets = { client_id = "id" }
+settings = { page_sise = 100, remember_token = "yes" }
+
+[connections.pos]
+plugin = "ccv-salespos"
+url = "http://127.0.0.1:9"
+secrets = { public_key = "PUBLIC", secret = "SECRET" }
+
+[flows.stock]
+kind = "stock"
+source = "pos"
+target = "shop"
+schedule = "*/15 * * * *"
+"#;
+
+#[test]
+fn settings_and_secrets_are_checked_against_what_each_plugin_declares() {
+    let stderr = refused(UNDECLARED);
+    let line = |needle| format!("flows.toml:{}:", line_of(UNDECLARED, needle));
+    for (at, key, says) in [
+        (
+            line("unmaped"),
+            "plugins.payment-map.settings.unmaped: is not a setting of this plugin",
+            "fix: did you mean `unmapped`?",
+        ),
+        (
+            line("page_sise"),
+            "connections.shop.settings.page_sise: is not a setting of this plugin",
+            "fix: did you mean `page_size`?",
+        ),
+        (
+            line("remember_token"),
+            "connections.shop.settings.remember_token: must be a boolean, not the text \"yes\"",
+            "fix: write it as `remember_token = true`",
+        ),
+        (
+            line("client_id"),
+            "connections.shop.secrets: plugin \"shopware\" needs the secret \"client_secret\", which is not granted",
+            "fix: add `client_secret = \"${SHOP_CLIENT_SECRET}\"` to `secrets` of [connections.shop]",
+        ),
+    ] {
+        let message = stderr
+            .lines()
+            .position(|l| l.contains(key))
+            .unwrap_or_else(|| panic!("expected {key} in:\n{stderr}"));
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert!(lines[message].contains(&at), "{key} is at {at}:\n{stderr}");
+        assert!(
+            lines[message + 1].contains(says),
+            "{key}: expected {says}:\n{stderr}"
+        );
+    }
+    assert_eq!(
+        stderr.matches("fix:").count(),
+        4,
+        "nothing else is wrong:\n{stderr}"
+    );
+
+    let missing = UNDECLARED.replace("map = { PayPal = \"2\" }, ", "");
+    let stderr = refused(&missing);
+    assert!(
+        stderr.contains(&format!(
+            "flows.toml:{}:1: plugins.payment-map.settings.map: is required, but not set",
+            line_of(&missing, "unmaped")
+        )),
+        "{stderr}"
+    );
+
+    let fixed = UNDECLARED
+        .replace("unmaped", "unmapped")
+        .replace("page_sise", "page_size")
+        .replace("\"yes\"", "true")
+        .replace(
+            "client_id = \"id\"",
+            "client_id = \"id\", client_secret = \"s\"",
+        );
+    let dir = setup(&fixed);
+    let output = tillbridge(dir.path()).arg("validate").output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
     );
 }

@@ -204,7 +204,7 @@ pub fn main() -> ExitCode {
             Command::Init(args) => init::run(&args).await,
             Command::Validate(args) => validate::run(&args).await,
             Command::Check(args) => check::run(&args).await,
-            Command::Plugins(args) => plugins::run(&args),
+            Command::Plugins(args) => plugins::run(&args).await,
             Command::Transform(args) => transform::run(&args).await,
             Command::Run(args) => flows::run(&args).await,
             Command::Once(args) => flows::once(&args).await,

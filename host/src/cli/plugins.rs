@@ -1,9 +1,10 @@
-//! `tillbridge plugins`: what each plugin is and what it is granted.
+//! `tillbridge plugins`: what each plugin is, what settings and secrets it reads, and what it is
+//! granted.
 
 use serde::Serialize;
 
 use super::ConfigArg;
-use crate::integration::Integration;
+use crate::integration::{Declared, Integration};
 use crate::runtime::{Capability, Kv, Origin, World};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -29,6 +30,26 @@ struct Use {
     call_timeout_secs: u64,
 }
 
+/// One setting the plugin declares.
+#[derive(Debug, Serialize)]
+struct Setting {
+    name: String,
+    /// As the contract names it: "text", "integer", "text-list", …
+    kind: String,
+    required: bool,
+    /// JSON text, when declared.
+    default: Option<String>,
+    description: String,
+}
+
+/// One secret the plugin declares.
+#[derive(Debug, Serialize)]
+struct Secret {
+    name: String,
+    required: bool,
+    description: String,
+}
+
 #[derive(Debug, Serialize)]
 struct Row {
     name: String,
@@ -38,16 +59,18 @@ struct Row {
     capabilities: Vec<Capability>,
     host_imports: Vec<String>,
     origin: Origin,
+    settings: Vec<Setting>,
+    secrets: Vec<Secret>,
     uses: Vec<Use>,
 }
 
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub async fn run(args: &Args) -> anyhow::Result<()> {
     let integration = Integration::open(args.config.load()?)?;
-    let rows: Vec<Row> = integration
-        .plugins
-        .iter()
-        .map(|(name, plugin)| row(&integration, name, plugin))
-        .collect();
+    let mut rows = Vec::new();
+    for (name, plugin) in &integration.plugins {
+        let declared = integration.declared(name).await?;
+        rows.push(row(&integration, name, plugin, declared));
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
@@ -82,6 +105,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 row.host_imports.join(", ")
             }
         );
+        print_declared(row);
         for used in &row.uses {
             println!("  as {}:", used.role);
             println!(
@@ -109,7 +133,40 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn row(integration: &Integration, name: &str, plugin: &crate::runtime::Plugin) -> Row {
+/// The settings and secrets a plugin reads, one line each.
+fn print_declared(row: &Row) {
+    if row.settings.is_empty() {
+        println!("  settings:     none");
+    } else {
+        println!("  settings:");
+    }
+    for s in &row.settings {
+        let default = match (&s.default, s.required) {
+            (_, true) => ", required".to_string(),
+            (Some(default), false) => format!(", default {default}"),
+            (None, false) => String::new(),
+        };
+        println!("    {} ({}{default}): {}", s.name, s.kind, s.description);
+    }
+    if row.world == World::Connector {
+        if row.secrets.is_empty() {
+            println!("  secrets:      none");
+        } else {
+            println!("  secrets:");
+        }
+        for s in &row.secrets {
+            let required = if s.required { ", required" } else { "" };
+            println!("    {}{required}: {}", s.name, s.description);
+        }
+    }
+}
+
+fn row(
+    integration: &Integration,
+    name: &str,
+    plugin: &crate::runtime::Plugin,
+    declared: Declared,
+) -> Row {
     let description = plugin.description();
     let mut uses = Vec::new();
     for (connection, conn) in &integration.config.connections {
@@ -134,6 +191,26 @@ fn row(integration: &Integration, name: &str, plugin: &crate::runtime::Plugin) -
         capabilities: description.capabilities.clone(),
         host_imports: description.host_imports.clone(),
         origin: plugin.origin(),
+        settings: declared
+            .settings
+            .into_iter()
+            .map(|s| Setting {
+                name: s.name,
+                kind: s.kind.to_string(),
+                required: s.required,
+                default: s.default,
+                description: s.description,
+            })
+            .collect(),
+        secrets: declared
+            .secrets
+            .into_iter()
+            .map(|s| Secret {
+                name: s.name,
+                required: s.required,
+                description: s.description,
+            })
+            .collect(),
         uses,
     }
 }

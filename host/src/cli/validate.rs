@@ -3,6 +3,8 @@
 //! against the systems whose connectors can list theirs (`product-properties`); a system that
 //! cannot be reached is said so, and the file's own checks still pass.
 
+mod declared;
+
 use std::collections::BTreeMap;
 
 use chrono::Utc;
@@ -10,13 +12,17 @@ use chrono::Utc;
 use super::ConfigArg;
 use crate::config::{FlowSettings, Problem};
 use crate::integration::Integration;
-use crate::runtime::{Capability, Kv};
+use crate::runtime::{Capability, Kv, World};
 
 /// How many fire times of each flow's schedule are shown.
 const NEXT: usize = 3;
 
 pub async fn run(args: &ConfigArg) -> anyhow::Result<()> {
     let integration = Integration::open(args.load()?)?;
+    let problems = settings_and_secrets(&integration).await;
+    if !problems.is_empty() {
+        return Err(integration.config_error(problems).into());
+    }
     let config = &integration.config;
     println!(
         "{} is valid: {} connection(s), {} plugin(s), {} flow(s)",
@@ -57,6 +63,49 @@ pub async fn run(args: &ConfigArg) -> anyhow::Result<()> {
         return Err(integration.config_error(problems).into());
     }
     Ok(())
+}
+
+/// Each plugin's and connection's settings and secrets, against what its plugin declares.
+async fn settings_and_secrets(integration: &Integration) -> Vec<Problem> {
+    let config = &integration.config;
+    let mut problems = Vec::new();
+    let mut declarations = BTreeMap::new();
+    for (name, plugin) in &config.plugins {
+        let declared = match integration.declared(name).await {
+            Ok(declared) => declared,
+            Err(e) => {
+                problems.push(
+                    Problem::at(
+                        &["plugins", name, "file"],
+                        format!("the plugin did not say what settings it reads: {e:#}"),
+                    )
+                    .hint("its `info` must answer without failing; ask its author"),
+                );
+                continue;
+            }
+        };
+        problems.extend(declared::table(
+            &["plugins", name, "settings"],
+            &plugin.settings,
+            &declared,
+        ));
+        if integration.plugins[name].description().world == World::Transform {
+            problems.extend(declared::transform(config, name, &declared));
+        }
+        declarations.insert(name.as_str(), declared);
+    }
+    for (name, connection) in &config.connections {
+        let Some(declared) = declarations.get(connection.plugin.as_str()) else {
+            continue;
+        };
+        problems.extend(declared::table(
+            &["connections", name, "settings"],
+            &connection.settings,
+            declared,
+        ));
+        problems.extend(declared::connection(config, name, declared));
+    }
+    problems
 }
 
 /// The mapped properties (a products flow's `properties`: source name → target name) that a

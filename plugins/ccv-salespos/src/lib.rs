@@ -61,6 +61,8 @@ impl Guest for Component {
                     per_seconds: 60,
                 })
                 .collect(),
+            settings: settings::declared(),
+            secrets: settings::secrets(),
         }
     }
 

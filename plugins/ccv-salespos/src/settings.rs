@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use tillbridge_sdk::decimal::{self, Decimal};
-use tillbridge_sdk::types::PluginError;
+use tillbridge_sdk::types::{PluginError, SecretSpec, SettingKind, SettingSpec};
 
 use crate::client::Client;
 use crate::marker::Marker;
@@ -52,6 +52,83 @@ pub struct Settings {
     /// are collected. CCV does not document it (README, "Stock numbers").
     #[serde(default = "yes")]
     pub reserved_in_stock: bool,
+}
+
+/// The settings the connector reads, declared to the host (README.md, "Settings"), in the
+/// order of [`Settings`]' fields.
+pub fn declared() -> Vec<SettingSpec> {
+    use SettingKind::*;
+    vec![
+        SettingSpec::new(
+            "url",
+            Text,
+            "The webshop's address (the connection's `url`).",
+        )
+        .required(),
+        SettingSpec::new(
+            "package_id",
+            Integer,
+            "The CCV package new products and free order rows get; none: the shop's only one.",
+        ),
+        SettingSpec::new(
+            "tax_tariffs",
+            TextMap,
+            "VAT rate in percent → CCV tax tariff.",
+        )
+        .with_default(r#"{"0": "zero", "21": "normal", "9": "low a"}"#),
+        SettingSpec::new(
+            "order_marker",
+            Text,
+            "The format of the marker in `reservationnumber`, with `{number}` once.",
+        )
+        .with_default(r#""WEB-{number}""#),
+        SettingSpec::new(
+            "booked_memory_days",
+            Integer,
+            "For how many days the connector remembers the marked orders it saw.",
+        )
+        .with_default("90"),
+        SettingSpec::new(
+            "order_note",
+            Boolean,
+            "Give each booked order an internal note (one more request per order).",
+        )
+        .with_default("true"),
+        SettingSpec::new(
+            "prices_include_vat",
+            Boolean,
+            "Whether CCV's product prices include VAT; none: the shop's own setting.",
+        ),
+        SettingSpec::new(
+            "attribute_type",
+            Text,
+            "The type of the attributes created for variant options.",
+        )
+        .with_default(r#""option_menu""#),
+        SettingSpec::new(
+            "media_type",
+            Text,
+            "`webshop` or `salespos`: which of CCV's schemas every request asks for.",
+        )
+        .with_default(r#""webshop""#),
+        SettingSpec::new(
+            "reserved_in_stock",
+            Boolean,
+            "Whether CCV's `stock` still counts the goods of reserved orders.",
+        )
+        .with_default("true"),
+    ]
+}
+
+/// The secrets the connector reads (README.md, "Secrets").
+pub fn secrets() -> Vec<SecretSpec> {
+    vec![
+        SecretSpec::required(
+            "public_key",
+            "The API's public key (CCV's webshop back office).",
+        ),
+        SecretSpec::required("secret", "The API's secret key, which signs every request."),
+    ]
 }
 
 /// CCV's two media types (its SDK, `BaseEndpoint::ACCEPT_HEADERS`): the webshop schemas, the
@@ -173,6 +250,14 @@ impl Ccv {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_settings_are_the_ones_read() {
+        assert_eq!(
+            tillbridge_sdk::settings::names(&declared()),
+            tillbridge_sdk::settings::field_names::<Settings>()
+        );
+    }
 
     fn settings(json: &str) -> Result<Settings, PluginError> {
         tillbridge_sdk::settings::parse(json)

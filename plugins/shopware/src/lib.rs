@@ -93,6 +93,8 @@ impl Guest for Shopware {
                 requests: 10,
                 per_seconds: 60,
             }],
+            settings: settings::declared(),
+            secrets: settings::secrets(),
         }
     }
 

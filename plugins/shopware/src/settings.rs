@@ -2,7 +2,7 @@
 //! README; unknown keys are refused so that a typo is never silently ignored.
 
 use serde::Deserialize;
-use tillbridge_sdk::types::PluginError;
+use tillbridge_sdk::types::{PluginError, SecretSpec, SettingKind, SettingSpec};
 
 use crate::version::{MAX_ROWS, StockMode};
 
@@ -41,6 +41,64 @@ struct Raw {
 
 fn yes() -> bool {
     true
+}
+
+/// The settings the connector reads, declared to the host (README.md, "Settings"), in the
+/// order of [`Raw`]'s fields.
+pub fn declared() -> Vec<SettingSpec> {
+    use SettingKind::*;
+    vec![
+        SettingSpec::new("url", Text, "The shop's base URL (the connection's `url`).").required(),
+        SettingSpec::new("page_size", Integer, "Rows per search request, 1–500.")
+            .with_default("500"),
+        SettingSpec::new("sync_batch_size", Integer, "Rows per sync request, 1–500.")
+            .with_default("500"),
+        SettingSpec::new(
+            "stock_mode",
+            Text,
+            "`legacy` or `sellable`: only for 6.5 with STOCK_HANDLING=1; otherwise by version.",
+        ),
+        SettingSpec::new(
+            "short_description",
+            Text,
+            "Where the short description lives: a product field, `customFields.NAME` or `none`.",
+        )
+        .with_default("\"metaDescription\""),
+        SettingSpec::new(
+            "sales_channels",
+            TextList,
+            "Sales channels (names or ids) a new product is made visible in.",
+        )
+        .with_default("[]"),
+        SettingSpec::new(
+            "timeout_ms",
+            Integer,
+            "How long to wait for an answer, when not the host's default.",
+        ),
+        SettingSpec::new(
+            "queue_indexing_from",
+            Integer,
+            "From how many rows a sync request asks for queue indexing; 0: never.",
+        )
+        .with_default("100"),
+        SettingSpec::new(
+            "remember_token",
+            Boolean,
+            "Keep the access token in the connection's store between runs.",
+        )
+        .with_default("true"),
+    ]
+}
+
+/// The secrets the connector reads (README.md, "Secrets").
+pub fn secrets() -> Vec<SecretSpec> {
+    vec![
+        SecretSpec::required(
+            "client_id",
+            "The integration's access key id (SWIA…), Settings › System › Integrations.",
+        ),
+        SecretSpec::required("client_secret", "The integration's secret access key."),
+    ]
 }
 
 /// The settings, checked.
@@ -126,6 +184,14 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_settings_are_the_ones_read() {
+        assert_eq!(
+            tillbridge_sdk::settings::names(&declared()),
+            tillbridge_sdk::settings::field_names::<Raw>()
+        );
+    }
 
     #[test]
     fn defaults_and_normalised_url() {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use tillbridge_sdk::types::{Order, Problem};
+use tillbridge_sdk::types::{Order, Problem, SettingKind, SettingSpec};
 
 tillbridge_sdk::transform_bindings!();
 
@@ -29,6 +29,29 @@ struct Settings {
     fallback: Option<String>,
     #[serde(default)]
     unmapped: Unmapped,
+}
+
+/// The settings, declared to the host in the order of [`Settings`]' fields (README.md).
+fn declared() -> Vec<SettingSpec> {
+    vec![
+        SettingSpec::new(
+            "map",
+            SettingKind::TextMap,
+            "Payment method name (as the source's orders carry it) → the target's id.",
+        )
+        .required(),
+        SettingSpec::new(
+            "fallback",
+            SettingKind::Text,
+            "The id for a payment method the map does not name.",
+        ),
+        SettingSpec::new(
+            "unmapped",
+            SettingKind::Text,
+            "Without a fallback, an unmapped order: `fail`, `keep` or `drop`.",
+        )
+        .with_default(r#""fail""#),
+    ]
 }
 
 /// The settings with names normalised once, so that each lookup is cheap.
@@ -102,6 +125,7 @@ impl Guest for Component {
                 "Replaces each order's payment method name with the target's payment method id"
                     .into(),
             kinds: RecordKinds::ORDER,
+            settings: declared(),
         }
     }
 
@@ -132,6 +156,14 @@ export!(Component);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_settings_are_the_ones_read() {
+        assert_eq!(
+            tillbridge_sdk::settings::names(&declared()),
+            tillbridge_sdk::settings::field_names::<Settings>()
+        );
+    }
 
     fn order(method: Option<&str>) -> Order {
         let mut order = tillbridge_sdk::samples::order("10001");

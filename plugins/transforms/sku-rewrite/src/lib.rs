@@ -2,7 +2,7 @@
 
 use regex_lite::Regex;
 use serde::Deserialize;
-use tillbridge_sdk::types::{Order, Problem, Product, StockLevel};
+use tillbridge_sdk::types::{Order, Problem, Product, SettingKind, SettingSpec, StockLevel};
 
 tillbridge_sdk::transform_bindings!();
 
@@ -35,6 +35,29 @@ struct Settings {
     prefix: Option<String>,
     suffix: Option<String>,
     case: Option<Case>,
+}
+
+/// The settings, declared to the host in the order of [`Settings`]' fields (README.md).
+fn declared() -> Vec<SettingSpec> {
+    use SettingKind::*;
+    vec![
+        SettingSpec::new(
+            "skip",
+            TextList,
+            "Patterns of SKUs whose records are left out.",
+        )
+        .with_default("[]"),
+        SettingSpec::new(
+            "rules",
+            Json,
+            "Rewrite rules `{ pattern, replace }`, applied in order.",
+        )
+        .with_default("[]"),
+        SettingSpec::new("strip_prefix", Text, "A prefix taken off every SKU."),
+        SettingSpec::new("prefix", Text, "A prefix put before every SKU."),
+        SettingSpec::new("suffix", Text, "A suffix put after every SKU."),
+        SettingSpec::new("case", Text, "`upper` or `lower`: the SKU's case."),
+    ]
 }
 
 /// What became of one SKU.
@@ -174,6 +197,7 @@ impl Guest for Component {
             version: env!("CARGO_PKG_VERSION").into(),
             description: "Rewrites article numbers by rule and leaves matching articles out".into(),
             kinds: RecordKinds::PRODUCT | RecordKinds::ORDER | RecordKinds::STOCK_LEVEL,
+            settings: declared(),
         }
     }
 
@@ -207,6 +231,14 @@ export!(Component);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_settings_are_the_ones_read() {
+        assert_eq!(
+            tillbridge_sdk::settings::names(&declared()),
+            tillbridge_sdk::settings::field_names::<Settings>()
+        );
+    }
 
     fn rewriter(json: &str) -> Rewriter {
         Rewriter::new(tillbridge_sdk::settings::parse(json).unwrap()).unwrap()
