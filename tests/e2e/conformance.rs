@@ -58,6 +58,7 @@ fn the_ledger_fixture_passes_every_check_against_the_ledger_simulator() {
     for check in [
         "paging returns every record once",
         "a cursor resumes where it stopped",
+        "a customer written is found by e-mail, once",
         "creating twice with one marker creates once",
         "find-by-marker finds what was written",
         "errors: 429 with Retry-After is rate-limited",
@@ -74,6 +75,7 @@ fn the_ledger_fixture_passes_every_check_against_the_ledger_simulator() {
     for capability in [
         "products-source",
         "stock-source",
+        "customers",
         "orders-sink",
         "products-sink",
     ] {

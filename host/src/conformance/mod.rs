@@ -3,11 +3,12 @@
 //!
 //! Every check gets fresh sessions of the plugin; a [`Tap`] on all of them sees each request and
 //! log line, and answers requests itself when a check injects an error on the host's side. One
-//! module per group of checks: `paging` (sources), `markers` (orders-sink), `batches`
+//! module per group of checks: `paging` (sources), `customers`, `markers` (orders-sink), `batches`
 //! (products-sink), `errors` (classification), `hygiene` (hosts and secrets over everything the
 //! tap saw). `target` starts and seeds the simulators.
 
 mod batches;
+mod customers;
 mod errors;
 mod hygiene;
 mod markers;
@@ -139,6 +140,7 @@ impl Harness {
                 rows.extend(paging::run(self, capability).await);
             }
         }
+        rows.extend(customers::run(self).await);
         rows.extend(markers::run(self).await);
         let (classified, batch) = batches::run(self).await;
         rows.extend(errors::run(self).await);

@@ -95,10 +95,10 @@ impl From<config::FlowKind> for transformer::FlowKind {
     }
 }
 
-impl std::fmt::Display for tillbridge::plugin::types::SettingKind {
+impl std::fmt::Display for self::tillbridge::plugin::types::SettingKind {
     /// As the contract names it: "text", "text-list", …
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use tillbridge::plugin::types::SettingKind::*;
+        use self::tillbridge::plugin::types::SettingKind::*;
         f.write_str(match self {
             Text => "text",
             Integer => "integer",
