@@ -14,7 +14,7 @@ const CHECK: &str = "a customer written is found by e-mail, once";
 const CAPABILITY: &str = "customers";
 
 /// The suite's customer, with `email`.
-fn customer(email: &str, last_name: &str) -> types::Customer {
+pub(super) fn customer(email: &str, last_name: &str) -> types::Customer {
     serde_json::from_value(json!({
         "email": email,
         "person": { "first_name": "Conny", "last_name": last_name },
@@ -24,7 +24,7 @@ fn customer(email: &str, last_name: &str) -> types::Customer {
 }
 
 /// Writes one customer in a fresh instance; its id, or why not.
-async fn write(
+pub(super) async fn write(
     harness: &Harness,
     write: guest::customers::CustomerWrite,
 ) -> Result<String, String> {

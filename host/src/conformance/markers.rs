@@ -5,7 +5,7 @@
 use chrono::{SecondsFormat, Utc};
 use serde_json::json;
 
-use super::{Harness, Row};
+use super::{Harness, Row, customers};
 use crate::runtime::bindings::exports::tillbridge::plugin as guest;
 use crate::runtime::bindings::tillbridge::plugin::types::{self, WriteAction};
 use crate::runtime::{CallError, Capability};
@@ -98,22 +98,12 @@ async fn ingredients(harness: &Harness) -> Result<(types::ProductRef, String, St
     let customer_id = match found.into_iter().next() {
         Some(found) => found.id,
         None => {
-            let customer = json!({ "email": EMAIL, "person": { "first_name": "Conny", "last_name": "Formance" }, "custom_fields": [] });
-            let written = session
-                .write_customers(&[guest::customers::CustomerWrite {
-                    customer: serde_json::from_value(customer)
-                        .expect("the suite's customer fits the contract"),
-                    target_id: None,
-                }])
-                .await
-                .map_err(|e| format!("writing the customer: {e}"))?;
-            match written.into_iter().next().map(|r| r.outcome) {
-                Some(Ok(w)) => w.id,
-                Some(Err(e)) => {
-                    return Err(format!("writing the customer: {}", CallError::Plugin(e)));
-                }
-                None => return Err("write-customers answered nothing".into()),
-            }
+            let customer = customers::customer(EMAIL, "Formance");
+            let new = guest::customers::CustomerWrite {
+                customer,
+                target_id: None,
+            };
+            customers::write(harness, new).await?
         }
     };
     Ok((reference, customer_id, price))
