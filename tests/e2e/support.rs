@@ -18,12 +18,17 @@ pub fn runtime() -> (Runtime, tempfile::TempDir) {
     (Runtime::new(&dir.path().join("cache")).unwrap(), dir)
 }
 
-/// The `tillbridge` binary, run in `dir`, without the environment's configuration.
+/// The `tillbridge` binary, run in `dir`, without the environment's configuration, with a user
+/// cache folder of the tests' own (not the real user's).
 pub fn tillbridge(dir: &std::path::Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tillbridge"));
     cmd.current_dir(dir)
         .env_remove("TILLBRIDGE_CONFIG")
-        .env_remove("RUST_LOG");
+        .env_remove("RUST_LOG")
+        .env(
+            "XDG_CACHE_HOME",
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"),
+        );
     cmd
 }
 

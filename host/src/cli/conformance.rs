@@ -33,7 +33,7 @@ pub async fn run(args: &Args) -> Result<()> {
             builtin::names().join(", ")
         ),
     };
-    let runtime = Runtime::new(&std::env::temp_dir().join("tillbridge-cache"))?;
+    let runtime = Runtime::new(&crate::runtime::user_cache_dir()?)?;
     let name = std::path::Path::new(&args.plugin)
         .file_stem()
         .map_or(args.plugin.clone(), |s| s.to_string_lossy().into_owned());

@@ -128,8 +128,7 @@ fn load(args: &Args) -> anyhow::Result<(Plugin, Grants)> {
             return Ok((integration.plugins[&args.plugin].clone(), grants));
         }
     }
-    let cache_dir = std::env::temp_dir().join("tillbridge-cache");
-    let runtime = Runtime::new(&cache_dir)?;
+    let runtime = Runtime::new(&crate::runtime::user_cache_dir()?)?;
     let bytes = if let Some(b) = builtin::get(&args.plugin) {
         b.bytes.to_vec()
     } else if std::path::Path::new(&args.plugin).is_file() {

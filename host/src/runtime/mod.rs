@@ -28,7 +28,7 @@ use anyhow::Result;
 use wasmtime::component::{HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Engine};
 
-pub use cache::Origin;
+pub use cache::{Origin, user_cache_dir};
 pub use grants::{Grants, Kv};
 pub use host::PluginState;
 pub use inspect::{Capability, Description, Refusal, World};
@@ -72,7 +72,8 @@ pub enum LoadError {
 }
 
 impl Runtime {
-    /// A runtime that caches compiled components in `cache_dir`.
+    /// A runtime that caches compiled components in `cache_dir` (made private to the current
+    /// user; refused when it is not, see [`cache`]).
     pub fn new(cache_dir: &Path) -> Result<Runtime> {
         let mut config = Config::new();
         config
@@ -89,7 +90,7 @@ impl Runtime {
         .map_err(anyhow::Error::from)?;
         start_epoch_ticker(&engine);
         Ok(Runtime {
-            cache: cache::CompileCache::new(cache_dir, &engine),
+            cache: cache::CompileCache::open(cache_dir, &engine)?,
             engine,
             linker,
             egress: Egress::new()?,

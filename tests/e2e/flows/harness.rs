@@ -97,12 +97,10 @@ pub struct Pair {
     vars: BTreeMap<String, String>,
 }
 
-/// A compile cache shared by every test of this binary, so each plugin is compiled once.
+/// A compile cache shared by every test of this binary, so each plugin is compiled once (in
+/// Cargo's folder for the tests' files: a cache is refused in the temporary folder all share).
 fn cache_dir() -> PathBuf {
-    std::env::temp_dir().join(format!(
-        "tillbridge-e2e-cache-{}",
-        env!("CARGO_PKG_VERSION")
-    ))
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-cache")
 }
 
 impl Pair {
