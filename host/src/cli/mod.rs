@@ -12,6 +12,7 @@ mod plugins;
 mod progress;
 mod records;
 mod sim;
+mod state;
 mod transform;
 mod validate;
 
@@ -105,6 +106,9 @@ enum Command {
     Retry(records::RecordArgs),
     /// Gives up on a failed or parked record: it is never sent (RECORD is FLOW/KEY).
     Skip(records::RecordArgs),
+    /// The state file as a whole: `check` reads all of it, `backup FILE` and `restore FILE`
+    /// (also while `tillbridge run` runs).
+    State(state::Args),
     /// Starts both simulators with the demo shop, runs every flow once and summarises each run.
     Demo(demo::Args),
     /// Starts a simulator of Shopware, CCV SalesPOS or the ledger example API by hand; prints its
@@ -212,6 +216,7 @@ pub fn main() -> ExitCode {
             Command::Activity(args) => records::activity(&args, verbose).await,
             Command::Retry(args) => records::retry(&args).await,
             Command::Skip(args) => records::skip(&args).await,
+            Command::State(args) => state::run(&args).await,
             Command::Demo(args) => demo::run(&args).await,
             Command::Sim(args) => sim::run(&args).await,
             Command::Conformance(args) => conformance::run(&args).await,

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::App;
-use crate::state::{Activity, Pending, Run};
+use crate::state::{Activity, CheckReport, Pending, Run};
 
 /// A run with its records.
 #[derive(Debug, Serialize, Deserialize)]
@@ -28,6 +28,13 @@ pub struct RecordRef {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Done {
     pub message: String,
+}
+
+/// A file on the daemon's machine (an absolute path): where `state backup` writes, what
+/// `state restore` reads.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StateFile {
+    pub file: std::path::PathBuf,
 }
 
 /// An error as the API answers it: a status and the reason in words.
@@ -117,5 +124,36 @@ pub async fn skip(State(app): State<App>, Json(r): Json<RecordRef>) -> Answer<Do
         .map_err(|e| Refused(StatusCode::CONFLICT, format!("{e:#}")))?;
     Ok(Json(Done {
         message: format!("{}/{} is skipped: it will not be sent", r.flow, r.key),
+    }))
+}
+
+/// `GET /api/state/check`: every record of every table, read as the host reads it.
+pub async fn check_state(State(app): State<App>) -> Answer<CheckReport> {
+    Ok(Json(app.state.check()?))
+}
+
+/// `POST /api/state/backup`: a backup of the state file, from one snapshot, to a file.
+pub async fn backup_state(State(app): State<App>, Json(f): Json<StateFile>) -> Answer<Done> {
+    app.state
+        .backup(&f.file)
+        .map_err(|e| Refused(StatusCode::CONFLICT, format!("{e:#}")))?;
+    Ok(Json(Done {
+        message: format!("the state file is backed up to {}", f.file.display()),
+    }))
+}
+
+/// `POST /api/state/restore`: the backup in a file put in place of everything in the state
+/// file, while no run is in flight: it waits for the runs in flight to end and holds every
+/// flow until it is done, so no intent is half written, lost or sent twice.
+pub async fn restore_state(State(app): State<App>, Json(f): Json<StateFile>) -> Answer<Done> {
+    let _paused = app.runner.pause_all().await;
+    app.state
+        .restore(&f.file)
+        .map_err(|e| Refused(StatusCode::CONFLICT, format!("{e:#}")))?;
+    Ok(Json(Done {
+        message: format!(
+            "the state file is restored from {}; the flows go on from there",
+            f.file.display()
+        ),
     }))
 }

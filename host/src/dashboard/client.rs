@@ -8,8 +8,8 @@ use anyhow::{Context, Result, bail};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::api::{Done, RecordRef, RunRecords};
-use crate::state::{Activity, Pending, Run};
+use super::api::{Done, RecordRef, RunRecords, StateFile};
+use crate::state::{Activity, CheckReport, Pending, Run};
 
 /// Where a running dashboard is, as written beside the state file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,12 +101,12 @@ impl Client {
         self.http.get(format!("{}{path_and_query}", self.base))
     }
 
-    fn post(&self, path: &str, record: &RecordRef) -> Result<reqwest::RequestBuilder> {
+    fn post(&self, path: &str, body: &impl Serialize) -> Result<reqwest::RequestBuilder> {
         Ok(self
             .http
             .post(format!("{}{path}", self.base))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(serde_json::to_vec(record)?))
+            .body(serde_json::to_vec(body)?))
     }
 
     /// The latest runs.
@@ -150,6 +150,23 @@ impl Client {
     pub async fn skip(&self, flow: &str, key: &str) -> Result<String> {
         let done: Done = self
             .send(self.post("/api/skip", &record(flow, key))?)
+            .await?;
+        Ok(done.message)
+    }
+
+    /// Every record of the state file the daemon holds, checked.
+    pub async fn check_state(&self) -> Result<CheckReport> {
+        self.send(self.get("/api/state/check")).await
+    }
+
+    /// Has the daemon back its state file up to `file` (on its machine), or restore it from
+    /// `file`: `action` is "backup" or "restore".
+    pub async fn state_file(&self, action: &str, file: &Path) -> Result<String> {
+        let body = StateFile {
+            file: file.to_path_buf(),
+        };
+        let done: Done = self
+            .send(self.post(&format!("/api/state/{action}"), &body)?)
             .await?;
         Ok(done.message)
     }

@@ -193,6 +193,9 @@ fn routes(app: App) -> Router {
         .route("/api/pending", get(api::pending))
         .route("/api/retry", post(api::retry))
         .route("/api/skip", post(api::skip))
+        .route("/api/state/check", get(api::check_state))
+        .route("/api/state/backup", post(api::backup_state))
+        .route("/api/state/restore", post(api::restore_state))
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(
             app.clone(),

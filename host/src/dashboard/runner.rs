@@ -69,6 +69,17 @@ impl Runner {
         }
     }
 
+    /// Waits until no run of any flow is in flight, and holds every flow (scheduled runs and
+    /// buttons wait) until the guards are dropped. Taken in name order, as nothing else takes
+    /// more than one, so it cannot deadlock.
+    pub async fn pause_all(&self) -> Vec<tokio::sync::OwnedMutexGuard<()>> {
+        let mut guards = Vec::new();
+        for flow in self.integration.config.flows.keys() {
+            guards.push(self.locks.wait(flow).await);
+        }
+        guards
+    }
+
     /// Whether a run of `flow` is in flight in this process.
     pub fn is_running(&self, flow: &str) -> bool {
         self.locks.is_running(flow)

@@ -9,7 +9,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use anyhow::{Context, Result, bail};
 use hmac::{Hmac, Mac};
@@ -20,10 +20,11 @@ const KEY_BYTES: usize = 32;
 /// Hex digits of a pseudonym (128 bits: no two addresses of one shop share one).
 const PSEUDONYM_HEX: usize = 32;
 
-/// Makes pseudonyms under one secret key. Cheap to clone.
+/// Makes pseudonyms under one secret key. Cheap to clone; every clone shares the key, which a
+/// restore of the state file replaces.
 #[derive(Clone)]
 pub struct Pseudonyms {
-    key: Arc<[u8; KEY_BYTES]>,
+    key: Arc<RwLock<[u8; KEY_BYTES]>>,
 }
 
 impl std::fmt::Debug for Pseudonyms {
@@ -50,13 +51,56 @@ impl Pseudonyms {
     pub fn ephemeral() -> Pseudonyms {
         let mut key = [0u8; KEY_BYTES];
         rand::fill(&mut key[..]);
-        Pseudonyms { key: Arc::new(key) }
+        Pseudonyms::new(key)
+    }
+
+    fn new(key: [u8; KEY_BYTES]) -> Pseudonyms {
+        Pseudonyms {
+            key: Arc::new(RwLock::new(key)),
+        }
+    }
+
+    fn key(&self) -> [u8; KEY_BYTES] {
+        *self.key.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The key, as its file holds it (64 hex digits): what a backup of the state file keeps.
+    pub fn key_hex(&self) -> String {
+        hex::encode(self.key())
+    }
+
+    /// Takes the key `hex` (from a backup) from now on, and writes it to `path` in place of the
+    /// key there (whole or not at all, 0600).
+    pub fn replace(&self, path: &Path, hex: &str) -> Result<()> {
+        let key = Self::parse(path, hex)?.key();
+        Self::write_key(path, hex)?;
+        *self.key.write().unwrap_or_else(|e| e.into_inner()) = key;
+        Ok(())
+    }
+
+    /// Writes the key `hex` to `path` in place of the key there (whole or not at all, 0600).
+    pub fn write_key(path: &Path, hex: &str) -> Result<()> {
+        Self::parse(path, hex)?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut file = tempfile::Builder::new()
+            .prefix(".tillbridge-key")
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot write the key file {}", path.display()))?;
+        writeln!(file, "{}", hex.trim())
+            .and_then(|()| file.as_file().sync_all())
+            .with_context(|| format!("cannot write the key file {}", path.display()))?;
+        file.persist(path)
+            .with_context(|| format!("cannot write the key file {}", path.display()))?;
+        Ok(())
     }
 
     /// The pseudonym of a text, exactly as given (normalise it first, e.g. lower-case an
     /// e-mail address): 32 hex digits of HMAC-SHA-256 under the key.
     pub fn of(&self, text: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key[..]).expect("any key length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key()).expect("any key length");
         mac.update(text.as_bytes());
         let mut hex = hex::encode(mac.finalize().into_bytes());
         hex.truncate(PSEUDONYM_HEX);
@@ -68,7 +112,7 @@ impl Pseudonyms {
         match bytes.and_then(|b| <[u8; KEY_BYTES]>::try_from(b).ok()) {
             Some(key) => {
                 warn_if_readable_by_others(path);
-                Ok(Pseudonyms { key: Arc::new(key) })
+                Ok(Pseudonyms::new(key))
             }
             None => bail!(
                 "{} is not a tillbridge key (64 hex digits); restore it from a backup, or delete it \
@@ -90,7 +134,7 @@ impl Pseudonyms {
             "made a new key for pseudonyms in {}; keep it with the state file",
             path.display()
         );
-        Ok(Pseudonyms { key: Arc::new(key) })
+        Ok(Pseudonyms::new(key))
     }
 }
 

@@ -67,11 +67,7 @@ impl CompileCache {
         })
     }
 
-    /// The file a component with these bytes is cached in.
-    pub fn path_for(&self, bytes: &[u8]) -> PathBuf {
-        self.entry_path(&Sha256::digest(bytes))
-    }
-
+    /// The file the component with this digest is cached in.
     fn entry_path(&self, digest: &[u8]) -> PathBuf {
         let digest = hex::encode(digest);
         self.dir

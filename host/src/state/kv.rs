@@ -8,7 +8,7 @@ use redb::{Database, ReadableDatabase, TableDefinition, WriteTransaction};
 
 use crate::privacy::Pseudonyms;
 
-const KV: TableDefinition<&str, &str> = TableDefinition::new("plugin_kv");
+pub(super) const KV: TableDefinition<&str, &str> = TableDefinition::new("plugin_kv");
 
 /// Separates namespace and key; cannot occur in either (namespaces are config names, and keys
 /// with it are refused).

@@ -6,18 +6,20 @@
 //! The file is made readable by its owner only (0600), and the key of its pseudonyms lives in a
 //! file of its own beside it (see [`crate::privacy::Pseudonyms`]).
 
+mod file;
 mod kv;
 mod records;
 mod tables;
 mod told;
 mod waiting;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use redb::{Database, ReadableDatabase, TableDefinition};
 
+pub use file::{CheckReport, Damaged, TableReport, check, restore_file};
 pub use kv::KvSpace;
 
 use crate::privacy::{self, Pseudonyms};
@@ -36,12 +38,18 @@ pub const SCHEMA_VERSION: u64 = 4;
 pub struct State {
     db: Arc<Database>,
     pseudonyms: Pseudonyms,
+    /// The file of the pseudonyms' key.
+    key_path: PathBuf,
 }
 
 impl State {
     /// Opens (or creates, readable by its owner only) the state file and brings its schema up to
-    /// date; reads (or makes) the key of its pseudonyms beside it.
+    /// date; reads (or makes) the key of its pseudonyms beside it. A file that fails redb's
+    /// integrity check is refused with [`Damaged`], unchanged (see [`file`]).
     pub fn open(path: &Path) -> Result<State> {
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+            file::verify(path)?;
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -54,12 +62,18 @@ impl State {
                     .with_context(|| format!("cannot create the state file {}", path.display()));
             }
         }
-        let db = Database::create(path)
+        let db = file::guarded(|| Database::create(path))
+            .map_err(|reason| Damaged {
+                path: path.to_path_buf(),
+                reason,
+            })?
             .with_context(|| format!("cannot open the state file {}", path.display()))?;
-        let pseudonyms = Pseudonyms::open(&privacy::key_path(path))?;
+        let key_path = privacy::key_path(path);
+        let pseudonyms = Pseudonyms::open(&key_path)?;
         let state = State {
             db: Arc::new(db),
             pseudonyms,
+            key_path,
         };
         state
             .migrate()
@@ -140,6 +154,35 @@ impl State {
         let result = f(&Write { txn: &txn })?;
         txn.commit()?;
         Ok(result)
+    }
+
+    /// Writes a backup of the whole file, from one consistent snapshot, to `to` (a redb file
+    /// with the pseudonyms' key, readable by its owner only; see [`file`]).
+    pub fn backup(&self, to: &Path) -> Result<()> {
+        let read = self.db.begin_read()?;
+        file::write_backup(&read, &self.pseudonyms.key_hex(), to)
+    }
+
+    /// Puts the backup at `from` in place of everything in this open file, in one write
+    /// transaction, after checking all of it (a damaged backup changes nothing); its key
+    /// replaces the pseudonyms' key. The caller makes sure no run is in flight.
+    pub fn restore(&self, from: &Path) -> Result<()> {
+        let backup = file::Backup::open(from)?;
+        let write = self.db.begin_write()?;
+        backup.copy_into(&write)?;
+        write.commit()?;
+        self.pseudonyms.replace(&self.key_path, &backup.key)?;
+        self.migrate()
+            .with_context(|| format!("cannot bring the restored {} up to date", from.display()))
+    }
+
+    /// Every record of every table, read as the host reads it, from one snapshot (the pages
+    /// of an open file are checked when it is opened).
+    pub fn check(&self) -> Result<CheckReport> {
+        Ok(CheckReport {
+            pages: "checked when the file was opened".into(),
+            tables: file::check_tables(&self.db.begin_read()?)?,
+        })
     }
 
     /// Whether `error` (from [`State::open`]) says another process has the file open: a running

@@ -53,6 +53,7 @@ fn a_version_1_file_is_migrated_keeping_its_data() {
         let state = State {
             db: std::sync::Arc::new(redb::Database::open(&path).unwrap()),
             pseudonyms: Pseudonyms::ephemeral(),
+            key_path: dir.path().join("old.redb.key"),
         };
         state.kv("p").set_many(&[("k".into(), "v".into())]).unwrap();
     }

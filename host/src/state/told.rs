@@ -10,7 +10,7 @@ use super::tables::flow_key;
 use super::{Read, Write};
 
 /// Told problems: "flow \x1f subject" → [`Told`].
-const TOLD: TableDefinition<&str, &str> = TableDefinition::new("told");
+pub(super) const TOLD: TableDefinition<&str, &str> = TableDefinition::new("told");
 
 pub(super) fn create(write: &WriteTransaction) -> Result<()> {
     write.open_table(TOLD)?;
