@@ -12,7 +12,11 @@ fn the_second_load_comes_from_the_cache() {
         first.load("payment-map", &bytes).unwrap().origin(),
         Origin::Compiled
     );
-    assert_eq!(entries(&dir.path().join("cache")), 1, "one compiled file in the cache");
+    assert_eq!(
+        entries(&dir.path().join("cache")),
+        1,
+        "one compiled file in the cache"
+    );
 
     // A new runtime (a new process, in effect) with the same cache folder.
     let second = Runtime::new(&dir.path().join("cache")).unwrap();
@@ -36,7 +40,13 @@ fn the_second_load_comes_from_the_cache() {
 fn entries(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "cwasm"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "cwasm")
+        })
         .count()
 }
 
@@ -85,11 +95,14 @@ fn a_foreign_entry_planted_under_a_plugins_name_is_refused_and_rebuilt() {
         std::fs::write(&planted_at, &planted).unwrap();
         let (logs, _guard) = crate::support::LogCapture::start();
         let again = Runtime::new(&cache).unwrap();
-        let loaded = again.load("payment-map", &component("payment_map")).unwrap();
+        let loaded = again
+            .load("payment-map", &component("payment_map"))
+            .unwrap();
         assert_eq!(loaded.origin(), Origin::Compiled, "rebuilt, not loaded");
         assert_eq!(loaded.description().world, World::Transform);
         assert!(
-            logs.text().contains("refusing a compiled plugin not sealed"),
+            logs.text()
+                .contains("refusing a compiled plugin not sealed"),
             "{}",
             logs.text()
         );
@@ -110,7 +123,10 @@ fn a_cache_folder_others_can_write_to_is_refused() {
     std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
     let error = Runtime::new(&cache).err().unwrap().to_string();
     assert!(error.contains("refusing the plugin cache"), "{error}");
-    assert!(error.contains("mode 777") && error.contains("chmod 700"), "{error}");
+    assert!(
+        error.contains("mode 777") && error.contains("chmod 700"),
+        "{error}"
+    );
 
     // The same from the binary: one clear line, exit code 1, nothing loaded.
     std::fs::create_dir(dir.path().join("xdg")).unwrap();
@@ -120,7 +136,14 @@ fn a_cache_folder_others_can_write_to_is_refused() {
     std::fs::write(dir.path().join("in.json"), "[]").unwrap();
     let output = crate::support::tillbridge(dir.path())
         .env("XDG_CACHE_HOME", dir.path().join("xdg"))
-        .args(["transform", "payment-map", "--kind", "order", "--input", "in.json"])
+        .args([
+            "transform",
+            "payment-map",
+            "--kind",
+            "order",
+            "--input",
+            "in.json",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));

@@ -154,6 +154,10 @@ async fn every_command_runs_against_the_demo_and_none_panics() {
         let name = sub.get_name();
         let text = help(&[name]);
         assert!(text.contains("Usage: tillbridge"), "{name} --help: {text}");
+        for nested in sub.get_subcommands() {
+            let text = help(&[name, nested.get_name()]);
+            assert!(text.contains("Usage: tillbridge"), "{name} --help: {text}");
+        }
     }
 
     run(&["validate"], 0);
@@ -216,6 +220,16 @@ async fn every_command_runs_against_the_demo_and_none_panics() {
     run(&["skip", "orders/10006"], 0);
     run(&["skip", "orders/10006"], 1);
     run(&["retry", "not-a-record"], 1);
+    // The state file as a whole (with a daemon running: tests/e2e/dashboard/cli.rs).
+    let checked = stdout(&run(&["state", "check"], 0));
+    assert!(
+        checked.contains("links") && checked.contains(" ok"),
+        "{checked}"
+    );
+    run(&["state", "backup", "cli-backup.redb"], 0);
+    run(&["state", "check", "cli-backup.redb"], 0);
+    run(&["state", "restore", "cli-backup.redb"], 0);
+    run(&["state", "restore", "no-such-backup.redb"], 1);
     for flow in ["categories", "products", "stock"] {
         run(&["once", flow, "--all"], 0);
     }

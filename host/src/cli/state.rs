@@ -108,7 +108,12 @@ async fn backup(args: &FileArgs) -> Result<()> {
             println!("{} is backed up to {}", path.display(), file.display());
         }
         Err(e) if State::held_elsewhere(&e) => {
-            println!("{}", Client::for_state(&path)?.state_file("backup", &file).await?);
+            println!(
+                "{}",
+                Client::for_state(&path)?
+                    .state_file("backup", &file)
+                    .await?
+            );
         }
         Err(e) => return Err(e),
     }
@@ -130,7 +135,12 @@ async fn restore(args: &FileArgs) -> Result<()> {
             );
         }
         Err(e) if State::held_elsewhere(&e) => {
-            println!("{}", Client::for_state(&path)?.state_file("restore", &file).await?);
+            println!(
+                "{}",
+                Client::for_state(&path)?
+                    .state_file("restore", &file)
+                    .await?
+            );
         }
         Err(e) => return Err(e),
     }

@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use redb::{
     Database, Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, TableError,
-    TableHandle,
-    Value, WriteTransaction,
+    TableHandle, Value, WriteTransaction,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -101,7 +100,9 @@ fn number(bytes: &[u8]) -> Result<(), String> {
 }
 
 fn text(bytes: &[u8]) -> Result<(), String> {
-    std::str::from_utf8(bytes).map(drop).map_err(|e| e.to_string())
+    std::str::from_utf8(bytes)
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<(), String> {
@@ -227,7 +228,9 @@ fn verified_copy(path: &Path) -> Result<(tempfile::NamedTempFile, Database)> {
 fn unheld(file: &std::fs::File, path: &Path) -> Result<()> {
     match file.try_lock() {
         Ok(()) => Ok(()),
-        Err(std::fs::TryLockError::WouldBlock) => Err(redb::DatabaseError::DatabaseAlreadyOpen.into()),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(redb::DatabaseError::DatabaseAlreadyOpen.into())
+        }
         Err(std::fs::TryLockError::Error(e)) => {
             Err(e).with_context(|| format!("cannot lock {}", path.display()))
         }
@@ -338,7 +341,10 @@ pub(super) fn write_backup(read: &ReadTransaction, key: &str, to: &Path) -> Resu
     {
         let db = Database::create(file.path())?;
         let write = db.begin_write()?;
-        every_table(&mut Copier { from: read, to: &write })?;
+        every_table(&mut Copier {
+            from: read,
+            to: &write,
+        })?;
         {
             let mut backup = write.open_table(BACKUP)?;
             backup.insert("pseudonym_key", key)?;
@@ -435,8 +441,15 @@ mod tests {
         let error = State::open(&path).err().unwrap();
         let text = format!("{error:#}");
         assert!(error.is::<Damaged>(), "{text}");
-        assert!(text.contains("is damaged") && text.contains("state restore"), "{text}");
-        assert_eq!(std::fs::read(&path).unwrap(), damaged, "the file is left as it was");
+        assert!(
+            text.contains("is damaged") && text.contains("state restore"),
+            "{text}"
+        );
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            damaged,
+            "the file is left as it was"
+        );
         assert!(check(&path).unwrap_err().is::<Damaged>());
     }
 
@@ -453,8 +466,14 @@ mod tests {
             flip(&path, &[at]);
             let opened = std::panic::catch_unwind(|| State::open(&path).map(drop));
             let error = opened.unwrap_or_else(|_| panic!("panicked at byte {at}"));
-            let text = format!("{:#}", error.err().unwrap_or_else(|| panic!("byte {at} accepted")));
-            assert!(text.contains("damaged") || text.contains("redb"), "byte {at}: {text}");
+            let text = format!(
+                "{:#}",
+                error.err().unwrap_or_else(|| panic!("byte {at} accepted"))
+            );
+            assert!(
+                text.contains("damaged") || text.contains("redb"),
+                "byte {at}: {text}"
+            );
         }
     }
 
@@ -464,7 +483,9 @@ mod tests {
         let path = written(dir.path());
         let _held = State::open(&path).unwrap();
         assert!(State::held_elsewhere(&check(&path).unwrap_err()));
-        assert!(State::held_elsewhere(&restore_file(&path, &path).unwrap_err()));
+        assert!(State::held_elsewhere(
+            &restore_file(&path, &path).unwrap_err()
+        ));
     }
 
     #[test]
@@ -484,7 +505,12 @@ mod tests {
         };
         let report = check(&backup).unwrap();
         assert!(!report.damaged());
-        assert!(report.tables.iter().any(|t| t.table == "plugin_kv" && t.records == 1));
+        assert!(
+            report
+                .tables
+                .iter()
+                .any(|t| t.table == "plugin_kv" && t.records == 1)
+        );
 
         // Restored in place of a file that is gone, key and all.
         std::fs::remove_file(&path).unwrap();
@@ -523,7 +549,10 @@ mod tests {
             .set_many(&[("customer".into(), "now".into())])
             .unwrap();
         assert!(state.restore(&backup).unwrap_err().is::<Damaged>());
-        assert_eq!(state.kv("ccv@pos").get("customer").unwrap().as_deref(), Some("now"));
+        assert_eq!(
+            state.kv("ccv@pos").get("customer").unwrap().as_deref(),
+            Some("now")
+        );
         drop(state);
         let before = std::fs::read(&path).unwrap();
         assert!(restore_file(&path, &backup).unwrap_err().is::<Damaged>());

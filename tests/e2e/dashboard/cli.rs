@@ -290,3 +290,94 @@ async fn demo_serve_keeps_the_demo_up_and_prints_where_its_dashboard_is() {
     assert_eq!(runs.len(), 5, "the demo's five runs");
     assert!(demo.stop(), "Ctrl-C ends it cleanly");
 }
+
+/// Flips one bit of every occurrence of `needle` in the file at `path` (a value changed on disk).
+fn damage(path: &Path, needle: &[u8]) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let at: Vec<usize> = (0..bytes.len() - needle.len())
+        .filter(|&i| bytes[i..].starts_with(needle))
+        .collect();
+    assert!(!at.is_empty(), "{needle:?} is not in {}", path.display());
+    for i in at {
+        bytes[i + needle.len() - 1] ^= 0x01;
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_backup_and_restore_work_while_the_daemon_runs_and_a_damaged_file_is_refused() {
+    let pair = Pair::demo(&four_flows("0 0 1 1 *")).await;
+    let config = pair.child_config("daemon.redb");
+    let dir = pair.dir.path();
+    let state = dir.join("daemon.redb");
+    let (ok, _, stderr) = cli(&config, &["once", "orders"]);
+    assert!(ok, "{stderr}");
+    let waiting = |config: &Path| cli(config, &["activity", "--search", "10006"]).1;
+    assert!(waiting(&config).contains("waiting:"), "10006 is parked");
+    let (ok, _, stderr) = cli(&config, &["state", "backup", "parked.redb"]);
+    assert!(ok, "{stderr}");
+    std::fs::copy(dir.join("parked.redb"), dir.join("damaged.redb")).unwrap();
+    damage(&dir.join("damaged.redb"), b"10006");
+
+    let mut daemon = Daemon::start(dir, &["run", "--config", config.to_str().unwrap()], &[]);
+    wait_for(&dir.join("daemon.redb.dashboard"));
+    let (ok, stdout, stderr) = cli(&config, &["state", "check"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("checked when the file was opened"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("activity") && !stdout.contains("DAMAGED"),
+        "{stdout}"
+    );
+    let (ok, _, stderr) = cli(&config, &["skip", "orders/10006"]);
+    assert!(ok, "{stderr}");
+    assert!(!waiting(&config).contains("waiting:"), "skipped");
+
+    // A backup while it runs is a consistent file `state check` accepts.
+    let (ok, stdout, stderr) = cli(&config, &["state", "backup", "skipped.redb"]);
+    assert!(ok && stdout.contains("backed up to"), "{stdout}{stderr}");
+    let (ok, stdout, stderr) = cli(&config, &["state", "check", "skipped.redb"]);
+    assert!(ok, "{stdout}{stderr}");
+    // A restore while it runs: the daemon reads the restored state at once.
+    let (ok, stdout, stderr) = cli(&config, &["state", "restore", "parked.redb"]);
+    assert!(ok && stdout.contains("restored from"), "{stdout}{stderr}");
+    assert!(waiting(&config).contains("waiting:"), "parked again");
+    // A damaged backup is refused, and changes nothing.
+    let (ok, _, stderr) = cli(&config, &["state", "restore", "damaged.redb"]);
+    assert!(!ok && stderr.contains("is damaged"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(waiting(&config).contains("waiting:"));
+    assert!(daemon.stop(), "the daemon stops cleanly");
+
+    // Without the daemon: the other backup back in place, and a damaged state file refused by
+    // every command that reads it, with a clear error and exit code 1.
+    let (ok, _, stderr) = cli(&config, &["state", "restore", "skipped.redb"]);
+    assert!(ok, "{stderr}");
+    assert!(!waiting(&config).contains("waiting:"));
+    damage(&state, b"10006");
+    for args in [&["state", "check"][..], &["runs"], &["once", "orders"]] {
+        let output = tillbridge(dir)
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("daemon.redb is damaged"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    let (ok, _, stderr) = cli(&config, &["state", "restore", "parked.redb"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        dir.join("daemon.redb.before-restore").is_file(),
+        "the damaged file is kept"
+    );
+    let (ok, _, stderr) = cli(&config, &["state", "check"]);
+    assert!(ok, "{stderr}");
+}
