@@ -90,8 +90,10 @@ fn print_report(path: &Path, report: &CheckReport) {
             "DAMAGED"
         };
         println!(
-            "  {:<10} {:>8} record(s)  {verdict}",
-            table.table, table.records
+            "  {:<10} {:>8} record(s)  sha256 {}  {verdict}",
+            table.table,
+            table.records,
+            &table.digest[..16]
         );
         for problem in &table.problems {
             println!("      {problem}");

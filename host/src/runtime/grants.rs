@@ -66,12 +66,20 @@ pub enum Kv {
     State(KvSpace),
     /// In memory, for one-off runs and tests.
     Memory(Arc<Mutex<BTreeMap<String, String>>>),
+    /// Read from the state file, written to memory (a value, or `None` for a key deleted): a dry
+    /// run sees what the plugin stored before and writes nothing to the file.
+    DryRun(KvSpace, Arc<Mutex<BTreeMap<String, Option<String>>>>),
 }
 
 impl Kv {
     /// An empty store in memory.
     pub fn memory() -> Self {
         Kv::Memory(Arc::default())
+    }
+
+    /// `space` as a dry run sees it: read, never written.
+    pub fn dry_run(space: KvSpace) -> Self {
+        Kv::DryRun(space, Arc::default())
     }
 
     /// The values of many keys, in order.
@@ -82,6 +90,15 @@ impl Kv {
                 let map = map.lock().expect("kv lock");
                 Ok(keys.iter().map(|k| map.get(k).cloned()).collect())
             }
+            Kv::DryRun(space, written) => {
+                let stored = space.get_many(keys)?;
+                let written = written.lock().expect("kv lock");
+                Ok(keys
+                    .iter()
+                    .zip(stored)
+                    .map(|(k, stored)| written.get(k).cloned().unwrap_or(stored))
+                    .collect())
+            }
         }
     }
 
@@ -91,6 +108,13 @@ impl Kv {
             Kv::State(space) => space.set_many(entries),
             Kv::Memory(map) => {
                 map.lock().expect("kv lock").extend(entries.iter().cloned());
+                Ok(())
+            }
+            Kv::DryRun(_, written) => {
+                let mut written = written.lock().expect("kv lock");
+                for (key, value) in entries {
+                    written.insert(key.clone(), Some(value.clone()));
+                }
                 Ok(())
             }
         }
@@ -104,6 +128,13 @@ impl Kv {
                 map.lock().expect("kv lock").remove(key);
                 Ok(())
             }
+            Kv::DryRun(_, written) => {
+                written
+                    .lock()
+                    .expect("kv lock")
+                    .insert(key.to_string(), None);
+                Ok(())
+            }
         }
     }
 
@@ -112,7 +143,7 @@ impl Kv {
     pub fn personal_key(&self, text: &str) -> String {
         static IN_MEMORY: std::sync::OnceLock<Pseudonyms> = std::sync::OnceLock::new();
         match self {
-            Kv::State(space) => space.personal_key(text),
+            Kv::State(space) | Kv::DryRun(space, _) => space.personal_key(text),
             Kv::Memory(_) => IN_MEMORY.get_or_init(Pseudonyms::ephemeral).of(text),
         }
     }
@@ -128,6 +159,22 @@ impl Kv {
                     .take_while(|(k, _)| k.starts_with(prefix))
                     .map(|(k, _)| k.clone())
                     .collect())
+            }
+            Kv::DryRun(space, written) => {
+                let mut keys: std::collections::BTreeSet<String> =
+                    space.keys(prefix)?.into_iter().collect();
+                let written = written.lock().expect("kv lock");
+                for (key, value) in written.range(prefix.to_string()..) {
+                    if !key.starts_with(prefix) {
+                        break;
+                    }
+                    if value.is_some() {
+                        keys.insert(key.clone());
+                    } else {
+                        keys.remove(key);
+                    }
+                }
+                Ok(keys.into_iter().collect())
             }
         }
     }

@@ -20,6 +20,7 @@ use redb::{
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::records::{Activity, Intent, Link, Pending, Run};
 use super::{META, SCHEMA_VERSION, kv, tables, told};
@@ -47,6 +48,9 @@ pub struct TableReport {
     pub table: String,
     /// How many records it holds.
     pub records: usize,
+    /// SHA-256 of its keys and values, in order: two files with the same digests hold the same
+    /// records (a backup and the file it was taken of; a file before and after a dry run).
+    pub digest: String,
     /// Each record that cannot be read, with its key.
     pub problems: Vec<String>,
 }
@@ -126,15 +130,23 @@ impl Visit for Checker<'_> {
         let mut report = TableReport {
             table: def.name().to_string(),
             records: 0,
+            digest: String::new(),
             problems: Vec::new(),
         };
+        let mut digest = Sha256::new();
         match self.read.open_table(def) {
             Ok(table) => {
                 for entry in table.iter()? {
                     match entry {
                         Ok((key, value)) => {
                             report.records += 1;
-                            if let Err(e) = check(V::as_bytes(&value.value()).as_ref()) {
+                            let value = value.value();
+                            let bytes = V::as_bytes(&value);
+                            for part in [K::as_bytes(&key.value()).as_ref(), bytes.as_ref()] {
+                                digest.update((part.len() as u64).to_le_bytes());
+                                digest.update(part);
+                            }
+                            if let Err(e) = check(bytes.as_ref()) {
                                 report.problems.push(format!("key {:?}: {e}", key.value()));
                             }
                         }
@@ -145,6 +157,7 @@ impl Visit for Checker<'_> {
             Err(TableError::TableDoesNotExist(_)) => report.problems.push("missing".into()),
             Err(e) => report.problems.push(format!("cannot be opened: {e}")),
         }
+        report.digest = hex::encode(digest.finalize());
         self.tables.push(report);
         Ok(())
     }

@@ -89,6 +89,10 @@ impl State {
     /// so a run still marked running when it is opened is run by nobody. What such a run recorded
     /// stands; its intents are looked up, and its records read again, by the next run.
     fn interrupt_abandoned_runs(&self) -> Result<()> {
+        // Read first: a file with no such run is not written to (a dry run writes nothing).
+        if !self.read()?.any_running()? {
+            return Ok(());
+        }
         let ids = self.write(|w| {
             w.interrupt_running(
                 "interrupted: the process ended during the run (killed or crashed); the next run goes on from where it stopped",

@@ -89,6 +89,22 @@ pub(super) fn forget_personal_data(write: &WriteTransaction) -> Result<()> {
     Ok(())
 }
 
+/// The runs marked running.
+fn running(runs: &impl ReadableTable<u64, &'static str>) -> Result<Vec<Run>> {
+    let mut found = Vec::new();
+    for entry in runs.iter()? {
+        let (_, value) = entry?;
+        // Most runs ended: the text tells without reading the record.
+        if value.value().contains("\"status\":\"running\"") {
+            let run: Run = from_json(value.value())?;
+            if run.status == RunStatus::Running {
+                found.push(run);
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Reads, in one consistent snapshot.
 pub struct Read {
     pub(super) txn: ReadTransaction,
@@ -99,6 +115,11 @@ impl Read {
     pub fn link(&self, key: &str) -> Result<Option<Link>> {
         let table = self.txn.open_table(LINKS)?;
         table.get(key)?.map(|v| from_json(v.value())).transpose()
+    }
+
+    /// Whether a run is marked running.
+    pub fn any_running(&self) -> Result<bool> {
+        Ok(!running(&self.txn.open_table(RUNS)?)?.is_empty())
     }
 
     /// A flow's committed cursor.
@@ -284,17 +305,7 @@ impl Write<'_> {
     /// [`State::open`](super::State::open). Returns their ids.
     pub fn interrupt_running(&self, reason: &str) -> Result<Vec<u64>> {
         let mut runs = self.txn.open_table(RUNS)?;
-        let mut abandoned = Vec::new();
-        for entry in runs.iter()? {
-            let (_, value) = entry?;
-            // Most runs ended: the text tells without reading the record.
-            if value.value().contains("\"status\":\"running\"") {
-                let run: Run = from_json(value.value())?;
-                if run.status == RunStatus::Running {
-                    abandoned.push(run);
-                }
-            }
-        }
+        let abandoned = running(&runs)?;
         let activity = self.txn.open_table(ACTIVITY)?;
         let mut ids = Vec::with_capacity(abandoned.len());
         for mut run in abandoned {

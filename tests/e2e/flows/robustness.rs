@@ -165,11 +165,27 @@ async fn with_ten_percent_failures_on_both_sides_every_record_still_arrives_once
 async fn a_dry_run_writes_nothing_and_its_plan_is_what_the_real_run_then_does() {
     let flows = EVERY_FLOW;
     let pair = Pair::demo(flows).await;
+    // Every record of every table, with a digest of its keys and values.
+    let tables = || {
+        let report = pair.state.check().unwrap();
+        assert!(!report.damaged());
+        report
+            .tables
+            .into_iter()
+            .map(|t| (t.table, t.records, t.digest))
+            .collect::<Vec<_>>()
+    };
     for flow in ["orders", "categories", "products", "stock", "orders"] {
         let (shop, pos) = (pair.shop.dump(), pair.pos.dump());
+        let stored = tables();
         let plan = pair.dry_run(flow).await;
         finished(&plan);
         assert!(plan.run.dry_run);
+        assert_eq!(
+            tables(),
+            stored,
+            "a dry run of {flow} wrote to the state file"
+        );
         assert_eq!(
             pair.shop.dump(),
             shop,

@@ -321,7 +321,13 @@ impl<'a> RunContext<'a> {
     /// A session of the connector of `connection`, with its grants and its own storage.
     pub async fn connector(&self, connection: &str) -> Result<Session> {
         let plugin_name = &self.integration.config.connections[connection].plugin;
-        let kv = Kv::State(self.state.kv(&format!("{plugin_name}@{connection}")));
+        let space = self.state.kv(&format!("{plugin_name}@{connection}"));
+        // A dry run writes nothing to the state file, not even what a connector stores.
+        let kv = if self.dry_run {
+            Kv::dry_run(space)
+        } else {
+            Kv::State(space)
+        };
         let grants = self.integration.connection_grants(connection, kv);
         let plugin = &self.integration.plugins[plugin_name];
         plugin
