@@ -36,7 +36,8 @@ impl Credentials {
 pub struct Token {
     /// The shop it is for (a changed URL or key never reuses an old token).
     url: String,
-    client_id: String,
+    /// The key it is for, as a keyed hash (the state file keeps no credential).
+    client: String,
     /// The bearer token.
     access: String,
     /// When to stop using it (already shortened by the refresh margin).
@@ -70,7 +71,9 @@ impl Auth {
         if remember {
             auth.token = kv::get(KV_KEY)
                 .and_then(|text| serde_json::from_str::<Token>(&text).ok())
-                .filter(|t| t.url == auth.url && t.client_id == auth.credentials.client_id);
+                .filter(|t| {
+                    t.url == auth.url && t.client == kv::personal_key(&auth.credentials.client_id)
+                });
         }
         auth
     }
@@ -157,7 +160,7 @@ impl Auth {
         let lifetime = token.expires_in.saturating_mul(1_000);
         self.token = Some(Token {
             url: self.url.clone(),
-            client_id: self.credentials.client_id.clone(),
+            client: kv::personal_key(&self.credentials.client_id),
             access: token.access_token,
             use_until: i64::try_from(asked_at + lifetime - margin(lifetime)).unwrap_or(i64::MAX),
             version: version.map(str::to_string),

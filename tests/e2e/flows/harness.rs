@@ -103,6 +103,15 @@ fn cache_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-cache")
 }
 
+/// flows.toml with the test plugins and connections (secrets as `${VAR}`), the shared compile
+/// cache, pacing under `limits`, and `flows`.
+pub fn config_text(flows: &str, limits: &ccv::RateLimits) -> String {
+    let base = BASE
+        .replace("CACHE", &cache_dir().display().to_string())
+        .replace("RATE_LIMITS", &limits.pacing_toml());
+    format!("{base}\n{flows}")
+}
+
 impl Pair {
     /// Both simulators seeded with the demo shop, and `flows` (TOML) configured between them.
     pub async fn demo(flows: &str) -> Pair {
@@ -126,10 +135,7 @@ impl Pair {
         .await
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let config = BASE
-            .replace("CACHE", &cache_dir().display().to_string())
-            .replace("RATE_LIMITS", &setup.ccv_limits.pacing_toml());
-        let flows = format!("{config}\n{flows}");
+        let flows = config_text(flows, &setup.ccv_limits);
         let integration = Self::open(&dir, &flows, &shop, &pos, &BTreeMap::new());
         let state = State::open(
             &integration

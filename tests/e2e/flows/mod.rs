@@ -10,5 +10,6 @@ mod privacy;
 mod products;
 mod robustness;
 mod schedule;
+mod secrets;
 mod stock;
 mod third_party;
