@@ -84,7 +84,7 @@ fn a_foreign_entry_planted_under_a_plugins_name_is_refused_and_rebuilt() {
     runtime
         .load("ledger", &component("fixture_ledger"))
         .unwrap();
-    let connector = entry_besides(&cache, &[planted_at.clone()]);
+    let connector = entry_besides(&cache, std::slice::from_ref(&planted_at));
 
     // Another user's code, as they would plant it: a whole entry of another component (a
     // connector), and a bare compiled file without the seal.

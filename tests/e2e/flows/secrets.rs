@@ -134,7 +134,7 @@ async fn no_secret_appears_in_output_logs_the_state_file_or_the_compile_cache() 
         printed.push((args.join(" "), output.stderr));
     }
     // The daemon, with its dashboard, until it has said where it serves.
-    let mut daemon = tillbridge(dir.path(), &shop, &pos, &["run"])
+    let daemon = tillbridge(dir.path(), &shop, &pos, &["run"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
