@@ -105,6 +105,20 @@ fn each_mistake_names_its_line_and_key() {
             "scedule",
             "flows.stock.scedule",
         ),
+        // Numbers out of range used to pass here and panic later, at the end of every run.
+        (
+            format!("[host]\nretention_days = 4000000000\n{GOOD}"),
+            "retention_days",
+            "host.retention_days",
+        ),
+        (
+            GOOD.replace(
+                "url = \"http://127.0.0.1:8803\"",
+                "url = \"http://127.0.0.1:8803\"\nrate_limits = { total_per_window = 5, window_secs = 1e300 }",
+            ),
+            "window_secs",
+            "connections.other.rate_limits.window_secs",
+        ),
     ];
     for (text, needle, key) in cases {
         let stderr = refused(&text);
