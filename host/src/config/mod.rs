@@ -387,4 +387,6 @@ fn hint_for(message: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

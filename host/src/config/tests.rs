@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::*;
 
-const GOOD: &str = r#"
+pub(super) const GOOD: &str = r#"
 [plugins.shopware]
 file = "builtin:shopware"
 
@@ -51,7 +51,7 @@ fn vars(name: &str) -> Option<String> {
     }
 }
 
-fn parse(text: &str) -> Result<Config, ConfigError> {
+pub(super) fn parse(text: &str) -> Result<Config, ConfigError> {
     Config::parse(Path::new("flows.toml"), text, &vars, BUILTINS)
 }
 
