@@ -437,3 +437,28 @@ fn settings_and_secrets_are_checked_against_what_each_plugin_declares() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn once_check_and_run_refuse_settings_their_plugins_do_not_declare_before_starting() {
+    let text = UNDECLARED.replace("page_sise", "page_size").replace(
+        "client_id = \"id\"",
+        "client_id = \"id\", client_secret = \"s\"",
+    );
+    let text = text.replace("\"yes\"", "true");
+    let dir = setup(&text);
+    let at = format!("flows.toml:{}:", line_of(&text, "unmaped"));
+    for args in [&["once", "stock"][..], &["check"], &["run"]] {
+        let output = tillbridge(dir.path()).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} started:\n{stderr}");
+        assert!(
+            stderr.contains(&at) && stderr.contains("plugins.payment-map.settings.unmaped"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("did you mean `unmapped`?"), "{stderr}");
+    }
+    assert!(
+        !dir.path().join("tillbridge.redb").exists(),
+        "nothing ran, so no state was written"
+    );
+}
