@@ -45,6 +45,13 @@ struct FileArgs {
     file: PathBuf,
 }
 
+impl FileArgs {
+    /// The state file and the backup file (absolute: a daemon may be asked to use it).
+    fn paths(&self) -> Result<(PathBuf, PathBuf)> {
+        Ok((state_path(&self.config)?, std::path::absolute(&self.file)?))
+    }
+}
+
 /// The state file flows.toml names.
 fn state_path(config: &ConfigArg) -> Result<PathBuf> {
     let config = config.load()?;
@@ -102,49 +109,48 @@ fn print_report(path: &Path, report: &CheckReport) {
 }
 
 async fn backup(args: &FileArgs) -> Result<()> {
-    let path = state_path(&args.config)?;
-    let file = std::path::absolute(&args.file)?;
-    match State::open(&path) {
-        Ok(state) => {
-            state.backup(&file)?;
-            println!("{} is backed up to {}", path.display(), file.display());
-        }
-        Err(e) if State::held_elsewhere(&e) => {
-            println!(
-                "{}",
-                Client::for_state(&path)?
-                    .state_file("backup", &file)
-                    .await?
-            );
-        }
-        Err(e) => return Err(e),
-    }
-    Ok(())
+    let (path, file) = args.paths()?;
+    let here = State::open(&path).and_then(|state| {
+        state.backup(&file)?;
+        Ok(format!(
+            "{} is backed up to {}",
+            path.display(),
+            file.display()
+        ))
+    });
+    here_or_through_the_daemon(&path, "backup", &file, here).await
 }
 
 async fn restore(args: &FileArgs) -> Result<()> {
-    let path = state_path(&args.config)?;
-    let file = std::path::absolute(&args.file)?;
-    match state::restore_file(&path, &file) {
-        Ok(()) => {
-            // Opened once: brought up to date, and checked.
-            State::open(&path)?;
-            println!(
-                "{} is restored from {} (the file it replaced, if any, is kept as {}.before-restore)",
-                path.display(),
-                file.display(),
-                path.display()
-            );
-        }
+    let (path, file) = args.paths()?;
+    let here = state::restore_file(&path, &file).and_then(|()| {
+        // Opened once: brought up to date, and checked.
+        State::open(&path)?;
+        Ok(format!(
+            "{} is restored from {} (the file it replaced, if any, is kept as {}.before-restore)",
+            path.display(),
+            file.display(),
+            path.display()
+        ))
+    });
+    here_or_through_the_daemon(&path, "restore", &file, here).await
+}
+
+/// Prints what was done `here` to the state file at `path`, or, when a running daemon holds
+/// it, has the daemon do `action` with `file` and prints what it says.
+async fn here_or_through_the_daemon(
+    path: &Path,
+    action: &str,
+    file: &Path,
+    here: Result<String>,
+) -> Result<()> {
+    let done = match here {
+        Ok(done) => done,
         Err(e) if State::held_elsewhere(&e) => {
-            println!(
-                "{}",
-                Client::for_state(&path)?
-                    .state_file("restore", &file)
-                    .await?
-            );
+            Client::for_state(path)?.state_file(action, file).await?
         }
         Err(e) => return Err(e),
-    }
+    };
+    println!("{done}");
     Ok(())
 }

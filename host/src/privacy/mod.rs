@@ -9,4 +9,4 @@
 mod pseudonym;
 pub mod redact;
 
-pub use pseudonym::{Pseudonyms, key_path, private_file};
+pub use pseudonym::{Pseudonyms, key_path, private_file, temp_beside};

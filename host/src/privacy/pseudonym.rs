@@ -81,13 +81,7 @@ impl Pseudonyms {
     /// Writes the key `hex` to `path` in place of the key there (whole or not at all, 0600).
     pub fn write_key(path: &Path, hex: &str) -> Result<()> {
         Self::parse(path, hex)?;
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut file = tempfile::Builder::new()
-            .prefix(".tillbridge-key")
-            .tempfile_in(dir)
+        let mut file = temp_beside(path)
             .with_context(|| format!("cannot write the key file {}", path.display()))?;
         writeln!(file, "{}", hex.trim())
             .and_then(|()| file.as_file().sync_all())
@@ -143,6 +137,18 @@ pub fn key_path(state: &Path) -> PathBuf {
     let mut name = state.file_name().unwrap_or_default().to_os_string();
     name.push(".key");
     state.with_file_name(name)
+}
+
+/// A new temporary file (0600, removed unless persisted) in the folder of `path`, to be renamed
+/// over it once it is written whole.
+pub fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    tempfile::Builder::new()
+        .prefix(".tillbridge")
+        .tempfile_in(dir)
 }
 
 /// Creates a new file that only its owner may read and write (mode 0600 on Unix); fails if it

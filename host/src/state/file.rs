@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 
 use super::records::{Activity, Intent, Link, Pending, Run};
 use super::{META, SCHEMA_VERSION, kv, tables, told};
+use crate::privacy::temp_beside;
 
 /// In a backup only: the pseudonyms' key and when the backup was taken.
 const BACKUP: TableDefinition<&str, &str> = TableDefinition::new("backup");
@@ -208,13 +209,7 @@ fn verified_copy(path: &Path) -> Result<(tempfile::NamedTempFile, Database)> {
     let mut file = std::fs::File::open(path)
         .with_context(|| format!("cannot read the state file {}", path.display()))?;
     unheld(&file, path)?;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut copy = tempfile::Builder::new()
-        .prefix(".tillbridge-check")
-        .tempfile_in(dir)
+    let mut copy = temp_beside(path)
         .with_context(|| format!("cannot check {}: no room for a copy", path.display()))?;
     std::io::copy(&mut file, copy.as_file_mut())
         .with_context(|| format!("cannot read the state file {}", path.display()))?;
@@ -343,14 +338,7 @@ impl Backup {
 /// Writes a backup of the snapshot `read` (and the pseudonyms' key) to `to`, whole or not at all,
 /// readable by its owner only.
 pub(super) fn write_backup(read: &ReadTransaction, key: &str, to: &Path) -> Result<()> {
-    let dir = to
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file = tempfile::Builder::new()
-        .prefix(".tillbridge-backup")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write {}", to.display()))?;
+    let file = temp_beside(to).with_context(|| format!("cannot write {}", to.display()))?;
     {
         let db = Database::create(file.path())?;
         let write = db.begin_write()?;
@@ -383,15 +371,11 @@ pub fn restore_file(state: &Path, backup: &Path) -> Result<()> {
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", state.display())),
     };
     let backup = Backup::open(backup)?;
-    let dir = state
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let file = tempfile::Builder::new()
-        .prefix(".tillbridge-restore")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write beside {}", state.display()))?;
+    if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let file =
+        temp_beside(state).with_context(|| format!("cannot write beside {}", state.display()))?;
     {
         let db = Database::create(file.path())?;
         let write = db.begin_write()?;
