@@ -456,9 +456,10 @@ mod tests {
         let path = written(dir.path());
         let clean = std::fs::read(&path).unwrap();
         let page = offsets(&path, b"VALUE-0")[0] / 4096 * 4096;
-        // The page's header (its type and entry count), the file's magic number, and its
-        // header's commit slot.
-        for at in [page, page + 2, 0, 64, 100] {
+        // The page's header (its type and entry count), and the file's magic number. (Not a
+        // byte of the header's commit slots: one of the two is not in use, and a change to it
+        // rightly changes nothing.)
+        for at in [page, page + 2, 0] {
             std::fs::write(&path, &clean).unwrap();
             flip(&path, &[at]);
             let opened = std::panic::catch_unwind(|| State::open(&path).map(drop));
