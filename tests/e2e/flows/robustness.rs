@@ -162,6 +162,31 @@ async fn with_ten_percent_failures_on_both_sides_every_record_still_arrives_once
 }
 
 #[tokio::test]
+async fn one_failing_read_is_sent_at_most_the_egress_bound_not_once_per_layer() {
+    let pair = Pair::start(Setup::default(), EVERY_FLOW).await;
+    // Every read of the products refused, "try again at once": only egress sends it again.
+    pair.pos.faults().add(
+        Fault::status("/api/rest/v1/products", 429)
+            .method("GET")
+            .retry_after(0),
+    );
+    let report = pair.run("stock").await;
+    assert!(report.run.error.is_some(), "{:?}", report.run);
+    let sent = pair
+        .pos
+        .journal()
+        .entries()
+        .iter()
+        .filter(|e| e.fault && e.path == "/api/rest/v1/products")
+        .count();
+    assert_eq!(
+        sent,
+        tillbridge::egress::MAX_ATTEMPTS as usize,
+        "one call, sent once and resent by egress alone"
+    );
+}
+
+#[tokio::test]
 async fn a_dry_run_writes_nothing_and_its_plan_is_what_the_real_run_then_does() {
     let flows = EVERY_FLOW;
     let pair = Pair::demo(flows).await;
