@@ -12,18 +12,6 @@ use tillbridge_sim::dataset::Dataset;
 
 use super::harness::{EVERY_FLOW, Pair, Setup, finished, keys, values};
 
-/// CCV's limits, with the window shortened so that tests run in seconds; tillbridge paces to the
-/// same limits (the harness configures the connection's `rate_limits` from these).
-fn fast_limits() -> RateLimits {
-    RateLimits {
-        reads_per_window: 150,
-        writes_per_window: 100,
-        productqueries_per_window: 30,
-        total_per_window: 300,
-        window: Duration::from_millis(250),
-    }
-}
-
 /// A small pseudo-random sequence (the kill moments), the same every run.
 pub(super) fn moments(seed: u64, n: usize, max_ms: u64) -> Vec<u64> {
     let mut x = seed;
@@ -44,8 +32,7 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
     let pair = Pair::start(
         Setup {
             dataset,
-            ccv_limits: fast_limits(),
-            ..Setup::default()
+            ..Setup::fast()
         },
         flows,
     )
@@ -94,14 +81,7 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
 #[tokio::test]
 async fn with_ten_percent_failures_on_both_sides_every_record_still_arrives_once() {
     let flows = EVERY_FLOW;
-    let pair = Pair::start(
-        Setup {
-            ccv_limits: fast_limits(),
-            ..Setup::default()
-        },
-        flows,
-    )
-    .await;
+    let pair = Pair::start(Setup::fast(), flows).await;
     for faults in [pair.shop.faults(), pair.pos.faults()] {
         for (status, retry_after) in [(500, None), (503, None), (429, Some(1))] {
             let mut fault = Fault::status("/api/*", status).probability(0.034);
