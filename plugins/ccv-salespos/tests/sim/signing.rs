@@ -1,6 +1,5 @@
 //! Every request is signed as CCV documents it, and a resent request still passes.
 
-
 use tillbridge::runtime::CallError;
 use tillbridge::runtime::bindings::tillbridge::plugin::types::PluginError;
 use tillbridge_sim::common::Fault;
