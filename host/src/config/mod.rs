@@ -12,6 +12,7 @@ mod env;
 mod flows;
 mod locate;
 mod notify;
+mod ranges;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -300,6 +301,7 @@ impl Config {
             text: text.to_string(),
         };
         problems.extend(check::references(&config, builtins));
+        problems.extend(ranges::problems(&config));
         if problems.is_empty() {
             Ok(config)
         } else {
@@ -390,5 +392,7 @@ fn hint_for(message: &str) -> Option<String> {
     None
 }
 
+#[cfg(test)]
+mod props;
 #[cfg(test)]
 mod tests;

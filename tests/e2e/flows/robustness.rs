@@ -39,7 +39,13 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
     .await;
     let config = pair.child_config("child.redb");
 
-    for (i, after_ms) in moments(42, 20, 3_000).into_iter().enumerate() {
+    // Each kill waits for the run's first new booking (whatever the machine's load), then a
+    // pseudo-random moment more. What the kill interrupted is recorded: the intents left open in
+    // the state file are the orders whose sending had begun and whose answer was not recorded.
+    let mut interrupted = Vec::new();
+    for (i, moment) in moments(42, 20, 150).into_iter().enumerate() {
+        let extra_ms = moment - 200;
+        let before = pair.pos_bookings().values().sum::<usize>();
         let mut child = Command::new(env!("CARGO_BIN_EXE_tillbridge"))
             .args(["once", "orders", "--config"])
             .arg(&config)
@@ -47,19 +53,52 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(after_ms)).await;
+        let waited = tokio::time::timeout(Duration::from_secs(120), async {
+            while pair.pos_bookings().values().sum::<usize>() == before
+                && child.try_wait().unwrap().is_none()
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "run {i} booked nothing in two minutes");
+        tokio::time::sleep(Duration::from_millis(extra_ms)).await;
+        let running = child.try_wait().unwrap().is_none();
         child.kill().unwrap(); // SIGKILL: no chance to clean up
         child.wait().unwrap();
-        let twice: Vec<_> = pair
-            .pos_bookings()
-            .into_iter()
-            .filter(|(_, n)| *n > 1)
-            .collect();
+        let open = State::open(&pair.dir.path().join("child.redb"))
+            .unwrap()
+            .read()
+            .unwrap()
+            .intents("orders")
+            .unwrap()
+            .len();
+        let booked = pair.pos_bookings();
+        eprintln!(
+            "kill {i}: {extra_ms} ms after the run's first booking, {}, {open} intent(s) open, {} of 300 booked",
+            if running {
+                "while running"
+            } else {
+                "after the run ended"
+            },
+            booked.len()
+        );
+        interrupted.push(running && open > 0);
+        let twice: Vec<_> = booked.into_iter().filter(|(_, n)| *n > 1).collect();
         assert!(
             twice.is_empty(),
-            "after kill {i} at {after_ms} ms, booked twice: {twice:?}"
+            "after kill {i}, {extra_ms} ms after the first booking, booked twice: {twice:?}"
         );
+        if pair.pos_bookings().len() == 300 {
+            break;
+        }
     }
+    let mid_booking = interrupted.iter().filter(|&&yes| yes).count();
+    assert!(
+        mid_booking >= 8 && mid_booking * 3 >= interrupted.len() * 2,
+        "the kills must land while orders are being sent: {mid_booking} of {} left an intent open",
+        interrupted.len()
+    );
     let last = Command::new(env!("CARGO_BIN_EXE_tillbridge"))
         .args(["once", "orders", "--config"])
         .arg(&config)
