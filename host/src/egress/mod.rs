@@ -145,7 +145,11 @@ impl Egress {
             if let Some(pacer) = &policy.pacer {
                 pacer.ready(method, &operation).await;
             }
-            let answer = self.send_once(policy, &url, &request).await;
+            let answer = match self.send_once(policy, &url, &request).await {
+                Ok(response) => Ok(response),
+                Err(Failed::Passing(error)) => Err(error),
+                Err(Failed::Final(error)) => return Err(error),
+            };
             match retry_delay(&answer, request.idempotent, attempt, made.elapsed()) {
                 Some(delay) => {
                     tracing::info!(plugin = %policy.caller, %operation, "{}; trying again in {} ms", failure(&answer), delay.as_millis());
@@ -162,7 +166,7 @@ impl Egress {
         policy: &Policy,
         url: &Url,
         request: &Request,
-    ) -> Result<Response, HttpError> {
+    ) -> Result<Response, Failed> {
         let timeout = request
             .timeout_ms
             .map_or(policy.default_timeout, |ms| {
@@ -184,7 +188,7 @@ impl Egress {
             .body(request.body.clone())
             .send()
             .await
-            .map_err(|e| classify(&e, timeout))?;
+            .map_err(|e| Failed::Passing(classify(&e, timeout)))?;
         let status = answer.status().as_u16();
         let headers = answer
             .headers()
@@ -212,23 +216,47 @@ impl Egress {
         })
     }
 
+    /// The body, read as it streams in and given up at the size cap (or at the request's
+    /// deadline, which counts from the start of the request, not per read): memory and time stay
+    /// bounded whatever the server sends.
     async fn read_body(
         &self,
         mut answer: reqwest::Response,
         timeout: Duration,
-    ) -> Result<Vec<u8>, HttpError> {
+    ) -> Result<Vec<u8>, Failed> {
+        let too_large = || {
+            Failed::Final(HttpError::Unreachable(format!(
+                "the answer is larger than {} MiB; ask for smaller pages",
+                self.max_body >> 20
+            )))
+        };
+        if answer
+            .content_length()
+            .is_some_and(|length| length > self.max_body as u64)
+        {
+            return Err(too_large());
+        }
         let mut body = Vec::new();
-        while let Some(chunk) = answer.chunk().await.map_err(|e| classify(&e, timeout))? {
+        while let Some(chunk) = answer
+            .chunk()
+            .await
+            .map_err(|e| Failed::Passing(classify(&e, timeout)))?
+        {
             if body.len() + chunk.len() > self.max_body {
-                return Err(HttpError::Unreachable(format!(
-                    "the answer is larger than {} MiB; ask for smaller pages",
-                    self.max_body >> 20
-                )));
+                return Err(too_large());
             }
             body.extend_from_slice(&chunk);
         }
         Ok(body)
     }
+}
+
+/// Why an attempt brought no answer.
+enum Failed {
+    /// One another attempt may not meet (a timeout, a dropped connection).
+    Passing(HttpError),
+    /// One every attempt would meet (an answer over the size cap): never sent again.
+    Final(HttpError),
 }
 
 /// The request's method for reqwest (and, as `as_str`, for the pacer's patterns).

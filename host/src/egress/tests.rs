@@ -126,3 +126,89 @@ async fn a_plugin_may_not_set_host_or_connection_headers() {
     }
     assert_eq!(count.load(Ordering::SeqCst), 0);
 }
+
+/// A server on 127.0.0.1 that answers every request with a chunked body made by `chunk` (until
+/// it gives none or the client hangs up), one chunk each `every`; counts requests and bytes sent.
+async fn streaming(
+    chunk: fn(usize) -> Option<Vec<u8>>,
+    every: Duration,
+) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (requests, sent) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (counted, total) = (requests.clone(), sent.clone());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let total = total.clone();
+            tokio::spawn(async move {
+                let _ = socket.read(&mut [0; 4096]).await;
+                let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut n = 0;
+                while let Some(bytes) = chunk(n) {
+                    let mut framed = format!("{:x}\r\n", bytes.len()).into_bytes();
+                    framed.extend_from_slice(&bytes);
+                    framed.extend_from_slice(b"\r\n");
+                    if socket.write_all(&framed).await.is_err() {
+                        return;
+                    }
+                    total.fetch_add(bytes.len(), Ordering::SeqCst);
+                    n += 1;
+                    tokio::time::sleep(every).await;
+                }
+                let _ = socket.write_all(b"0\r\n\r\n").await;
+            });
+        }
+    });
+    (url, requests, sent)
+}
+
+#[tokio::test]
+async fn a_gigabyte_answer_is_cut_at_the_cap_and_not_asked_for_again() {
+    const GIGABYTE: usize = 1 << 30;
+    const CHUNK: usize = 1 << 20;
+    let (url, requests, sent) = streaming(
+        |n| (n * CHUNK < GIGABYTE).then(|| vec![b'0'; CHUNK]),
+        Duration::ZERO,
+    )
+    .await;
+    let answer = rebound()
+        .send(&policy(AllowList::new(&[&url])), get(&url))
+        .await;
+    let Err(HttpError::Unreachable(message)) = answer else {
+        panic!("{answer:?}")
+    };
+    assert!(message.contains("larger than 64 MiB"), "{message}");
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        1,
+        "every attempt would meet it: not sent again"
+    );
+    assert!(
+        sent.load(Ordering::SeqCst) < GIGABYTE / 2,
+        "reading stopped at the cap"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_drip_answer_meets_the_deadline_of_the_whole_request() {
+    // A byte every 100 ms, for ever: no single read ever waits long.
+    let (url, _, _) = streaming(|_| Some(vec![b'{']), Duration::from_millis(100)).await;
+    let mut request = get(&url);
+    request.timeout_ms = Some(1_000);
+    request.idempotent = false;
+    let answer = tokio::time::timeout(
+        Duration::from_secs(60),
+        rebound().send(&policy(AllowList::new(&[&url])), request),
+    )
+    .await
+    .expect("the request's own deadline ends it");
+    assert!(
+        matches!(&answer, Err(HttpError::Timeout(m)) if m.contains("1000 ms")),
+        "{answer:?}"
+    );
+}
