@@ -252,8 +252,10 @@ async fn a_dry_run_writes_nothing_and_its_plan_is_what_the_real_run_then_does() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn re_syncing_an_unchanged_ten_thousand_product_catalogue_makes_zero_writes() {
-    let dataset = Dataset::generated(10_000, 0, 1.0, 3);
+async fn re_syncing_an_unchanged_catalogue_of_many_pages_makes_zero_writes() {
+    // 2,000 products are several pages on each side: enough to cross every page border;
+    // what 10,000 cost is measured in the benchmarks, not here.
+    let dataset = Dataset::generated(2_000, 0, 1.0, 3);
     let flows = "[flows.products]\nkind = \"products\"\nsource = \"shop\"\ntarget = \"pos\"\nsettings = { batch_size = 500 }\n";
     let limits = RateLimits {
         reads_per_window: 150,
@@ -282,7 +284,7 @@ async fn re_syncing_an_unchanged_ten_thousand_product_catalogue_makes_zero_write
     finished(&second);
     assert_eq!(
         second.run.counts.get(&Outcome::Unchanged).copied(),
-        Some(10_000)
+        Some(2_000)
     );
     assert_eq!(
         pair.pos_writes(),
