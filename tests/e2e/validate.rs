@@ -194,7 +194,7 @@ fn plugins_lists_worlds_capabilities_and_grants() {
     assert_eq!(hostile["uses"][0]["role"], "connection other");
     assert_eq!(
         hostile["uses"][0]["allowed_hosts"],
-        serde_json::json!(["127.0.0.1:8803"])
+        serde_json::json!(["http://127.0.0.1:8803"])
     );
     assert_eq!(
         hostile["uses"][0]["secrets"],

@@ -127,9 +127,15 @@ pub struct ConnectionConfig {
     pub plugin: String,
     /// The system's base URL, e.g. `https://shop.example.com`.
     pub url: String,
-    /// Hosts (`host` or `host:port`) the connector may call; by default the host of `url`.
+    /// Origins (`https://host`, `http://host:port`) the connector may call; by default the
+    /// origin of `url`. Scheme and port are exact; an entry without a scheme is https.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// Whether the connector's host names may resolve to private, loopback or link-local
+    /// addresses (a system on the local network). Off: only an address written in `url` or
+    /// `allowed_hosts`, or `localhost`, reaches those.
+    #[serde(default)]
+    pub private_network: bool,
     /// Settings for the connector, on top of the plugin's own.
     #[serde(default)]
     pub settings: toml::Table,

@@ -150,6 +150,27 @@ fn a_rate_limit_override_names_its_operation_line_and_fix() {
 }
 
 #[test]
+fn an_allowed_host_that_is_no_origin_names_its_line_and_fix() {
+    let grant = "url = \"http://127.0.0.1:8802\"\nprivate_network = true\nallowed_hosts = [\"https://api.example.com\", \"ftp://files.example.com\"]\n";
+    let text = GOOD.replace("url = \"http://127.0.0.1:8802\"\n", grant);
+    let p = problem(&text);
+    assert_eq!(p.key(), "connections.pos.allowed_hosts");
+    assert_eq!(p.position.unwrap().0, line_of(&text, "ftp://"));
+    assert!(
+        p.message.contains("neither http nor https"),
+        "{}",
+        p.message
+    );
+    assert!(p.hint.unwrap().contains("`https://shop.example.com`"));
+    let config = parse(&text.replace(", \"ftp://files.example.com\"", "")).unwrap();
+    assert!(config.connections["pos"].private_network);
+    assert!(
+        !config.connections["shop"].private_network,
+        "off unless set"
+    );
+}
+
+#[test]
 fn cron_weekdays_are_read_as_crontab_reads_them() {
     use chrono::{Datelike, TimeZone, Utc, Weekday};
     // A Wednesday.
