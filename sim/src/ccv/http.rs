@@ -3,6 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::common::lock;
+
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
@@ -28,7 +30,7 @@ pub(super) struct Shared {
 impl Shared {
     /// Runs `f` on the state.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
-        f(&mut self.store.lock().expect("store lock"))
+        f(&mut lock(&self.store))
     }
 }
 

@@ -315,7 +315,11 @@ impl CcvSim {
     pub fn row_totals(&self, order_id: u64) -> Option<Vec<Decimal>> {
         self.shared.with_store(|store| {
             let order = store.orders.get(&order_id)?;
-            Some(order.rows.iter().map(model::OrderRow::total).collect())
+            order
+                .rows
+                .iter()
+                .map(|r| r.amounts().map(|a| a.total))
+                .collect()
         })
     }
 

@@ -3,11 +3,21 @@
 
 use serde_json::{Value, json};
 
+/// PHP's `max_input_nesting_level` (default 64, php-src `main/main.c`): a variable with more
+/// bracket levels is dropped whole, and the request goes on without it (php-src
+/// `main/php_variables.c`, `php_register_variable_ex`; test `tests/basic/027.phpt`).
+pub const MAX_NESTING: usize = 64;
+
+/// PHP's `max_input_vars` (default 1000, php-src `main/main.c`): the variables after the first
+/// 1000 are ignored (php-src `main/php_variables.c`, `php_default_treat_data`).
+pub const MAX_VARS: usize = 1000;
+
 /// A query string as PHP reads it (`filter[0][type]=equals&limit=10`), as JSON: brackets nest,
-/// lists come out as arrays.
+/// lists come out as arrays. As in PHP, a variable nested deeper than [`MAX_NESTING`] is dropped
+/// and only the first [`MAX_VARS`] variables count, so no request can nest without bound.
 pub fn query_to_json(query: &str) -> Value {
     let mut root = json!({});
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
+    for pair in query.split('&').filter(|p| !p.is_empty()).take(MAX_VARS) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let key = decode(key);
         let value = Value::String(decode(value));
@@ -21,6 +31,12 @@ pub fn query_to_json(query: &str) -> Value {
             let Some(end) = stripped.find(']') else { break };
             path.push(stripped[..end].to_string());
             rest = &stripped[end + 1..];
+        }
+        if path.len() > MAX_NESTING + 1 {
+            if let Some(map) = root.as_object_mut() {
+                map.remove(head);
+            }
+            continue;
         }
         insert(&mut root, &path, value);
     }
@@ -102,5 +118,33 @@ mod tests {
             parsed,
             json!({"limit": "5", "sort": "-createdAt", "filter": [{"type": "equals", "field": "name", "value": "a b"}]})
         );
+    }
+
+    #[test]
+    fn a_variable_nested_deeper_than_php_allows_is_dropped_whole() {
+        let deep = |levels: usize| format!("c{}=123", "[]".repeat(levels));
+        // php-src tests/basic/027.phpt: `c` goes, the variables around it stay.
+        let parsed = query_to_json(&format!("a=1&c[x]=kept&{}&d=123", deep(MAX_NESTING + 1)));
+        assert_eq!(parsed, json!({"a": "1", "d": "123"}));
+        let at_the_limit = query_to_json(&deep(MAX_NESTING));
+        let mut node = &at_the_limit["c"];
+        for _ in 0..MAX_NESTING {
+            node = &node[0];
+        }
+        assert_eq!(node, "123");
+        // A 9 KB bomb is one more dropped variable, not a stack overflow.
+        assert_eq!(
+            query_to_json(&format!("a=1&{}", deep(4600))),
+            json!({"a": "1"})
+        );
+    }
+
+    #[test]
+    fn only_the_first_thousand_variables_count() {
+        let query: Vec<String> = (0..MAX_VARS + 5).map(|i| format!("v{i}=x")).collect();
+        let parsed = query_to_json(&query.join("&"));
+        assert_eq!(parsed.as_object().unwrap().len(), MAX_VARS);
+        assert!(parsed.get(format!("v{}", MAX_VARS - 1)).is_some());
+        assert!(parsed.get(format!("v{MAX_VARS}")).is_none());
     }
 }
