@@ -91,18 +91,24 @@ fn decode(text: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                Ok(b) => {
+            b'%' => match bytes.get(i + 1..i + 3).and_then(hex_byte) {
+                Some(b) => {
                     out.push(b);
                     i += 2;
                 }
-                Err(_) => out.push(b'%'),
+                None => out.push(b'%'),
             },
             b => out.push(b),
         }
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Two hex digits as the byte they write (PHP's `urldecode`); anything else is not an escape.
+fn hex_byte(digits: &[u8]) -> Option<u8> {
+    let digit = |d: u8| char::from(d).to_digit(16);
+    Some((digit(digits[0])? * 16 + digit(digits[1])?) as u8)
 }
 
 #[cfg(test)]
@@ -146,5 +152,83 @@ mod tests {
         assert_eq!(parsed.as_object().unwrap().len(), MAX_VARS);
         assert!(parsed.get(format!("v{}", MAX_VARS - 1)).is_some());
         assert!(parsed.get(format!("v{MAX_VARS}")).is_none());
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::Map;
+
+        use super::*;
+
+        /// Criteria-like values: strings in objects and lists, a few levels deep.
+        fn value() -> impl Strategy<Value = Value> {
+            ".{0,8}"
+                .prop_map(Value::String)
+                .prop_recursive(4, 32, 3, |inner| {
+                    prop_oneof![
+                        prop::collection::vec(inner.clone(), 1..3).prop_map(Value::Array),
+                        prop::collection::btree_map("[a-z][a-z_]{0,5}", inner, 1..3)
+                            .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+                    ]
+                })
+        }
+
+        /// Writes `value` as PHP's `http_build_query` does: `name[key][0]=text`, encoded.
+        fn print(name: &str, value: &Value, out: &mut Vec<String>) {
+            let encode = |text: &str| {
+                text.bytes()
+                    .map(|b| match b {
+                        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                            (b as char).to_string()
+                        }
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect::<String>()
+            };
+            match value {
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        print(&format!("{name}[{i}]"), item, out);
+                    }
+                }
+                Value::Object(map) => {
+                    for (key, item) in map {
+                        print(&format!("{name}[{key}]"), item, out);
+                    }
+                }
+                Value::String(text) => out.push(format!("{}={}", encode(name), encode(text))),
+                other => unreachable!("{other}"),
+            }
+        }
+
+        fn depth(value: &Value) -> usize {
+            match value {
+                Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+                Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+                _ => 0,
+            }
+        }
+
+        proptest! {
+            /// What PHP's query builder writes reads back as the same value.
+            #[test]
+            fn a_printed_query_parses_back(
+                params in prop::collection::btree_map("[a-z][a-z_]{0,5}", value(), 1..4),
+            ) {
+                let mut pairs = Vec::new();
+                for (name, value) in &params {
+                    print(name, value, &mut pairs);
+                }
+                let expected = Value::Object(params.into_iter().collect());
+                prop_assert_eq!(query_to_json(&pairs.join("&")), expected);
+            }
+
+            /// Any query string parses, no deeper than PHP allows.
+            #[test]
+            fn any_query_parses_within_the_nesting_bound(query in "([a-z%\\[\\]=&+é]|[0-9A-F]){0,300}") {
+                let parsed = query_to_json(&query);
+                prop_assert!(depth(&parsed) <= MAX_NESTING + 2, "{parsed}");
+            }
+        }
     }
 }
