@@ -198,9 +198,18 @@ async fn with_ten_percent_failures_on_both_sides_every_record_still_arrives_once
     );
 }
 
+// Finds a connector defect, left to fix: when the answer to a new product's
+// `POST /products/:id/productattributevalues` is lost, CCV has regenerated the combinations with
+// stock 0 and the connector's later runs treat the product as existing, so its variants never get
+// their initial stock (seed 11: GEN-000004-M-RED ends at -1 in the point of sale and 0 in the
+// webshop instead of 3). Orders, products, categories and customers arrive exactly once.
 #[tokio::test]
+#[ignore = "finds lost initial variant stock in the CCV connector after a lost answer (see above)"]
 async fn with_ten_percent_failures_after_the_write_every_record_and_stock_level_arrives_once() {
+    // Enough writes that one in ten failing hits several: 60 categories, 8 of 16 products (some
+    // with variants) new to the point of sale, 20 orders and their customers, stock that differs.
     let setup = || Setup {
+        dataset: Dataset::generated(16, 20, 0.5, 11),
         ccv_limits: fast_limits(),
         ..Setup::default()
     };
@@ -233,6 +242,11 @@ async fn with_ten_percent_failures_after_the_write_every_record_and_stock_level_
             .after_write()
             .probability(0.025),
     );
+    // The webshop's writes are few (stock goes in sync batches): its first is surely lost.
+    let first_sync = Fault::drop_connection("/api/_action/sync")
+        .after_write()
+        .times(1);
+    pair.shop.faults().add(first_sync);
     settle(&pair).await;
     let writes_hit = |journal: &tillbridge_sim::common::Journal| {
         journal
