@@ -98,7 +98,7 @@ impl Integration {
             caller: format!("{}@{connection}", conn.plugin),
             settings,
             secrets,
-            allowed_hosts: AllowList::new(&hosts),
+            allowed_hosts: AllowList::new(&hosts).with_private_network(conn.private_network),
             http_timeout: Duration::from_secs(30),
             pacer: self.pacers.get(connection).cloned(),
             limits: Limits::CONNECTOR.with_overrides(

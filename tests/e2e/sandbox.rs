@@ -22,7 +22,7 @@ fn hostile(runtime: &Runtime) -> Plugin {
 
 fn grants(attack: &str) -> Grants {
     let mut grants = Grants::minimal("hostile", LIMITS).with_settings(json!({ "attack": attack }));
-    grants.allowed_hosts = AllowList::new(&["127.0.0.1:9"]);
+    grants.allowed_hosts = AllowList::new(&["http://127.0.0.1:9"]);
     grants
 }
 

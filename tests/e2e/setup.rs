@@ -216,6 +216,19 @@ async fn init_refuses_what_the_systems_do_not_have_and_writes_nothing() {
         said.contains("cannot use CCV SalesPOS at") && said.contains("authentication"),
         "{said}"
     );
+    let negative_buffer = init(
+        dir.path(),
+        shop,
+        pos,
+        dataset::CCV_SECRET,
+        &["--stock-buffer=-5"],
+    );
+    let said = text(&negative_buffer.stderr);
+    assert!(!negative_buffer.status.success());
+    assert!(
+        said.contains("--stock-buffer") && said.contains("0..=1000000"),
+        "{said}"
+    );
     assert!(!dir.path().join("flows.toml").exists() && !dir.path().join("tillbridge.env").exists());
 }
 

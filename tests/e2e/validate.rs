@@ -105,6 +105,20 @@ fn each_mistake_names_its_line_and_key() {
             "scedule",
             "flows.stock.scedule",
         ),
+        // Numbers out of range used to pass here and panic later, at the end of every run.
+        (
+            format!("[host]\nretention_days = 4000000000\n{GOOD}"),
+            "retention_days",
+            "host.retention_days",
+        ),
+        (
+            GOOD.replace(
+                "url = \"http://127.0.0.1:8803\"",
+                "url = \"http://127.0.0.1:8803\"\nrate_limits = { total_per_window = 5, window_secs = 1e300 }",
+            ),
+            "window_secs",
+            "connections.other.rate_limits.window_secs",
+        ),
     ];
     for (text, needle, key) in cases {
         let stderr = refused(&text);
@@ -180,7 +194,7 @@ fn plugins_lists_worlds_capabilities_and_grants() {
     assert_eq!(hostile["uses"][0]["role"], "connection other");
     assert_eq!(
         hostile["uses"][0]["allowed_hosts"],
-        serde_json::json!(["127.0.0.1:8803"])
+        serde_json::json!(["http://127.0.0.1:8803"])
     );
     assert_eq!(
         hostile["uses"][0]["secrets"],
@@ -421,5 +435,30 @@ fn settings_and_secrets_are_checked_against_what_each_plugin_declares() {
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn once_check_and_run_refuse_settings_their_plugins_do_not_declare_before_starting() {
+    let text = UNDECLARED.replace("page_sise", "page_size").replace(
+        "client_id = \"id\"",
+        "client_id = \"id\", client_secret = \"s\"",
+    );
+    let text = text.replace("\"yes\"", "true");
+    let dir = setup(&text);
+    let at = format!("flows.toml:{}:", line_of(&text, "unmaped"));
+    for args in [&["once", "stock"][..], &["check"], &["run"]] {
+        let output = tillbridge(dir.path()).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} started:\n{stderr}");
+        assert!(
+            stderr.contains(&at) && stderr.contains("plugins.payment-map.settings.unmaped"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("did you mean `unmapped`?"), "{stderr}");
+    }
+    assert!(
+        !dir.path().join("tillbridge.redb").exists(),
+        "nothing ran, so no state was written"
     );
 }

@@ -17,6 +17,7 @@ pub struct Args {
 /// Checks every connection; fails when one does not answer as it should.
 pub async fn run(args: &Args) -> Result<()> {
     let integration = Integration::open(args.config.load()?)?;
+    super::validate::declarations(&integration).await?;
     let mut failed = Vec::new();
     for name in integration.config.connections.keys() {
         match connection(&integration, name).await {

@@ -31,7 +31,7 @@ pub struct OnceArgs {
 
 /// Runs one flow once and prints what happened (or would happen) to each record.
 pub async fn once(args: &OnceArgs) -> Result<()> {
-    let (integration, state) = open(&args.config)?;
+    let (integration, state) = open(&args.config).await?;
     let cancel = CancellationToken::new();
     stop_on_signal(cancel.clone())?;
     // A dry run changes nothing, so there is nothing to tell about it.
@@ -141,7 +141,7 @@ pub struct RunArgs {
 
 /// Runs every enabled flow on its schedule, and serves the dashboard, until SIGINT or SIGTERM.
 pub async fn run(args: &RunArgs) -> Result<()> {
-    let (integration, state) = open(&args.config)?;
+    let (integration, state) = open(&args.config).await?;
     let shutdown = CancellationToken::new();
     stop_on_signal(shutdown.clone())?;
     let flows: Vec<String> = integration

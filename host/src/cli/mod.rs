@@ -138,9 +138,11 @@ impl ConfigArg {
     }
 }
 
-/// The integration of a configuration file, with its state file.
-pub fn open(args: &ConfigArg) -> anyhow::Result<(Integration, State)> {
+/// The integration of a configuration file, its plugins' settings checked against what they
+/// declare, with its state file (not opened, so not created, when the file is refused).
+pub async fn open(args: &ConfigArg) -> anyhow::Result<(Integration, State)> {
     let integration = Integration::open(args.load()?)?;
+    validate::declarations(&integration).await?;
     let state = State::open(
         &integration
             .config

@@ -19,10 +19,7 @@ const NEXT: usize = 3;
 
 pub async fn run(args: &ConfigArg) -> anyhow::Result<()> {
     let integration = Integration::open(args.load()?)?;
-    let problems = settings_and_secrets(&integration).await;
-    if !problems.is_empty() {
-        return Err(integration.config_error(problems).into());
-    }
+    declarations(&integration).await?;
     let config = &integration.config;
     println!(
         "{} is valid: {} connection(s), {} plugin(s), {} flow(s)",
@@ -63,6 +60,17 @@ pub async fn run(args: &ConfigArg) -> anyhow::Result<()> {
         return Err(integration.config_error(problems).into());
     }
     Ok(())
+}
+
+/// Refuses a configuration whose settings or secrets do not fit what its plugins declare: every
+/// command that runs flows checks this before it starts, as `validate` does.
+pub(super) async fn declarations(integration: &Integration) -> anyhow::Result<()> {
+    let problems = settings_and_secrets(integration).await;
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(integration.config_error(problems).into())
+    }
 }
 
 /// Each plugin's and connection's settings and secrets, against what its plugin declares.

@@ -42,9 +42,7 @@ pub(super) fn references(config: &Config, builtins: BuiltinNames<'_>) -> Vec<Pro
             }
         }
         for host in &plugin.allowed_hosts {
-            if let Err(message) = check_host(host) {
-                problems.push(Problem::at(&["plugins", name, "allowed_hosts"], message));
-            }
+            problems.extend(check_host(&["plugins", name, "allowed_hosts"], host));
         }
     }
 
@@ -72,12 +70,7 @@ pub(super) fn references(config: &Config, builtins: BuiltinNames<'_>) -> Vec<Pro
             ),
         }
         for host in &connection.allowed_hosts {
-            if let Err(message) = check_host(host) {
-                problems.push(Problem::at(
-                    &["connections", name, "allowed_hosts"],
-                    message,
-                ));
-            }
+            problems.extend(check_host(&["connections", name, "allowed_hosts"], host));
         }
         let limits = connection.rate_limits.iter().flat_map(|l| l.problems());
         for (key, message, hint) in limits {
@@ -133,14 +126,10 @@ pub(super) fn references(config: &Config, builtins: BuiltinNames<'_>) -> Vec<Pro
     problems
 }
 
-/// An allowed host is `host` or `host:port`, without scheme or path.
-fn check_host(host: &str) -> Result<(), String> {
-    let url = url::Url::parse(&format!("http://{host}/"))
-        .map_err(|e| format!("{host:?} is not a host: {e}"))?;
-    if host.contains('/') || url.host_str().is_none() {
-        return Err(format!(
-            "{host:?} is not a host; write `shop.example.com` or `127.0.0.1:8080`"
-        ));
-    }
-    Ok(())
+/// An allowed host is an origin: `https://host`, `http://host:port`, `*.domain`.
+fn check_host(at: &[&str], host: &str) -> Option<Problem> {
+    let problem = crate::egress::AllowList::check(host).err()?;
+    Some(Problem::at(at, problem).hint(
+        "write an origin: `https://shop.example.com`, `http://127.0.0.1:8080` or `*.ccvshop.nl` (without a scheme it is https, without a port the scheme's default)",
+    ))
 }

@@ -178,13 +178,6 @@ impl OrdersSettings {
                 )
             })?;
         }
-        if self.batch_size == 0 {
-            return Err(Problem::at(
-                &[at, &["batch_size".to_string()]].concat(),
-                "must be at least 1",
-            )
-            .hint("100 is a good batch size"));
-        }
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ mod env;
 mod flows;
 mod locate;
 mod notify;
+mod ranges;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -126,9 +127,15 @@ pub struct ConnectionConfig {
     pub plugin: String,
     /// The system's base URL, e.g. `https://shop.example.com`.
     pub url: String,
-    /// Hosts (`host` or `host:port`) the connector may call; by default the host of `url`.
+    /// Origins (`https://host`, `http://host:port`) the connector may call; by default the
+    /// origin of `url`. Scheme and port are exact; an entry without a scheme is https.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// Whether the connector's host names may resolve to private, loopback or link-local
+    /// addresses (a system on the local network). Off: only an address written in `url` or
+    /// `allowed_hosts`, or `localhost`, reaches those.
+    #[serde(default)]
+    pub private_network: bool,
     /// Settings for the connector, on top of the plugin's own.
     #[serde(default)]
     pub settings: toml::Table,
@@ -294,6 +301,7 @@ impl Config {
             text: text.to_string(),
         };
         problems.extend(check::references(&config, builtins));
+        problems.extend(ranges::problems(&config));
         if problems.is_empty() {
             Ok(config)
         } else {
@@ -384,5 +392,7 @@ fn hint_for(message: &str) -> Option<String> {
     None
 }
 
+#[cfg(test)]
+mod props;
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::*;
 
-const GOOD: &str = r#"
+pub(super) const GOOD: &str = r#"
 [plugins.shopware]
 file = "builtin:shopware"
 
@@ -51,7 +51,7 @@ fn vars(name: &str) -> Option<String> {
     }
 }
 
-fn parse(text: &str) -> Result<Config, ConfigError> {
+pub(super) fn parse(text: &str) -> Result<Config, ConfigError> {
     Config::parse(Path::new("flows.toml"), text, &vars, BUILTINS)
 }
 
@@ -147,6 +147,27 @@ fn a_rate_limit_override_names_its_operation_line_and_fix() {
         "connections.pos.rate_limits.operations.\"GET /productqueries\".requests"
     );
     assert_eq!(p.position.unwrap().0, line_of(&text, "requests = 0"));
+}
+
+#[test]
+fn an_allowed_host_that_is_no_origin_names_its_line_and_fix() {
+    let grant = "url = \"http://127.0.0.1:8802\"\nprivate_network = true\nallowed_hosts = [\"https://api.example.com\", \"ftp://files.example.com\"]\n";
+    let text = GOOD.replace("url = \"http://127.0.0.1:8802\"\n", grant);
+    let p = problem(&text);
+    assert_eq!(p.key(), "connections.pos.allowed_hosts");
+    assert_eq!(p.position.unwrap().0, line_of(&text, "ftp://"));
+    assert!(
+        p.message.contains("neither http nor https"),
+        "{}",
+        p.message
+    );
+    assert!(p.hint.unwrap().contains("`https://shop.example.com`"));
+    let config = parse(&text.replace(", \"ftp://files.example.com\"", "")).unwrap();
+    assert!(config.connections["pos"].private_network);
+    assert!(
+        !config.connections["shop"].private_network,
+        "off unless set"
+    );
 }
 
 #[test]
@@ -406,4 +427,96 @@ fn notify_mistakes_are_named_with_the_fix() {
 
     let text = format!("{GOOD}\n[notify]\nwebhok = \"${{SHOP_ID}}\"\n");
     assert_eq!(problem(&text).key(), "notify.webhok");
+}
+
+#[test]
+fn every_number_has_a_range_named_with_its_line_and_fix() {
+    let plugin = "file = \"builtin:payment-map\"";
+    let window = "url = \"http://127.0.0.1:8802\"";
+    for (from, to, key) in [
+        (
+            "[flows.orders]",
+            "[host]\nretention_days = 4000000000\n\n[flows.orders]",
+            "host.retention_days",
+        ),
+        (
+            "[flows.orders]",
+            "[host]\nretention_days = 0\n\n[flows.orders]",
+            "host.retention_days",
+        ),
+        (
+            "batch_size = 50",
+            "batch_size = 0",
+            "flows.orders.settings.batch_size",
+        ),
+        ("buffer = 2", "buffer = -3", "flows.stock.settings.buffer"),
+        (
+            "buffer = 2",
+            "buffer = 9223372036854775807",
+            "flows.stock.settings.buffer",
+        ),
+        (
+            plugin,
+            &format!("{plugin}\nmemory_mb = 1000000"),
+            "plugins.payment-map.memory_mb",
+        ),
+        (
+            plugin,
+            &format!("{plugin}\ncpu_budget_ms = 0"),
+            "plugins.payment-map.cpu_budget_ms",
+        ),
+        (
+            plugin,
+            &format!("{plugin}\ncall_timeout_secs = 100000000"),
+            "plugins.payment-map.call_timeout_secs",
+        ),
+        (
+            "[flows.orders]",
+            "[notify]\nparked_after = \"500years\"\n\n[flows.orders]",
+            "notify.parked_after",
+        ),
+        (
+            "[flows.orders]",
+            "[notify]\ndigest_window = \"3days\"\n\n[flows.orders]",
+            "notify.digest_window",
+        ),
+    ] {
+        let text = GOOD.replacen(from, to, 1);
+        let p = problem(&text);
+        assert_eq!(p.key(), key, "{text}");
+        let last = key.rsplit('.').next().unwrap();
+        assert_eq!(p.position.unwrap().0, line_of(&text, last), "{key}");
+        assert!(p.hint.is_some(), "{key} says what to write");
+    }
+    for window_secs in ["1e300", "nan", "inf", "-inf", "-1", "0", "86401"] {
+        let text = GOOD.replacen(
+            window,
+            &format!(
+                "{window}\nrate_limits = {{ total_per_window = 10, window_secs = {window_secs} }}"
+            ),
+            1,
+        );
+        let p = problem(&text);
+        assert_eq!(
+            p.key(),
+            "connections.pos.rate_limits.window_secs",
+            "{window_secs}"
+        );
+        assert!(p.message.contains("86400"), "{}", p.message);
+    }
+}
+
+#[test]
+fn numbers_at_the_ends_of_their_ranges_are_taken() {
+    let text = GOOD
+        .replacen("[flows.orders]", "[host]\nretention_days = 3650\n\n[flows.orders]", 1)
+        .replace("batch_size = 50", "batch_size = 1")
+        .replace("buffer = 2", "buffer = 0")
+        .replacen(
+            "url = \"http://127.0.0.1:8802\"",
+            "url = \"http://127.0.0.1:8802\"\nrate_limits = { total_per_window = 10, window_secs = 86400 }",
+            1,
+        );
+    let config = parse(&text).unwrap();
+    assert_eq!(config.host.retention_days, 3650);
 }

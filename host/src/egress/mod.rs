@@ -1,5 +1,6 @@
-//! Egress: every outgoing request of every plugin goes through here. The plugin's allowed hosts
-//! are enforced, requests are paced under the connection's rate limits, idempotent requests are
+//! Egress: every outgoing request of every plugin goes through here. The plugin's allowed origins
+//! are enforced (scheme, host and port exact; every resolved address checked, see [`resolve`]),
+//! the host sets `Host` and the connection-level headers, requests are paced under the connection's rate limits, idempotent requests are
 //! sent again after passing failures (with back-off, honouring `Retry-After`), timeouts are
 //! clamped, redirects are not followed (a redirect could leave the allowed hosts), answers are
 //! size-limited, and every exchange is logged.
@@ -7,6 +8,7 @@
 mod allow;
 mod limits;
 mod pace;
+mod resolve;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,6 +19,8 @@ use url::Url;
 pub use allow::AllowList;
 pub use limits::{Allowance, Pattern};
 pub use pace::{Declared, OperationLimit, Pacer, RateLimits};
+pub use resolve::is_public;
+use resolve::{Refused, Resolver};
 
 use crate::runtime::bindings::tillbridge::plugin::http::{HttpError, Method, Request, Response};
 
@@ -33,8 +37,12 @@ pub struct Policy {
     pub pacer: Option<Arc<Pacer>>,
 }
 
-/// How often an idempotent request is sent again after a passing failure.
-const MAX_RETRIES: u32 = 4;
+/// How often one request is sent at most, the first time included. Egress alone sends a request
+/// again (an idempotent one, after a 5xx, a 429, a timeout or no connection, with jittered
+/// back-off or as `Retry-After` asks): connectors and flows do not, so one call of a plugin
+/// reaches the system at most this many times. A record whose request still fails is tried again
+/// on a later run.
+pub const MAX_ATTEMPTS: u32 = 5;
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A request is never sent again later than this after the plugin made it: a signed request
@@ -42,10 +50,29 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// gets the failure and makes a fresh request.
 const RESEND_WINDOW: Duration = Duration::from_secs(60);
 
-/// The HTTP client all plugins share.
+/// Headers about the connection rather than the request: the host sets them (`Host` from the
+/// URL, the length from the body) and a plugin may not, so that it cannot reach another virtual
+/// host than the one granted or smuggle a second request into the connection.
+const HOST_HEADERS: [&str; 10] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+/// The HTTP clients all plugins share.
 #[derive(Debug, Clone)]
 pub struct Egress {
-    client: reqwest::Client,
+    /// For grants whose names must resolve to public addresses.
+    public: reqwest::Client,
+    /// For grants with `private_network`.
+    private: reqwest::Client,
     max_timeout: Duration,
     max_body: usize,
 }
@@ -56,17 +83,27 @@ impl Egress {
     /// The largest answer a plugin gets.
     pub const MAX_BODY: usize = 64 << 20;
 
-    /// A client with TLS (rustls, with the platform's root certificates).
+    /// Clients with TLS (rustls, with the platform's root certificates).
     pub fn new() -> Result<Self> {
+        Self::resolving_with(Resolver::new(false), Resolver::new(true))
+    }
+
+    fn resolving_with(public: Resolver, private: Resolver) -> Result<Self> {
         // Installing twice is harmless; the first provider wins.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("tillbridge/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        // No proxy: the host must resolve each name itself to check where it goes.
+        let client = |resolver: Resolver| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .dns_resolver(resolver)
+                .connect_timeout(Duration::from_secs(10))
+                .user_agent(concat!("tillbridge/", env!("CARGO_PKG_VERSION")))
+                .build()
+        };
         Ok(Egress {
-            client,
+            public: client(public)?,
+            private: client(private)?,
             max_timeout: Self::MAX_TIMEOUT,
             max_body: Self::MAX_BODY,
         })
@@ -86,6 +123,16 @@ impl Egress {
                 policy.allowed.describe().join(", ")
             )));
         }
+        if let Some((name, _)) = request
+            .headers
+            .iter()
+            .find(|(name, _)| HOST_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
+        {
+            tracing::warn!(plugin = %policy.caller, url = %redact(&url), "request denied: it sets {name}");
+            return Err(HttpError::Denied(format!(
+                "a plugin may not set the {name} header: the host sets it from the URL and the body"
+            )));
+        }
         let method = http_method(request.method);
         let method = method.as_str();
         let operation = request
@@ -98,7 +145,11 @@ impl Egress {
             if let Some(pacer) = &policy.pacer {
                 pacer.ready(method, &operation).await;
             }
-            let answer = self.send_once(policy, &url, &request).await;
+            let answer = match self.send_once(policy, &url, &request).await {
+                Ok(response) => Ok(response),
+                Err(Failed::Passing(error)) => Err(error),
+                Err(Failed::Final(error)) => return Err(error),
+            };
             match retry_delay(&answer, request.idempotent, attempt, made.elapsed()) {
                 Some(delay) => {
                     tracing::info!(plugin = %policy.caller, %operation, "{}; trying again in {} ms", failure(&answer), delay.as_millis());
@@ -115,7 +166,7 @@ impl Egress {
         policy: &Policy,
         url: &Url,
         request: &Request,
-    ) -> Result<Response, HttpError> {
+    ) -> Result<Response, Failed> {
         let timeout = request
             .timeout_ms
             .map_or(policy.default_timeout, |ms| {
@@ -123,10 +174,12 @@ impl Egress {
             })
             .min(self.max_timeout);
         let method = http_method(request.method);
-        let mut builder = self
-            .client
-            .request(method.clone(), url.clone())
-            .timeout(timeout);
+        let client = if policy.allowed.private_network() {
+            &self.private
+        } else {
+            &self.public
+        };
+        let mut builder = client.request(method.clone(), url.clone()).timeout(timeout);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
@@ -135,7 +188,7 @@ impl Egress {
             .body(request.body.clone())
             .send()
             .await
-            .map_err(|e| classify(&e, timeout))?;
+            .map_err(|e| Failed::Passing(classify(&e, timeout)))?;
         let status = answer.status().as_u16();
         let headers = answer
             .headers()
@@ -163,23 +216,47 @@ impl Egress {
         })
     }
 
+    /// The body, read as it streams in and given up at the size cap (or at the request's
+    /// deadline, which counts from the start of the request, not per read): memory and time stay
+    /// bounded whatever the server sends.
     async fn read_body(
         &self,
         mut answer: reqwest::Response,
         timeout: Duration,
-    ) -> Result<Vec<u8>, HttpError> {
+    ) -> Result<Vec<u8>, Failed> {
+        let too_large = || {
+            Failed::Final(HttpError::Unreachable(format!(
+                "the answer is larger than {} MiB; ask for smaller pages",
+                self.max_body >> 20
+            )))
+        };
+        if answer
+            .content_length()
+            .is_some_and(|length| length > self.max_body as u64)
+        {
+            return Err(too_large());
+        }
         let mut body = Vec::new();
-        while let Some(chunk) = answer.chunk().await.map_err(|e| classify(&e, timeout))? {
+        while let Some(chunk) = answer
+            .chunk()
+            .await
+            .map_err(|e| Failed::Passing(classify(&e, timeout)))?
+        {
             if body.len() + chunk.len() > self.max_body {
-                return Err(HttpError::Unreachable(format!(
-                    "the answer is larger than {} MiB; ask for smaller pages",
-                    self.max_body >> 20
-                )));
+                return Err(too_large());
             }
             body.extend_from_slice(&chunk);
         }
         Ok(body)
     }
+}
+
+/// Why an attempt brought no answer.
+enum Failed {
+    /// One another attempt may not meet (a timeout, a dropped connection).
+    Passing(HttpError),
+    /// One every attempt would meet (an answer over the size cap): never sent again.
+    Final(HttpError),
 }
 
 /// The request's method for reqwest (and, as `as_str`, for the pacer's patterns).
@@ -203,7 +280,7 @@ fn retry_delay(
     attempt: u32,
     elapsed: Duration,
 ) -> Option<Duration> {
-    if !idempotent || attempt >= MAX_RETRIES {
+    if !idempotent || attempt + 1 >= MAX_ATTEMPTS {
         return None;
     }
     let delay = match answer {
@@ -254,6 +331,13 @@ fn failure(answer: &Result<Response, HttpError>) -> String {
 }
 
 fn classify(e: &reqwest::Error, timeout: Duration) -> HttpError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(error) = source {
+        if let Some(refused) = error.downcast_ref::<Refused>() {
+            return HttpError::Denied(refused.to_string());
+        }
+        source = error.source();
+    }
     if e.is_timeout() {
         HttpError::Timeout(format!("no answer within {} ms", timeout.as_millis()))
     } else {
@@ -275,7 +359,10 @@ fn redact(url: &Url) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod delays {
     use super::*;
 
     fn answer(status: u16, retry_after: Option<&str>) -> Result<Response, HttpError> {
@@ -310,7 +397,7 @@ mod tests {
         );
         assert!(retry_delay(&Err(HttpError::Timeout("x".into())), true, 0, second).is_some());
         assert_eq!(
-            retry_delay(&answer(503, None), true, MAX_RETRIES, second),
+            retry_delay(&answer(503, None), true, MAX_ATTEMPTS - 1, second),
             None,
             "bounded attempts"
         );

@@ -72,11 +72,11 @@ impl RateLimits {
     pub fn problems(&self) -> Vec<(Vec<String>, String, String)> {
         let mut problems = Vec::new();
         if let Some(window) = self.window_secs
-            && !(window.is_finite() && window > 0.0)
+            && !seconds_in_range(window)
         {
             problems.push((
                 vec!["window_secs".into()],
-                format!("window_secs {window} is not a positive number of seconds"),
+                format!("window_secs {window} is not a number of seconds from 0.001 to {LONGEST_WINDOW_SECS}"),
                 "write the window the limits count in, e.g. 60".into(),
             ));
         }
@@ -109,10 +109,13 @@ impl RateLimits {
                     "write how many requests the system allows in per_seconds".into(),
                 ));
             }
-            if !(limit.per_seconds.is_finite() && limit.per_seconds > 0.0) {
+            if !seconds_in_range(limit.per_seconds) {
                 problems.push((
                     at("per_seconds"),
-                    format!("per_seconds {} is not a positive number", limit.per_seconds),
+                    format!(
+                        "per_seconds {} is not a number of seconds from 0.001 to {LONGEST_WINDOW_SECS}",
+                        limit.per_seconds
+                    ),
                     "write the window in seconds, e.g. 60 for a limit per minute".into(),
                 ));
             }
@@ -149,6 +152,15 @@ impl RateLimits {
             }
         }
     }
+}
+
+/// The longest window a limit may count in: a day (APIs count per second, minute or hour).
+const LONGEST_WINDOW_SECS: f64 = 86_400.0;
+
+/// Whether a window in seconds is one pacing can use: not NaN, not zero or less, not so long that
+/// it overflows a `Duration`.
+fn seconds_in_range(seconds: f64) -> bool {
+    (0.001..=LONGEST_WINDOW_SECS).contains(&seconds)
 }
 
 /// Pace as if the window were this much longer, so that clock drift and timing jitter never tip

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use anyhow::{Result, bail};
 use chrono::Utc;
 
-use super::context::{Entry, RunContext, retrying, stops_run};
+use super::context::{Entry, RunContext, stops_run};
 use super::fingerprint;
 use crate::config::FlowSettings;
 use crate::runtime::CallError;
@@ -30,7 +30,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
     let mut target = ctx.connector(&flow.target).await?;
     let mut transforms = ctx.transforms().await?;
     ctx.progress(format!("reading categories from {}", flow.source));
-    let tree = match retrying!(source.read_categories().await) {
+    let tree = match source.read_categories().await {
         Ok(tree) => tree,
         Err(e) => bail!("cannot read categories from {}: {e}", flow.source),
     };

@@ -16,7 +16,7 @@ use anyhow::{Result, bail};
 use chrono::Utc;
 use serde::Serialize;
 
-use super::context::{Entry, RunContext, retrying, stops_run};
+use super::context::{Entry, RunContext, stops_run};
 use super::fingerprint;
 use crate::config::{FieldPolicy, FlowKind, FlowSettings, ProductsSettings};
 use crate::runtime::bindings::exports::tillbridge::plugin::products_sink::{
@@ -79,7 +79,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
             properties: settings.properties.keys().cloned().collect(),
             limit: settings.batch_size.max(1),
         };
-        let page = match retrying!(products.source.read_products(&query).await) {
+        let page = match products.source.read_products(&query).await {
             Ok(page) => page,
             Err(e) => bail!("cannot read products from {}: {e}", flow.source),
         };
@@ -251,7 +251,7 @@ impl ProductsFlow<'_> {
         // A product the link table does not know may exist in the target already: found by SKU,
         // it is updated, never duplicated.
         if !unknown.is_empty() {
-            match retrying!(self.target.find_products(&unknown).await) {
+            match self.target.find_products(&unknown).await {
                 Ok(found) => {
                     let ids: BTreeMap<String, String> = found
                         .into_iter()

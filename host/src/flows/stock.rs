@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use anyhow::{Result, bail};
 use chrono::Utc;
 
-use super::context::{Entry, RunContext, retrying, stops_run};
+use super::context::{Entry, RunContext, stops_run};
 use super::fingerprint;
 use crate::config::{FlowSettings, StockCalculation, StockSettings};
 use crate::runtime::CallError;
@@ -38,7 +38,7 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
             skus: vec![],
             limit: settings.batch_size.max(1),
         };
-        let page = match retrying!(source.read_stock(&query).await) {
+        let page = match source.read_stock(&query).await {
             Ok(page) => page,
             Err(e) => bail!("cannot read stock from {}: {e}", flow.source),
         };
@@ -115,7 +115,7 @@ async fn write(
             .collect()
     } else {
         // Writing absolute quantities is idempotent: passing failures are retried.
-        match retrying!(target.write_stock(&updates).await) {
+        match target.write_stock(&updates).await {
             Ok(results) => results
                 .into_iter()
                 .map(|r| (r.key, r.outcome.map(|w| w.id)))

@@ -35,6 +35,9 @@ impl Overrides {
     pub fn new(mapping: &BTreeMap<String, String>) -> Result<Overrides> {
         let mut env = minijinja::Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // Templates are named after their field: a field path ending in `.html` or `.json` must
+        // not switch on minijinja's escaping for that name.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         let mut fields = Vec::new();
         for (field, template) in mapping {
             env.add_template_owned(field.clone(), template.clone())
@@ -233,5 +236,34 @@ mod tests {
         );
         let o = overrides(&[("paid", "maybe")]).unwrap();
         assert!(format!("{:#}", o.apply(record()).unwrap_err()).contains("boolean"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn text_without_template_syntax_is_written_as_it_is(
+            text in "[^{}%#]*[^{}%#\r\n]|",
+        ) {
+            let mapped = overrides(&[("comment", &text)]).unwrap().apply(record()).unwrap();
+            proptest::prop_assert_eq!(mapped.comment.as_deref(), Some(text.as_str()));
+        }
+
+        #[test]
+        fn a_field_renders_its_value_unescaped(number in "\\PC*[^\r\n]|") {
+            let o = overrides(&[("comment", "{{ number }}"), ("lines.0.sku", "{{ number }}")])
+                .unwrap();
+            let mapped = o.apply(Record { number: number.clone(), ..record() }).unwrap();
+            proptest::prop_assert_eq!(mapped.comment.as_deref(), Some(number.as_str()));
+            proptest::prop_assert_eq!(&mapped.lines[0].sku, &number);
+        }
+
+        #[test]
+        fn no_template_or_field_path_makes_mapping_panic(
+            field in "[a-z0-9.]{0,12}",
+            template in "\\PC{0,40}",
+        ) {
+            if let Ok(o) = overrides(&[(&field, &template)]) {
+                let _ = o.apply(record());
+            }
+        }
     }
 }

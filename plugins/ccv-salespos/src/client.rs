@@ -2,8 +2,9 @@
 //!
 //! Every request is signed when it is made (see [`crate::signing`]); the host may resend an
 //! idempotent one unchanged within a minute, well inside the five minutes a signature is valid.
-//! Writes the host must not resend (POST) are sent again here after a 429 only — CCV refused
-//! those before acting — and each attempt is signed afresh. Each request carries CCV's own
+//! Resends are the host's alone, so that one call is sent a bounded number of times: a write the
+//! host must not resend (POST) that CCV refuses fails its record, which a later run tries again.
+//! Each request carries CCV's own
 //! operation as its label ("GET /products/{id}"), so that the host paces it under the limit CCV
 //! counts it against. Answers that carry a signature are checked.
 
@@ -39,10 +40,6 @@ pub const READS_PER_MINUTE: u32 = 150;
 
 /// `GET /productqueries` per minute.
 pub const QUERIES_PER_MINUTE: u32 = 30;
-
-/// How often a write that CCV refused with a 429 is sent again (signed anew) before the record
-/// fails as rate limited. The host paces every attempt, so each waits for a free slot.
-const WRITE_RETRIES: u32 = 2;
 
 /// Where the API lives, how to sign for it, and which of CCV's schemas to ask for.
 #[derive(Debug, Clone)]
@@ -168,45 +165,33 @@ impl Client {
         let uri = self.uri(path, query);
         let url = format!("{}{uri}", self.origin);
         let label = operation(verb, path);
-        let mut attempt = 0;
-        loop {
-            // Signed now, for this attempt: a resend never carries an old x-date.
-            let x_date = clock::now();
-            let x_hash = self.keys.sign(verb, &uri, body, &x_date);
-            let mut request = Request::new(method, &url)
-                .header("accept", self.accept)
-                .header("x-public", &self.keys.public)
-                .header("x-date", &x_date)
-                .header("x-hash", &x_hash)
-                .operation(&label)
-                .idempotent(idempotent);
-            if !body.is_empty() {
-                request = request
-                    .header("content-type", "application/json")
-                    .body(body.to_vec());
-            }
-            let answer = request.send()?;
-            if (200..300).contains(&answer.status()) {
-                self.check_answer_signature(verb, &uri, &label, &answer)?;
-                return Ok(answer);
-            }
-            // A refusal is reported as CCV gave it, signed or not: with a wrong secret every
-            // signature mismatches, and "check the secret" is the useful message then.
-            let failure = errors::from_answer(
-                &label,
-                answer.status(),
-                answer.bytes(),
-                answer.retry_after_ms(),
-            );
-            if failure.rate_limited() && !idempotent && attempt < WRITE_RETRIES {
-                attempt += 1;
-                tillbridge_sdk::info!(
-                    "{label}: rate limited by CCV; sending it again, signed anew"
-                );
-                continue;
-            }
-            return Err(failure);
+        let x_date = clock::now();
+        let x_hash = self.keys.sign(verb, &uri, body, &x_date);
+        let mut request = Request::new(method, &url)
+            .header("accept", self.accept)
+            .header("x-public", &self.keys.public)
+            .header("x-date", &x_date)
+            .header("x-hash", &x_hash)
+            .operation(&label)
+            .idempotent(idempotent);
+        if !body.is_empty() {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_vec());
         }
+        let answer = request.send()?;
+        if (200..300).contains(&answer.status()) {
+            self.check_answer_signature(verb, &uri, &label, &answer)?;
+            return Ok(answer);
+        }
+        // A refusal is reported as CCV gave it, signed or not: with a wrong secret every
+        // signature mismatches, and "check the secret" is the useful message then.
+        Err(errors::from_answer(
+            &label,
+            answer.status(),
+            answer.bytes(),
+            answer.retry_after_ms(),
+        ))
     }
 
     /// A successful answer that is signed must be signed with this connection's keys; one that

@@ -85,6 +85,23 @@ impl Default for Setup {
     }
 }
 
+impl Setup {
+    /// The demo with CCV's limits counted in a window of 250 ms instead of a minute, so that
+    /// tests run in seconds; tillbridge paces to the same limits.
+    pub fn fast() -> Setup {
+        Setup {
+            ccv_limits: ccv::RateLimits {
+                reads_per_window: 150,
+                writes_per_window: 100,
+                productqueries_per_window: 30,
+                total_per_window: 300,
+                window: std::time::Duration::from_millis(250),
+            },
+            ..Setup::default()
+        }
+    }
+}
+
 /// The two simulators and tillbridge between them.
 pub struct Pair {
     pub shop: ShopwareSim,

@@ -55,8 +55,8 @@ pub struct Answers {
     /// Stock: available_minus_reserved, available or physical.
     #[arg(long, default_value = "available_minus_reserved")]
     pub stock_calculation: String,
-    /// Stock: kept back from the webshop.
-    #[arg(long, default_value_t = 0)]
+    /// Stock: pieces kept back from the webshop (0 to 1000000).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..=1_000_000))]
     pub stock_buffer: i64,
     /// Products: overwrite texts in the point of sale on update.
     #[arg(long)]

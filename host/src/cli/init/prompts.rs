@@ -102,6 +102,13 @@ pub async fn ask(path: &Path, answers: &Answers) -> Result<Setup> {
         setup.buffer = Input::with_theme(&theme)
             .with_prompt("A safety buffer kept back from the webshop (pieces)")
             .default(answers.stock_buffer)
+            .validate_with(|pieces: &i64| {
+                if (0..=1_000_000).contains(pieces) {
+                    Ok(())
+                } else {
+                    Err("a number of pieces from 0 to 1000000")
+                }
+            })
             .interact_text()?;
     }
     if setup.flows.iter().any(|f| f == "products") {

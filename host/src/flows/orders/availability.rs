@@ -9,7 +9,7 @@ use anyhow::Result;
 use chrono::Utc;
 
 use super::{Candidate, OrdersFlow, batch_error, describe};
-use crate::flows::context::{RunContext, retrying};
+use crate::flows::context::RunContext;
 use crate::runtime::bindings::tillbridge::plugin::types::{Order, ProductRef};
 use crate::state::{Link, link_key};
 
@@ -49,7 +49,7 @@ impl OrdersFlow<'_> {
             .cloned()
             .collect();
         if !unknown.is_empty() {
-            match retrying!(self.target.find_products(&unknown).await) {
+            match self.target.find_products(&unknown).await {
                 Ok(found) => {
                     for r in found {
                         let link = Link {

@@ -8,7 +8,7 @@ use anyhow::Result;
 use chrono::Utc;
 
 use super::{Candidate, OrdersFlow, batch_error, describe};
-use crate::flows::context::{Entry, RunContext, retrying};
+use crate::flows::context::{Entry, RunContext};
 use crate::flows::fingerprint;
 use crate::runtime::bindings::exports::tillbridge::plugin::customers::CustomerWrite;
 use crate::runtime::bindings::tillbridge::plugin::types::{Company, Customer, Order, PluginError};
@@ -61,7 +61,7 @@ impl OrdersFlow<'_> {
             .collect();
         let mut found: BTreeMap<String, String> = BTreeMap::new();
         if !unknown.is_empty() {
-            match retrying!(self.target.find_customers(&unknown).await) {
+            match self.target.find_customers(&unknown).await {
                 Ok(refs) => found.extend(refs.into_iter().map(|r| (r.email.to_lowercase(), r.id))),
                 Err(e) => {
                     let error = batch_error(e)?;

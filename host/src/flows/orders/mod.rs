@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Result, bail};
 
 use self::pending::Waiting;
-use super::context::{Entry, RunContext, retrying, stops_run};
+use super::context::{Entry, RunContext, stops_run};
 use crate::config::{FlowSettings, OrdersSettings};
 use crate::mapper::Transforms;
 use crate::runtime::bindings::exports::tillbridge::plugin::orders_sink::MarkerLookup;
@@ -128,7 +128,7 @@ impl OrdersFlow<'_> {
         );
         tracing::info!("{doing}");
         ctx.progress(doing);
-        let found = match retrying!(self.target.find_orders(&lookups).await) {
+        let found = match self.target.find_orders(&lookups).await {
             Ok(found) => found,
             Err(e) => bail!("cannot check the orders of an interrupted run: {e}"),
         };
@@ -168,7 +168,7 @@ impl OrdersFlow<'_> {
                 numbers: Vec::new(),
                 limit: remaining.min(PAGE),
             };
-            let page = match retrying!(self.source.read_orders(&query).await) {
+            let page = match self.source.read_orders(&query).await {
                 Ok(page) => page,
                 Err(e) => bail!("cannot read orders from {}: {e}", ctx.flow.source),
             };
@@ -283,7 +283,7 @@ impl OrdersFlow<'_> {
                 since: o.ordered_at.clone(),
             })
             .collect();
-        let found = match retrying!(self.target.find_orders(&lookups).await) {
+        let found = match self.target.find_orders(&lookups).await {
             Ok(found) => found,
             Err(e) => {
                 // Unknown whether they are booked: none is sent, none is lost.

@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use chrono::Utc;
 
 use super::{OrdersFlow, PAGE};
-use crate::flows::context::{Entry, Rejection, RunContext, rejection_entry, retrying};
+use crate::flows::context::{Entry, Rejection, RunContext, rejection_entry};
 use crate::runtime::bindings::exports::tillbridge::plugin::orders_source::OrderQuery;
 use crate::runtime::bindings::tillbridge::plugin::types::{Order, PluginError};
 use crate::state::{Outcome, Pending, PendingState};
@@ -61,7 +61,7 @@ impl OrdersFlow<'_> {
             numbers: numbers.to_vec(),
             limit: u32::try_from(numbers.len()).unwrap_or(PAGE),
         };
-        let page = match retrying!(self.source.read_orders(&query).await) {
+        let page = match self.source.read_orders(&query).await {
             Ok(page) => page,
             Err(e) => bail!(
                 "cannot read the waiting orders from {}: {e}",

@@ -1,10 +1,7 @@
 //! Every request is signed as CCV documents it, and a resent request still passes.
 
-use std::time::Duration;
-
 use tillbridge::runtime::CallError;
 use tillbridge::runtime::bindings::tillbridge::plugin::types::PluginError;
-use tillbridge_sim::ccv::CcvOptions;
 use tillbridge_sim::common::Fault;
 
 use super::support::records::{private, write};
@@ -64,44 +61,6 @@ async fn the_hosts_resend_of_a_read_passes_the_signature_check() {
         [(503, true), (200, false), (200, false), (200, false)],
         "resent unchanged, and accepted (then the settings and the packages are read)"
     );
-}
-
-#[tokio::test]
-async fn a_write_sent_again_after_a_429_is_signed_anew() {
-    // A signature older than 2 s is refused here: a resend with the first attempt's x-date, made
-    // 3 s later, would get 401.20.
-    let pos = Pos::start(CcvOptions {
-        max_clock_skew: Duration::from_secs(2),
-        ..CcvOptions::default()
-    })
-    .await;
-    let slow_refusal = Fault::status("/api/rest/v1/users", 429)
-        .method("POST")
-        .times(1)
-        .delayed(3_000);
-    pos.sim.faults().add(slow_refusal);
-    // The index is built first (a GET), then the POST is refused once and sent again.
-    let results = pos
-        .session()
-        .await
-        .write_customers(&[write(private("ada@example.org"), None)])
-        .await
-        .unwrap();
-    assert!(results[0].outcome.is_ok(), "{results:?}");
-    let statuses: Vec<(String, u16)> = pos
-        .requests()
-        .iter()
-        .map(|r| (r.method.clone(), r.status))
-        .collect();
-    assert_eq!(
-        statuses,
-        [
-            ("GET".into(), 200),
-            ("POST".into(), 429),
-            ("POST".into(), 201)
-        ]
-    );
-    assert_eq!(pos.sim.users_with_email("ada@example.org").len(), 1);
 }
 
 #[tokio::test]

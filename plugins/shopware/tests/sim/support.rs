@@ -118,12 +118,8 @@ impl Shop {
             .secrets
             .insert("client_id".into(), dataset::SHOPWARE_CLIENT_ID.into());
         grants.secrets.insert("client_secret".into(), secret.into());
-        let host = self
-            .sim
-            .base_url()
-            .trim_start_matches("http://")
-            .to_string();
-        grants.allowed_hosts = AllowList::new(&[host]);
+        grants.allowed_hosts =
+            AllowList::new(&[AllowList::entry_for(self.sim.base_url()).unwrap()]);
         grants.kv = self.kv.clone();
         grants
     }

@@ -1,0 +1,141 @@
+//! Every number flows.toml takes has a range. A value outside it is refused when the file is read
+//! (so `validate`, `check`, `once` and `run` all refuse it) with the key, the range and a sensible
+//! value, instead of overflowing later or quietly switching a safeguard off.
+
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use super::{Config, FlowSettings, Problem};
+
+/// The longest a notification time may be: longer would never tell anyone in time.
+const LONGEST_PARKED_AFTER: Duration = Duration::from_secs(90 * 24 * 3600);
+/// The longest problems may be gathered before they are sent.
+const LONGEST_DIGEST_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// The numbers of `config` outside their ranges.
+pub(super) fn problems(config: &Config) -> Vec<Problem> {
+    let mut found = Found(Vec::new());
+    found.check(
+        &["host", "retention_days"],
+        config.host.retention_days,
+        1..=3650,
+        "30 keeps a month of activity; 3650 is ten years",
+    );
+    for (name, plugin) in &config.plugins {
+        let at = |key: &'static str| ["plugins", name.as_str(), key];
+        if let Some(mb) = plugin.memory_mb {
+            // A WASM component's linear memory is 32-bit: 4 GiB is all it can address.
+            found.check(
+                &at("memory_mb"),
+                mb,
+                1..=4096,
+                "leave it out for the default, or give the MiB the plugin needs, e.g. 256",
+            );
+        }
+        if let Some(ms) = plugin.cpu_budget_ms {
+            found.check(
+                &at("cpu_budget_ms"),
+                ms,
+                1..=3_600_000,
+                "leave it out for the default, or give milliseconds, e.g. 10000",
+            );
+        }
+        if let Some(secs) = plugin.call_timeout_secs {
+            found.check(
+                &at("call_timeout_secs"),
+                secs,
+                1..=86_400,
+                "leave it out for the default, or give seconds, e.g. 900",
+            );
+        }
+    }
+    for (name, flow) in &config.flows {
+        let at = |key: &'static str| ["flows", name.as_str(), "settings", key];
+        match &flow.settings {
+            FlowSettings::Orders(orders) => found.check(
+                &at("batch_size"),
+                orders.batch_size,
+                1..=100_000,
+                "100 is a good batch size",
+            ),
+            FlowSettings::Stock(stock) => {
+                found.check(
+                    &at("batch_size"),
+                    stock.batch_size,
+                    1..=10_000,
+                    "500 is a good batch size",
+                );
+                found.check(
+                    &at("buffer"),
+                    stock.buffer,
+                    0..=1_000_000,
+                    "the number of pieces kept back from the target, e.g. 2, or 0 for none",
+                );
+            }
+            FlowSettings::Products(products) => found.check(
+                &at("batch_size"),
+                products.batch_size,
+                1..=1_000,
+                "100 is a good batch size",
+            ),
+            FlowSettings::Categories(_) => {}
+        }
+    }
+    // Durations that are not durations at all are reported where they are read.
+    let notify = &config.notify;
+    if let Ok(after) = humantime::parse_duration(notify.parked_after.trim()) {
+        found.check_duration(
+            &["notify", "parked_after"],
+            after,
+            LONGEST_PARKED_AFTER,
+            "e.g. \"2h\"",
+        );
+    }
+    if let Ok(window) = humantime::parse_duration(notify.digest_window.trim()) {
+        found.check_duration(
+            &["notify", "digest_window"],
+            window,
+            LONGEST_DIGEST_WINDOW,
+            "e.g. \"30s\"",
+        );
+    }
+    found.0
+}
+
+/// The problems found so far.
+struct Found(Vec<Problem>);
+
+impl Found {
+    fn check<T: PartialOrd + Display>(
+        &mut self,
+        at: &[&str],
+        value: T,
+        range: RangeInclusive<T>,
+        fix: &str,
+    ) {
+        if !range.contains(&value) {
+            let (low, high) = range.into_inner();
+            self.0.push(
+                Problem::at(at, format!("{value} is outside {low}..={high}"))
+                    .hint(format!("write a number from {low} to {high}: {fix}")),
+            );
+        }
+    }
+
+    fn check_duration(&mut self, at: &[&str], value: Duration, longest: Duration, example: &str) {
+        if value > longest {
+            let longest = humantime::format_duration(longest);
+            self.0.push(
+                Problem::at(
+                    at,
+                    format!(
+                        "{} is longer than {longest}",
+                        humantime::format_duration(value)
+                    ),
+                )
+                .hint(format!("write at most {longest}, {example}")),
+            );
+        }
+    }
+}
