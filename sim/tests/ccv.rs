@@ -7,6 +7,7 @@ mod ccv {
     mod addresses;
     mod catalogue;
     mod collections;
+    mod hostile;
     mod limits;
     mod ordernotes;
     mod orders;

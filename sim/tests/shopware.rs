@@ -12,6 +12,8 @@ mod catalog;
 mod criteria;
 #[path = "shopware/formats.rs"]
 mod formats;
+#[path = "shopware/hostile.rs"]
+mod hostile;
 #[path = "shopware/orders.rs"]
 mod orders;
 #[path = "shopware/pitfalls.rs"]

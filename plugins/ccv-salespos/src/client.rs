@@ -334,4 +334,33 @@ mod tests {
             assert!(matches!(client(bad), Err(PluginError::Fatal(_))), "{bad}");
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            /// The URI signed is the URI a standard parser sees, unchanged (nothing left to
+            /// re-encode on the way), and its query decodes to exactly the parameters given.
+            #[test]
+            fn the_signed_uri_survives_parsing_and_decodes_to_the_parameters(
+                path in "[a-z]{1,12}(/[0-9]{1,6})?",
+                query in prop::collection::vec((".{1,10}", ".{0,20}"), 0..5),
+            ) {
+                let client = client("https://shop.example/api/rest/v1").unwrap();
+                let pairs: Vec<(&str, &str)> =
+                    query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let uri = client.uri(&path, &pairs);
+                let parsed = url::Url::parse(&format!("https://shop.example{uri}")).unwrap();
+                let as_sent = &parsed.as_str()["https://shop.example".len()..];
+                prop_assert_eq!(as_sent, uri.as_str());
+                let decoded: Vec<(String, String)> = parsed
+                    .query_pairs()
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                prop_assert_eq!(decoded, query);
+            }
+        }
+    }
 }

@@ -180,4 +180,60 @@ mod tests {
         };
         assert_ne!(a, derived_secret(&other, "password", "a@example.org|1"));
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn parts() -> impl Strategy<Value = (String, String, String, Vec<u8>, String)> {
+            (
+                ".*",
+                "GET|POST|PUT|PATCH|DELETE",
+                "/api/rest/v1/[a-z/0-9?=&%]*",
+                prop::collection::vec(any::<u8>(), 0..200),
+                "[0-9T:Z-]{0,25}",
+            )
+        }
+
+        proptest! {
+            /// Any request signs to what CCV's documented string gives (the simulator's own
+            /// implementation of it), and an answer signed so is authentic.
+            #[test]
+            fn a_signature_is_the_documented_hmac_and_verifies(
+                secret in ".*",
+                (public, method, uri, body, x_date) in parts(),
+            ) {
+                let keys = Keys { public: public.clone(), secret: secret.clone() };
+                let hash = keys.sign(&method, &uri, &body, &x_date);
+                prop_assert_eq!(hash.len(), 128);
+                prop_assert_eq!(
+                    &hash,
+                    &tillbridge_sim::ccv::sign_bytes(&public, &secret, &method, &uri, &body, &x_date)
+                );
+                prop_assert!(keys.answer_is_authentic(&method, &uri, &body, &x_date, &hash));
+            }
+
+            /// Changing any part of an answer, or its hash, makes it inauthentic.
+            #[test]
+            fn every_part_of_an_answer_counts(
+                (public, method, uri, body, x_date) in parts(),
+                extra in "[a-z0-9]{1,5}",
+                flip in 0usize..128,
+            ) {
+                let keys = Keys { public, secret: "secret".into() };
+                let hash = keys.sign(&method, &uri, &body, &x_date);
+                let longer_body = [body.as_slice(), extra.as_bytes()].concat();
+                let longer_uri = uri.clone() + &extra;
+                let later_date = x_date.clone() + &extra;
+                prop_assert!(!keys.answer_is_authentic(&method, &longer_uri, &body, &x_date, &hash));
+                prop_assert!(!keys.answer_is_authentic(&method, &uri, &longer_body, &x_date, &hash));
+                prop_assert!(!keys.answer_is_authentic(&method, &uri, &body, &later_date, &hash));
+                let mut wrong = hash.into_bytes();
+                wrong[flip] = if wrong[flip] == b'0' { b'1' } else { b'0' };
+                let wrong = String::from_utf8(wrong).unwrap();
+                prop_assert!(!keys.answer_is_authentic(&method, &uri, &body, &x_date, &wrong));
+            }
+        }
+    }
 }

@@ -68,4 +68,50 @@ mod tests {
             "x"
         );
     }
+
+    mod properties {
+        use std::collections::BTreeSet;
+
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// A page as Shopware answers the criteria: the rows the `gt` filter keeps, sorted by the
+        /// sort field ascending, at most `limit`.
+        fn answer(rows: &BTreeSet<u64>, criteria: &Value) -> Vec<u64> {
+            let after = criteria["filter"][0]["parameters"]["gt"].as_u64().unwrap();
+            let limit = criteria["limit"].as_u64().unwrap() as usize;
+            assert_eq!(criteria["sort"][0]["order"], "ASC");
+            rows.range(after + 1..).take(limit).copied().collect()
+        }
+
+        proptest! {
+            /// A keyset walk visits every row once, whatever the numbers and the page size.
+            #[test]
+            fn a_keyset_walk_sees_every_row_exactly_once(
+                rows in prop::collection::btree_set(1u64..1_000_000, 0..300),
+                limit in 1u32..60,
+            ) {
+                let (mut seen, mut after) = (Vec::new(), 0);
+                loop {
+                    let page = answer(&rows, &keyset(after, limit));
+                    let Some(&last) = page.last() else { break };
+                    seen.extend(page);
+                    after = auto_increment(&json!({"autoIncrement": last}));
+                }
+                prop_assert_eq!(seen, rows.into_iter().collect::<Vec<_>>());
+            }
+
+            /// Any field name and value travel through the JSON unchanged.
+            #[test]
+            fn filters_carry_any_field_and_value(field in ".*", value in ".*", n in any::<i64>()) {
+                let criteria = all_of(vec![equals(&field, &value), any_of(vec![at_least(&field, n), equals_any(&field, &[&value])])]);
+                let back: Value = serde_json::from_str(&criteria.to_string()).unwrap();
+                prop_assert_eq!(&back["queries"][0]["field"], &json!(field));
+                prop_assert_eq!(&back["queries"][0]["value"], &json!(value));
+                prop_assert_eq!(&back["queries"][1]["queries"][0]["parameters"]["gte"], &json!(n));
+                prop_assert_eq!(&back["queries"][1]["queries"][1]["value"][0], &json!(value));
+            }
+        }
+    }
 }

@@ -3,6 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::common::lock;
+
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
@@ -28,7 +30,7 @@ pub(super) struct Shared {
 impl Shared {
     /// Runs `f` on the state.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
-        f(&mut self.store.lock().expect("store lock"))
+        f(&mut lock(&self.store))
     }
 }
 
@@ -220,4 +222,31 @@ fn answer(
     shared.limiter.admit(method, parts.uri.path())?;
     let request = ApiRequest::parse(parts, body, now)?;
     shared.with_store(|store| routes::dispatch(store, &request))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// No request, however malformed its path, query or body, makes parsing panic; a body
+        /// that is not JSON is a 400.
+        #[test]
+        fn any_request_parses_or_is_refused(
+            path in "[a-z0-9/%.]{0,40}",
+            query in "[ -~]{0,60}",
+            body in prop::collection::vec(any::<u8>(), 0..200),
+        ) {
+            let uri = format!("{API_PREFIX}/{path}?{query}");
+            let Ok(request) = axum::http::Request::builder().uri(uri).body(()) else {
+                return Ok(());
+            };
+            let (parts, ()) = request.into_parts();
+            if let Err(error) = ApiRequest::parse(&parts, &body, Utc::now()) {
+                prop_assert_eq!(error.status, StatusCode::BAD_REQUEST);
+            }
+        }
+    }
 }

@@ -15,6 +15,8 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+use crate::common::lock;
 use std::time::{Duration, Instant};
 
 use super::RateLimits;
@@ -96,7 +98,7 @@ impl RateLimiter {
         let operation = operation(method, path);
         let limit = self.limit_of(&operation, method);
         let length = self.limits.window;
-        let mut counters = self.counters.lock().expect("rate limit lock");
+        let mut counters = lock(&self.counters);
         let fresh = Window {
             opened: now,
             count: 0,
@@ -130,7 +132,7 @@ impl RateLimiter {
 
     /// Forgets every count.
     pub fn reset(&self) {
-        *self.counters.lock().expect("rate limit lock") = Counters::default();
+        *lock(&self.counters) = Counters::default();
     }
 }
 

@@ -58,7 +58,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-pub use auth::{format_x_date, parse_x_date, sign};
+pub use auth::{format_x_date, parse_x_date, sign, sign_bytes};
 pub use collection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use error::CcvError;
 pub use limits::operation;
@@ -315,7 +315,11 @@ impl CcvSim {
     pub fn row_totals(&self, order_id: u64) -> Option<Vec<Decimal>> {
         self.shared.with_store(|store| {
             let order = store.orders.get(&order_id)?;
-            Some(order.rows.iter().map(model::OrderRow::total).collect())
+            order
+                .rows
+                .iter()
+                .map(|r| r.amounts().map(|a| a.total))
+                .collect()
         })
     }
 

@@ -520,19 +520,43 @@ pub struct RowAttribute {
     pub price: Decimal,
 }
 
-impl OrderRow {
+/// The amounts a row's read model derives from its fields.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowAmounts {
     /// What the attribute values add per unit.
-    pub fn extra(&self) -> Decimal {
-        self.attributes.iter().map(|a| a.price).sum()
-    }
-
+    pub extra: Decimal,
+    /// Price − discount: what one unit sells for without its attribute values.
+    pub selling: Decimal,
+    /// Price + what the attribute values add, before the discount.
+    pub undiscounted: Decimal,
     /// What one unit costs: price − discount + what the attribute values add.
-    pub fn price_with_attributes(&self) -> Decimal {
-        self.price - self.discount + self.extra()
-    }
+    pub price_with_attributes: Decimal,
+    /// What the attribute values add for the whole row.
+    pub total_extra: Decimal,
+    /// The row's total: price with attributes × count.
+    pub total: Decimal,
+    /// What the row is discounted in all: discount × count.
+    pub total_discount: Decimal,
+}
 
-    /// The row's total: [`Self::price_with_attributes`] × count.
-    pub fn total(&self) -> Decimal {
-        self.price_with_attributes() * self.count
+impl OrderRow {
+    /// The row's derived amounts; none when one of them does not fit a decimal (a row posted
+    /// with absurd amounts is refused with that, see [`super::stock`]).
+    pub fn amounts(&self) -> Option<RowAmounts> {
+        let extra = self
+            .attributes
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, a| sum.checked_add(a.price))?;
+        let selling = self.price.checked_sub(self.discount)?;
+        let price_with_attributes = selling.checked_add(extra)?;
+        Some(RowAmounts {
+            extra,
+            selling,
+            undiscounted: self.price.checked_add(extra)?,
+            price_with_attributes,
+            total_extra: extra.checked_mul(self.count)?,
+            total: price_with_attributes.checked_mul(self.count)?,
+            total_discount: self.discount.checked_mul(self.count)?,
+        })
     }
 }

@@ -297,7 +297,9 @@ pub fn delete_row(store: &mut Store, id: u64) -> Result<Reply, CcvError> {
 
 /// A row as CCV's row read model has it.
 pub(super) fn render_row(request: &ApiRequest, order_id: u64, r: &OrderRow) -> Value {
-    let selling = r.price - r.discount;
+    let amounts = r
+        .amounts()
+        .expect("a stored row's amounts were checked when it was written");
     let attributes: Vec<Value> = r
         .attributes
         .iter()
@@ -332,13 +334,13 @@ pub(super) fn render_row(request: &ApiRequest, order_id: u64, r: &OrderRow) -> V
         "memo": r.memo,
         "package_id": r.package_id,
         "original_price": money::to_json(r.price),
-        "selling_price": money::to_json(selling),
+        "selling_price": money::to_json(amounts.selling),
         "price_without_discount": money::to_json(r.price),
-        "price_without_discount_with_attributes": money::to_json(r.price + r.extra()),
-        "price_with_attributes": money::to_json(r.price_with_attributes()),
-        "total_extra_option_price": money::to_json(r.extra() * r.count),
-        "total_price_with_attributes": money::to_json(r.total()),
-        "total_price": money::to_json(r.total()),
+        "price_without_discount_with_attributes": money::to_json(amounts.undiscounted),
+        "price_with_attributes": money::to_json(amounts.price_with_attributes),
+        "total_extra_option_price": money::to_json(amounts.total_extra),
+        "total_price_with_attributes": money::to_json(amounts.total),
+        "total_price": money::to_json(amounts.total),
         "attributes": attributes,
         "parent": { "id": order_id, "href": request.href(&format!("orders/{order_id}")) },
     })

@@ -15,7 +15,7 @@ use super::auth::format_x_date;
 use super::collection::{SortField, list as list_page, sub_resource};
 use super::error::CcvError;
 use super::http::{ApiRequest, Reply};
-use super::model::{Order, OrderRow, Personalinfo, STATUS_RESERVED, Store};
+use super::model::{Order, Personalinfo, STATUS_RESERVED, Store};
 use super::orderrows::{RowInput, build_row, give_ids, product_row, render_row};
 use super::products::{parse_bool, set};
 use super::{money, stock, users};
@@ -130,10 +130,8 @@ pub fn create(store: &mut Store, request: &ApiRequest) -> Result<Reply, CcvError
         .into_iter()
         .map(|row| build_row(store, row))
         .collect::<Result<_, _>>()?;
-    order.id = store.new_id();
     order.is_completed = is_completed;
     order.status = status;
-    order.ordernumber = is_completed.then(|| next_ordernumber(store));
     order.user_id = input.user_id;
     order.customer = customer;
     set(&mut order.paid, input.paid);
@@ -170,9 +168,13 @@ pub fn create(store: &mut Store, request: &ApiRequest) -> Result<Reply, CcvError
     order.reservationnumber = input.reservationnumber;
     order.deliver_date = input.deliver_date;
     order.track_and_trace_carrier = input.track_and_trace_carrier;
-    let body = render(store, request, &order);
-    stock::insert_order(store, order);
-    Ok(Reply::Created(body))
+    // Checked before the order takes an id and a number, so a refused order leaves no gap.
+    stock::check_totals(&order)?;
+    order.id = store.new_id();
+    order.ordernumber = is_completed.then(|| next_ordernumber(store));
+    let id = order.id;
+    stock::insert_order(store, order)?;
+    Ok(Reply::Created(render(store, request, &store.orders[&id])))
 }
 
 /// A sale at the till of one article, with no customer: an order of the POS's own in `status`
@@ -193,7 +195,7 @@ pub(super) fn till_sale(
     order.ordernumber = Some(next_ordernumber(store));
     order.rows = vec![row];
     let id = order.id;
-    stock::insert_order(store, order);
+    stock::insert_order(store, order)?;
     Ok(id)
 }
 
@@ -392,49 +394,59 @@ fn customer_mail(order: &Order, note: Option<&str>) -> String {
 // ----- rendering --------------------------------------------------------------------------------
 
 /// An order's totals.
-struct Totals {
+pub(super) struct Totals {
     orderrows: Decimal,
     discounts: Decimal,
     tax: Decimal,
     price: Decimal,
 }
 
-fn totals(order: &Order) -> Totals {
-    let orderrows: Decimal = order.rows.iter().map(OrderRow::total).sum();
-    let discounts = order.rows.iter().map(|r| r.discount * r.count).sum();
+/// An order's totals; none when one does not fit a decimal (checked before an order is kept, see
+/// [`super::stock`]).
+pub(super) fn totals(order: &Order) -> Option<Totals> {
     let hundred = Decimal::ONE_HUNDRED;
-    let tax: Decimal = order
-        .rows
-        .iter()
-        .map(|r| {
-            if order.order_row_taxes_included {
-                money::cents(r.total() * r.tax / (hundred + r.tax))
-            } else {
-                money::cents(r.total() * r.tax / hundred)
-            }
+    let zero = Totals {
+        orderrows: Decimal::ZERO,
+        discounts: Decimal::ZERO,
+        tax: Decimal::ZERO,
+        price: Decimal::ZERO,
+    };
+    let mut totals = order.rows.iter().try_fold(zero, |sum, r| {
+        let row = r.amounts()?;
+        let share = if order.order_row_taxes_included {
+            row.total
+                .checked_mul(r.tax)?
+                .checked_div(hundred.checked_add(r.tax)?)?
+        } else {
+            row.total.checked_mul(r.tax)?.checked_div(hundred)?
+        };
+        Some(Totals {
+            orderrows: sum.orderrows.checked_add(row.total)?,
+            discounts: sum.discounts.checked_add(row.total_discount)?,
+            tax: sum.tax.checked_add(money::cents(share))?,
+            price: Decimal::ZERO,
         })
-        .sum();
+    })?;
     let on_top = if order.order_row_taxes_included {
         Decimal::ZERO
     } else {
-        tax
+        totals.tax
     };
-    Totals {
-        orderrows,
-        discounts,
-        tax,
-        price: orderrows
-            + on_top
-            + order.total_shipping
-            + order.paymethod_costs
-            + order.extra_costs,
-    }
+    totals.price = [
+        on_top,
+        order.total_shipping,
+        order.paymethod_costs,
+        order.extra_costs,
+    ]
+    .into_iter()
+    .try_fold(totals.orderrows, Decimal::checked_add)?;
+    Some(totals)
 }
 
 /// An order as `GET /orders/:id` shows it.
 pub(super) fn render(store: &Store, request: &ApiRequest, o: &Order) -> Value {
     let id = o.id;
-    let totals = totals(o);
+    let totals = totals(o).expect("an order's totals were checked when it was written");
     let paymethod = o.paymethod_id.and_then(|p| store.paymethods.get(&p));
     let mut body = json!({
         "href": request.href(&format!("orders/{id}")),

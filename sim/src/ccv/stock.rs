@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
+use super::error::CcvError;
 use super::model::{Order, StockType, Store};
 
 /// Where a quantity of stock is kept.
@@ -26,10 +27,10 @@ enum Slot {
 }
 
 /// The stock an order has taken, per slot.
-fn taken(store: &Store, order: &Order) -> BTreeMap<Slot, Decimal> {
+fn taken(store: &Store, order: &Order) -> Result<BTreeMap<Slot, Decimal>, CcvError> {
     let mut slots = BTreeMap::new();
     if !order.takes_stock() {
-        return slots;
+        return Ok(slots);
     }
     for row in &order.rows {
         let Some(product) = row.product_id.and_then(|id| store.products.get(&id)) else {
@@ -46,49 +47,85 @@ fn taken(store: &Store, order: &Order) -> BTreeMap<Slot, Decimal> {
                 .map(Slot::Combination),
         };
         if let Some(slot) = slot {
-            *slots.entry(slot).or_default() += row.count;
+            let sum: &mut Decimal = slots.entry(slot).or_default();
+            *sum = sum.checked_add(row.count).ok_or_else(too_large)?;
         }
     }
-    slots
+    Ok(slots)
 }
 
-fn add(store: &mut Store, slots: &BTreeMap<Slot, Decimal>, sign: Decimal) {
+/// Moves stock by `sign` × each slot's count; on an amount that does not fit a decimal nothing
+/// moves.
+fn add(store: &mut Store, slots: &BTreeMap<Slot, Decimal>, sign: Decimal) -> Result<(), CcvError> {
+    let mut moved = Vec::with_capacity(slots.len());
     for (slot, count) in slots {
         let stock = match slot {
-            Slot::Product(id) => store.products.get_mut(id).map(|p| &mut p.stock),
-            Slot::Combination(id) => store.combinations.get_mut(id).map(|c| &mut c.stock),
+            Slot::Product(id) => store.products.get(id).map(|p| p.stock),
+            Slot::Combination(id) => store.combinations.get(id).map(|c| c.stock),
         };
         if let Some(stock) = stock {
-            *stock += sign * count;
+            let level = sign
+                .checked_mul(*count)
+                .and_then(|change| stock.checked_add(change))
+                .ok_or_else(too_large)?;
+            moved.push((*slot, level));
         }
     }
+    for (slot, level) in moved {
+        match slot {
+            Slot::Product(id) => store.products.get_mut(&id).map(|p| p.stock = level),
+            Slot::Combination(id) => store.combinations.get_mut(&id).map(|c| c.stock = level),
+        };
+    }
+    Ok(())
 }
 
-/// Adds a new order, taking its stock if it is a completed sale.
-pub(super) fn insert_order(store: &mut Store, order: Order) {
-    let slots = taken(store, &order);
-    add(store, &slots, Decimal::NEGATIVE_ONE);
+/// An order whose amounts or stock moves do not fit a decimal (checked arithmetic, so a hostile
+/// order cannot crash the simulator): refused as invalid input, in CCV's error shape (SDK
+/// `ExceptionFactory`). What the real API answers here is not documented (GUESS: a 400).
+fn too_large() -> CcvError {
+    CcvError::invalid("An amount or count of the order is too large.")
+}
+
+/// Checks that an order's totals can be computed, so that showing it never fails.
+pub(super) fn check_totals(order: &Order) -> Result<(), CcvError> {
+    super::orders::totals(order)
+        .map(|_| ())
+        .ok_or_else(too_large)
+}
+
+/// Adds a new order, taking its stock if it is a completed sale; an order whose amounts do not
+/// fit is refused and nothing changes.
+pub(super) fn insert_order(store: &mut Store, order: Order) -> Result<(), CcvError> {
+    check_totals(&order)?;
+    let slots = taken(store, &order)?;
+    add(store, &slots, Decimal::NEGATIVE_ONE)?;
     store.orders.insert(order.id, order);
+    Ok(())
 }
 
-/// Changes an order and moves stock by what the change means; on an error nothing changes.
-pub(super) fn change_order<T, E>(
+/// Changes an order and moves stock by what the change means; on an error (the change's own, or
+/// amounts that do not fit) nothing changes.
+pub(super) fn change_order<T>(
     store: &mut Store,
     id: u64,
-    change: impl FnOnce(&mut Store, &mut Order) -> Result<T, E>,
-) -> Option<Result<T, E>> {
+    change: impl FnOnce(&mut Store, &mut Order) -> Result<T, CcvError>,
+) -> Option<Result<T, CcvError>> {
     let original = store.orders.remove(&id)?;
-    let before = taken(store, &original);
     let mut order = original.clone();
-    let result = change(store, &mut order);
-    if result.is_ok() {
-        let after = taken(store, &order);
-        add(store, &before, Decimal::ONE);
-        add(store, &after, Decimal::NEGATIVE_ONE);
-        store.orders.insert(id, order);
-    } else {
-        store.orders.insert(id, original);
-    }
+    let result = change(store, &mut order).and_then(|value| {
+        check_totals(&order)?;
+        let mut returned = taken(store, &original)?;
+        for (slot, count) in taken(store, &order)? {
+            let net = returned.entry(slot).or_default();
+            *net = net.checked_sub(count).ok_or_else(too_large)?;
+        }
+        add(store, &returned, Decimal::ONE)?;
+        Ok(value)
+    });
+    store
+        .orders
+        .insert(id, if result.is_ok() { order } else { original });
     Some(result)
 }
 

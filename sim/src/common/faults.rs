@@ -1,7 +1,11 @@
-//! Fault injection: answer chosen requests with an error status, a `Retry-After`, or after a delay,
-//! to test how clients cope.
+//! Fault injection: answer chosen requests with an error status, a `Retry-After`, after a delay,
+//! or not at all (the connection closed), to test how clients cope. A fault hits before the
+//! request is handled (nothing is written), or, with `after_write`, after it was handled: the
+//! write is kept and the client cannot know, as when a server fails after its commit.
 
 use std::sync::Mutex;
+
+use super::lock;
 use std::time::Duration;
 
 use rand::{RngExt, SeedableRng, rngs::StdRng};
@@ -27,6 +31,13 @@ pub struct Fault {
     /// Wait this long before answering.
     #[serde(default)]
     pub latency_ms: Option<u64>,
+    /// Close the connection without an answer.
+    #[serde(default)]
+    pub drop_connection: bool,
+    /// Handle the request first (a write is kept), then fail as told: answer `status` instead,
+    /// hold the answer `latency_ms` (past the client's timeout), or drop the connection.
+    #[serde(default)]
+    pub after_write: bool,
     /// Let this many matching requests through before the fault starts.
     #[serde(default)]
     pub skip: u32,
@@ -48,6 +59,8 @@ impl Fault {
             status: Some(status),
             retry_after_secs: None,
             latency_ms: None,
+            drop_connection: false,
+            after_write: false,
             skip: 0,
             times: None,
             probability: None,
@@ -61,6 +74,21 @@ impl Fault {
             ..Fault::status(path, 200)
         }
         .delayed(ms)
+    }
+
+    /// A rule that closes the connection of every matching request without an answer.
+    pub fn drop_connection(path: &str) -> Self {
+        Fault {
+            status: None,
+            drop_connection: true,
+            ..Fault::status(path, 200)
+        }
+    }
+
+    /// Handle the request first and keep what it wrote, then fail.
+    pub fn after_write(mut self) -> Self {
+        self.after_write = true;
+        self
     }
 
     /// Wait `ms` milliseconds before answering.
@@ -114,6 +142,10 @@ pub struct Verdict {
     pub delay: Option<Duration>,
     /// Answer with this status (and `Retry-After` seconds) instead of handling the request.
     pub status: Option<(u16, Option<u64>)>,
+    /// Close the connection without an answer.
+    pub drop_connection: bool,
+    /// Handle the request first, then apply the delay, status or drop to its answer.
+    pub after_write: bool,
 }
 
 struct Rule {
@@ -139,7 +171,7 @@ impl Faults {
 
     /// Adds a rule; rules are tried in the order added and the first that hits decides.
     pub fn add(&self, fault: Fault) {
-        self.rules.lock().expect("faults lock").push(Rule {
+        lock(&self.rules).push(Rule {
             fault,
             seen: 0,
             hit: 0,
@@ -148,33 +180,24 @@ impl Faults {
 
     /// Removes every rule.
     pub fn clear(&self) {
-        self.rules.lock().expect("faults lock").clear();
+        lock(&self.rules).clear();
     }
 
     /// The rules in force.
     pub fn list(&self) -> Vec<Fault> {
-        self.rules
-            .lock()
-            .expect("faults lock")
-            .iter()
-            .map(|r| r.fault.clone())
-            .collect()
+        lock(&self.rules).iter().map(|r| r.fault.clone()).collect()
     }
 
     /// Decides what happens to a request.
     pub fn decide(&self, method: &str, path: &str) -> Verdict {
-        let mut rules = self.rules.lock().expect("faults lock");
+        let mut rules = lock(&self.rules);
         for rule in rules.iter_mut().filter(|r| r.fault.matches(method, path)) {
             rule.seen += 1;
             if rule.seen <= rule.fault.skip || rule.fault.times.is_some_and(|t| rule.hit >= t) {
                 continue;
             }
             if let Some(p) = rule.fault.probability
-                && !self
-                    .rng
-                    .lock()
-                    .expect("rng lock")
-                    .random_bool(p.clamp(0.0, 1.0))
+                && !lock(&self.rng).random_bool(p.clamp(0.0, 1.0))
             {
                 continue;
             }
@@ -182,6 +205,8 @@ impl Faults {
             return Verdict {
                 delay: rule.fault.latency_ms.map(Duration::from_millis),
                 status: rule.fault.status.map(|s| (s, rule.fault.retry_after_secs)),
+                drop_connection: rule.fault.drop_connection,
+                after_write: rule.fault.after_write,
             };
         }
         Verdict::default()

@@ -3,6 +3,8 @@
 
 use std::sync::Mutex;
 
+use super::lock;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -48,19 +50,19 @@ pub struct Journal {
 impl Journal {
     /// Adds an entry and gives it the next sequence number.
     pub fn record(&self, mut entry: JournalEntry) {
-        let mut entries = self.entries.lock().expect("journal lock");
+        let mut entries = lock(&self.entries);
         entry.seq = entries.len() as u64 + 1;
         entries.push(entry);
     }
 
     /// Every entry so far.
     pub fn entries(&self) -> Vec<JournalEntry> {
-        self.entries.lock().expect("journal lock").clone()
+        lock(&self.entries).clone()
     }
 
     /// How many requests were answered so far.
     pub fn len(&self) -> usize {
-        self.entries.lock().expect("journal lock").len()
+        lock(&self.entries).len()
     }
 
     /// Whether no request was answered yet.
@@ -70,9 +72,7 @@ impl Journal {
 
     /// The entries a predicate keeps.
     pub fn writes_where(&self, keep: impl Fn(&JournalEntry) -> bool) -> Vec<JournalEntry> {
-        self.entries
-            .lock()
-            .expect("journal lock")
+        lock(&self.entries)
             .iter()
             .filter(|e| keep(e))
             .cloned()
@@ -81,6 +81,6 @@ impl Journal {
 
     /// Forgets every entry (sequence numbers start again at 1).
     pub fn clear(&self) {
-        self.entries.lock().expect("journal lock").clear();
+        lock(&self.entries).clear();
     }
 }

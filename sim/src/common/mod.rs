@@ -3,8 +3,10 @@
 
 pub mod faults;
 pub mod journal;
+pub mod lock;
 pub mod server;
 
 pub use faults::{Fault, Faults};
 pub use journal::{Journal, JournalEntry};
+pub use lock::lock;
 pub use server::{FaultAnswer, Instrumentation, RunningServer, instrument, serve};

@@ -19,6 +19,8 @@ mod routes;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+
+use crate::common::lock;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -77,7 +79,7 @@ struct Limiter {
 impl Limiter {
     /// None when the request may go; else the seconds to wait (at least 1).
     fn refuse(&self) -> Option<u64> {
-        let mut window = self.window.lock().expect("limiter lock");
+        let mut window = lock(&self.window);
         let elapsed = window.0.elapsed();
         if elapsed >= self.limit.window {
             *window = (Instant::now(), 0);
@@ -104,7 +106,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
-        f(&mut self.store.lock().expect("store lock"))
+        f(&mut lock(&self.store))
     }
 
     fn clock(&self) -> DateTime<Utc> {
@@ -113,7 +115,7 @@ impl Shared {
 
     /// Whether this answer is to be lost (and counts it).
     fn take_lost_answer(&self, method: &str, path: &str) -> bool {
-        let mut rules = self.lost_answers.lock().expect("lost answers lock");
+        let mut rules = lock(&self.lost_answers);
         let hit = rules.iter_mut().find(|(m, prefix, left)| {
             *left > 0 && m == method && path.starts_with(prefix.as_str())
         });
@@ -186,11 +188,11 @@ impl LedgerSim {
     /// The next `times` successful `method` requests under `path_prefix` are kept but answered
     /// `500`: the write happened, the client cannot know.
     pub fn lose_answers(&self, method: &str, path_prefix: &str, times: u32) {
-        self.shared
-            .lost_answers
-            .lock()
-            .expect("lost answers lock")
-            .push((method.to_ascii_uppercase(), path_prefix.to_string(), times));
+        lock(&self.shared.lost_answers).push((
+            method.to_ascii_uppercase(),
+            path_prefix.to_string(),
+            times,
+        ));
     }
 
     /// Adds a product as the ledger's owner would (no request, no rules but the API's).

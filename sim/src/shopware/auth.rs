@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+use crate::common::lock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -97,10 +99,7 @@ impl Auth {
 
     fn issue(&self, subject: &str, with_refresh: bool) -> Response {
         let token = self.jwt(subject);
-        self.access
-            .lock()
-            .expect("token lock")
-            .insert(token.clone(), Instant::now() + self.ttl);
+        lock(&self.access).insert(token.clone(), Instant::now() + self.ttl);
         self.issued.fetch_add(1, Ordering::SeqCst);
         let mut body = json!({
             "token_type": "Bearer",
@@ -109,10 +108,7 @@ impl Auth {
         });
         if with_refresh {
             let refresh = super::ids::random() + &super::ids::random();
-            self.refresh
-                .lock()
-                .expect("token lock")
-                .insert(refresh.clone(), ());
+            lock(&self.refresh).insert(refresh.clone(), ());
             body["refresh_token"] = json!(refresh);
         }
         Json(body).into_response()
@@ -182,12 +178,7 @@ impl Auth {
                 self.issue("administration", true)
             }
             "refresh_token" => {
-                let known = self
-                    .refresh
-                    .lock()
-                    .expect("token lock")
-                    .remove(param("refresh_token"))
-                    .is_some();
+                let known = lock(&self.refresh).remove(param("refresh_token")).is_some();
                 if !known {
                     return oauth_error(
                         StatusCode::UNAUTHORIZED,
@@ -228,7 +219,7 @@ impl Auth {
         if token.matches('.').count() != 2 {
             return Err(denied("The JWT string must have two dots"));
         }
-        match self.access.lock().expect("token lock").get(token) {
+        match lock(&self.access).get(token) {
             Some(expires) if *expires > Instant::now() => Ok(()),
             _ => Err(denied("Access token could not be verified")),
         }

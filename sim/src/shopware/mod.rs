@@ -44,7 +44,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::common::{Faults, Instrumentation, Journal, RunningServer, instrument, serve};
+use crate::common::{Faults, Instrumentation, Journal, RunningServer, instrument, lock, serve};
 use crate::dataset::{self, Customer, Dataset};
 
 pub use seed::keys;
@@ -163,14 +163,11 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn store(&self) -> MutexGuard<'_, store::Store> {
-        self.store.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.store)
     }
 
     fn privileges(&self) -> Option<BTreeSet<String>> {
-        self.privileges
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        lock(&self.privileges).clone()
     }
 }
 
@@ -399,11 +396,7 @@ impl ShopwareSim {
     /// Gives the integration a role with only these privileges (`order:read`,
     /// `product:update`, …), as a merchant configures it in the Admin; none: all privileges.
     pub fn restrict_privileges(&self, privileges: Option<&[&str]>) {
-        *self
-            .shared
-            .privileges
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) =
+        *lock(&self.shared.privileges) =
             privileges.map(|p| p.iter().map(|s| s.to_string()).collect());
     }
 

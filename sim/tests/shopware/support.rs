@@ -17,6 +17,18 @@ pub struct Res {
 }
 
 impl Res {
+    async fn from(response: reqwest::Response) -> Res {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body read");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Res {
+            status,
+            headers,
+            body,
+        }
+    }
+
     /// The header's value as text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -132,16 +144,29 @@ impl Api {
                 .header("content-type", "application/json")
                 .body(body.to_string());
         }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("body read");
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Res {
-            status,
-            headers,
-            body,
+        Res::from(request.send().await.expect("request sent")).await
+    }
+
+    /// Sends `body` as it is, with this content type.
+    pub async fn send_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> Res {
+        let mut request = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .header("content-type", content_type)
+            .body(body);
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
         }
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        Res::from(request.send().await.expect("request sent")).await
     }
 
     pub async fn get(&self, path: &str) -> Res {

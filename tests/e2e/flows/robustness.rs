@@ -117,19 +117,9 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
     assert!(open.is_empty(), "settled intents are deleted: {open:?}");
 }
 
-#[tokio::test]
-async fn with_ten_percent_failures_on_both_sides_every_record_still_arrives_once() {
-    let flows = EVERY_FLOW;
-    let pair = Pair::start(Setup::fast(), flows).await;
-    for faults in [pair.shop.faults(), pair.pos.faults()] {
-        for (status, retry_after) in [(500, None), (503, None), (429, Some(1))] {
-            let mut fault = Fault::status("/api/*", status).probability(0.034);
-            fault.retry_after_secs = retry_after;
-            faults.add(fault);
-        }
-    }
-    // Runs until every flow has nothing left to do (a record that met a failure is done by a
-    // later run), as the scheduler would.
+/// Runs every flow until none has anything left to do (a record that met a failure is done by a
+/// later run), as the scheduler would, then clears the faults.
+async fn settle(pair: &Pair) {
     for round in 0..8 {
         let mut open = 0;
         for flow in ["categories", "products", "orders", "stock"] {
@@ -150,6 +140,53 @@ async fn with_ten_percent_failures_on_both_sides_every_record_still_arrives_once
     }
     pair.shop.faults().clear();
     pair.pos.faults().clear();
+}
+
+/// What both systems hold after the flows, in a form that shows a record twice: orders booked
+/// (per webshop number), products, combinations, categories and customers in the point of sale
+/// with their stock, and the webshop's products with theirs.
+fn holdings(pair: &Pair) -> serde_json::Value {
+    let sorted = |records: Vec<serde_json::Value>, fields: &[&str]| {
+        let mut rows: Vec<String> = records
+            .iter()
+            .map(|r| {
+                fields
+                    .iter()
+                    .map(|f| r[*f].to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let pos = pair.pos_state();
+    let shop = pair.shop.dump();
+    serde_json::json!({
+        "bookings": pair.pos_bookings(),
+        "pos products": sorted(values(&pos["products"]), &["productnumber", "stock"]),
+        "pos combinations": sorted(values(&pos["combinations"]), &["sku_number", "stock"]),
+        "pos categories": sorted(values(&pos["categories"]), &["name"]),
+        "pos customers": sorted(pair.pos_users(), &["email"]),
+        "shop products": sorted(
+            shop["entities"]["product"].as_array().cloned().unwrap_or_default(),
+            &["productNumber", "stock"],
+        ),
+    })
+}
+
+#[tokio::test]
+async fn with_ten_percent_failures_on_both_sides_every_record_still_arrives_once() {
+    let flows = EVERY_FLOW;
+    let pair = Pair::start(Setup::fast(), flows).await;
+    for faults in [pair.shop.faults(), pair.pos.faults()] {
+        for (status, retry_after) in [(500, None), (503, None), (429, Some(1))] {
+            let mut fault = Fault::status("/api/*", status).probability(0.034);
+            fault.retry_after_secs = retry_after;
+            faults.add(fault);
+        }
+    }
+    settle(&pair).await;
     let booked = pair.pos_bookings();
     for number in ["10001", "10002", "10003", "10004", "10006"] {
         assert_eq!(
@@ -180,28 +217,71 @@ async fn with_ten_percent_failures_on_both_sides_every_record_still_arrives_once
     );
 }
 
+// Finds a connector defect, left to fix: when the answer to a new product's
+// `POST /products/:id/productattributevalues` is lost, CCV has regenerated the combinations with
+// stock 0 and the connector's later runs treat the product as existing, so its variants never get
+// their initial stock (seed 11: GEN-000004-M-RED ends at -1 in the point of sale and 0 in the
+// webshop instead of 3). Orders, products, categories and customers arrive exactly once.
 #[tokio::test]
-async fn one_failing_read_is_sent_at_most_the_egress_bound_not_once_per_layer() {
-    let pair = Pair::start(Setup::default(), EVERY_FLOW).await;
-    // Every read of the products refused, "try again at once": only egress sends it again.
-    pair.pos.faults().add(
-        Fault::status("/api/rest/v1/products", 429)
-            .method("GET")
-            .retry_after(0),
+#[ignore = "finds lost initial variant stock in the CCV connector after a lost answer (see above)"]
+async fn with_ten_percent_failures_after_the_write_every_record_and_stock_level_arrives_once() {
+    // Enough writes that one in ten failing hits several: 60 categories, 8 of 16 products (some
+    // with variants) new to the point of sale, 20 orders and their customers, stock that differs.
+    let setup = || Setup {
+        dataset: Dataset::generated(16, 20, 0.5, 11),
+        ..Setup::fast()
+    };
+    let calm = Pair::start(setup(), EVERY_FLOW).await;
+    settle(&calm).await;
+    let mut pair = Pair::start(setup(), EVERY_FLOW).await;
+    // The webshop connector gives up on an answer after 1 s; one held for 1.5 s is a timeout. (The
+    // CCV connector has no such setting: it waits the host's 30 s, too long for this test.)
+    pair.reconfigure(|flows| {
+        flows.replacen(
+            "plugin = \"shopware\"\n",
+            "plugin = \"shopware\"\nsettings = { timeout_ms = 1000 }\n",
+            1,
+        )
+    });
+    // Each side writes, then fails about one request in ten: 500, 503, a dropped connection, or
+    // (the webshop) an answer held past the timeout.
+    for (faults, rules) in [(pair.shop.faults(), 4.0), (pair.pos.faults(), 3.0)] {
+        let p = 0.1 / rules;
+        faults.add(Fault::status("/api/*", 500).after_write().probability(p));
+        faults.add(Fault::status("/api/*", 503).after_write().probability(p));
+        faults.add(
+            Fault::drop_connection("/api/*")
+                .after_write()
+                .probability(p),
+        );
+    }
+    pair.shop.faults().add(
+        Fault::latency("/api/*", 1_500)
+            .after_write()
+            .probability(0.025),
     );
-    let report = pair.run("stock").await;
-    assert!(report.run.error.is_some(), "{:?}", report.run);
-    let sent = pair
-        .pos
-        .journal()
-        .entries()
-        .iter()
-        .filter(|e| e.fault && e.path == "/api/rest/v1/products")
-        .count();
+    // The webshop's writes are few (stock goes in sync batches): its first is surely lost.
+    let first_sync = Fault::drop_connection("/api/_action/sync")
+        .after_write()
+        .times(1);
+    pair.shop.faults().add(first_sync);
+    settle(&pair).await;
+    let writes_hit = |journal: &tillbridge_sim::common::Journal| {
+        journal
+            .entries()
+            .iter()
+            .filter(|e| e.fault && e.is_write())
+            .filter(|e| !e.path.starts_with("/api/search") && !e.path.contains("/oauth/"))
+            .count()
+    };
+    assert!(
+        writes_hit(pair.shop.journal()) > 0 && writes_hit(pair.pos.journal()) > 0,
+        "writes were kept and their answers lost on both sides"
+    );
     assert_eq!(
-        sent,
-        tillbridge::egress::MAX_ATTEMPTS as usize,
-        "one call, sent once and resent by egress alone"
+        holdings(&pair),
+        holdings(&calm),
+        "the same as without failures: nothing twice, nothing lost"
     );
 }
 
