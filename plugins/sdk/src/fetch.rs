@@ -158,11 +158,14 @@ impl Response {
         String::from_utf8_lossy(&self.inner.body).into_owned()
     }
 
-    /// The body read as JSON into `T`.
+    /// The body read as JSON into `T`. An answer that is not the JSON expected (cut short, an
+    /// error page from a proxy, nested deeper than serde_json's limit of 128) fails the call as
+    /// a passing failure, so the host fails that record (or that read) and goes on, instead of
+    /// stopping the whole run; the parse never overflows the stack.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, PluginError> {
         serde_json::from_slice(&self.inner.body).map_err(|e| {
-            PluginError::fatal(format!(
-                "unexpected answer (HTTP {}): {e}: {}",
+            PluginError::transient(format!(
+                "the answer (HTTP {}) is not the JSON expected: {e}: {}",
                 self.inner.status,
                 crate::errors::excerpt(&self.text())
             ))
@@ -219,6 +222,26 @@ mod tests {
             .collect();
         assert_eq!(accepts.len(), 1);
         assert_eq!(accepts[0].1, "application/vnd.api+json");
+    }
+
+    #[test]
+    fn an_answer_nested_too_deep_fails_the_call_not_the_stack() {
+        let bomb = format!("{}{}", "[".repeat(1_000_000), "]".repeat(1_000_000));
+        for body in [bomb.into_bytes(), b"<html>Bad gateway</html>".to_vec()] {
+            let answer = Response::from_http(http::Response {
+                status: 200,
+                headers: Vec::new(),
+                body,
+            });
+            let Err(PluginError::Transient(message)) = answer.json::<serde_json::Value>() else {
+                panic!("an unreadable answer is a passing failure of this call")
+            };
+            assert!(message.contains("not the JSON expected"), "{message}");
+            assert!(
+                message.chars().count() < 700,
+                "the answer is cut: {message}"
+            );
+        }
     }
 
     #[test]
