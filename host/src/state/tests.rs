@@ -249,7 +249,6 @@ fn a_version_2_file_loses_the_personal_data_it_kept() {
                     since: Utc::now(),
                     attempts: 1,
                     not_before: None,
-                    not_before: None,
                 })?;
                 w.txn.open_table(META)?.insert("schema_version", 2)?;
                 Ok(())
