@@ -154,6 +154,14 @@ pub struct OrdersSettings {
     pub payment_conditions: BTreeMap<String, String>,
     /// The status orders are booked in, as the target names it.
     pub order_status: Option<String>,
+    /// An order the target could not confirm (a passing failure) is tried again after this many
+    /// seconds, doubled for each further failure and jittered.
+    #[serde(default = "OrdersSettings::default_retry_after_secs")]
+    pub retry_after_secs: u64,
+    /// After this many attempts such an order is no longer tried automatically: it waits for
+    /// `tillbridge retry` or the dashboard.
+    #[serde(default = "OrdersSettings::default_retry_attempts")]
+    pub retry_attempts: u32,
 }
 
 impl OrdersSettings {
@@ -163,6 +171,14 @@ impl OrdersSettings {
 
     fn default_batch_size() -> u32 {
         100
+    }
+
+    fn default_retry_after_secs() -> u64 {
+        300
+    }
+
+    fn default_retry_attempts() -> u32 {
+        8
     }
 
     /// The start date as a time, when set.

@@ -53,12 +53,26 @@ pub(super) fn problems(config: &Config) -> Vec<Problem> {
     for (name, flow) in &config.flows {
         let at = |key: &'static str| ["flows", name.as_str(), "settings", key];
         match &flow.settings {
-            FlowSettings::Orders(orders) => found.check(
-                &at("batch_size"),
-                orders.batch_size,
-                1..=100_000,
-                "100 is a good batch size",
-            ),
+            FlowSettings::Orders(orders) => {
+                found.check(
+                    &at("batch_size"),
+                    orders.batch_size,
+                    1..=100_000,
+                    "100 is a good batch size",
+                );
+                found.check(
+                    &at("retry_after_secs"),
+                    orders.retry_after_secs,
+                    0..=86_400,
+                    "300 tries a passing failure again after five minutes, then ten, twenty...",
+                );
+                found.check(
+                    &at("retry_attempts"),
+                    orders.retry_attempts,
+                    1..=100,
+                    "8 tries an order eight times before it waits for you",
+                );
+            }
             FlowSettings::Stock(stock) => {
                 found.check(
                     &at("batch_size"),

@@ -86,6 +86,10 @@ pub struct Pending {
     pub since: DateTime<Utc>,
     /// How many runs tried it.
     pub attempts: u32,
+    /// Not tried automatically before this time (backoff after a passing failure); the latest
+    /// time once it gave up retrying automatically. Retrying by hand clears it.
+    #[serde(default)]
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 /// How a run ended.

@@ -127,6 +127,7 @@ fn intents_pending_runs_and_activity() {
                 record: serde_json::json!({}),
                 since: now,
                 attempts: 1,
+                not_before: None,
             })?;
             w.put_run(&Run {
                 id,
@@ -248,6 +249,7 @@ fn a_version_2_file_loses_the_personal_data_it_kept() {
                     record: order.clone(),
                     since: Utc::now(),
                     attempts: 1,
+                    not_before: None,
                 })?;
                 w.txn.open_table(META)?.insert("schema_version", 2)?;
                 Ok(())

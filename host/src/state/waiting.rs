@@ -18,6 +18,7 @@ impl State {
                 );
             };
             pending.state = PendingState::Retry;
+            pending.not_before = None;
             w.put_pending(&pending)?;
             Ok(pending)
         })

@@ -42,7 +42,7 @@ secrets = { public_key = "${POS_KEY}", secret = "${POS_SECRET}" }
 rate_limits = RATE_LIMITS
 "#;
 
-/// All four flows with their default settings (orders: paid orders).
+/// All four flows with their default settings (orders: paid orders), but passing failures retried at once.
 pub const EVERY_FLOW: &str = r#"
 [flows.categories]
 kind = "categories"
@@ -58,6 +58,8 @@ target = "pos"
 kind = "orders"
 source = "shop"
 target = "pos"
+# Passing failures are tried again by the very next run, as the tests run back to back.
+settings = { retry_after_secs = 0 }
 
 [flows.stock]
 kind = "stock"

@@ -22,7 +22,7 @@ const ORDERS: &str = r#"
 kind = "orders"
 source = "shop"
 target = "pos"
-settings = { payment_states = ["paid"] }
+settings = { payment_states = ["paid"], retry_after_secs = 0 }
 
 [flows.products]
 kind = "products"

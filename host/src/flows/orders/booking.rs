@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 
 use anyhow::Result;
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
 
 use super::{Candidate, OrdersFlow, batch_error, describe, order_key, order_marker};
 use crate::flows::context::{Entry, RunContext};
 use crate::runtime::bindings::exports::tillbridge::plugin::orders_sink::OrderSubmission;
-use crate::runtime::bindings::tillbridge::plugin::types::{PluginError, ProductRef};
-use crate::state::{Intent, Link, Outcome, PendingState};
+use crate::runtime::bindings::tillbridge::plugin::types::{Order, PluginError, ProductRef};
+use crate::state::{Intent, Link, Outcome, Pending, PendingState};
 
 impl OrdersFlow<'_> {
     /// Books the orders: an intent per order first, then one call, then each answer recorded with
@@ -103,20 +103,10 @@ impl OrdersFlow<'_> {
                 Err(error @ (PluginError::RateLimited(_) | PluginError::Transient(_))) => {
                     // Maybe booked, maybe not: the intent stays to be looked up, the order waits.
                     self.hold_cursor = true;
-                    let message = format!(
-                        "not confirmed by {} ({}); it is checked and retried on the next run",
-                        ctx.flow.target,
-                        describe(&error)
-                    );
-                    let pending = self.waiting.pending(
-                        ctx,
-                        &s.order,
-                        PendingState::Retry,
-                        message.clone(),
-                        vec![],
-                    )?;
+                    let pending = self.backoff(ctx, &s.order, &describe(&error))?;
                     ctx.record(
-                        Entry::new("order", &number, Outcome::Failed, message).sent(&s),
+                        Entry::new("order", &number, Outcome::Failed, pending.reason.clone())
+                            .sent(&s),
                         |w| w.put_pending(&pending),
                     )?;
                 }
@@ -142,6 +132,44 @@ impl OrdersFlow<'_> {
             }
         }
         Ok(())
+    }
+
+    /// An order the target did not confirm for a passing reason waits to be tried again after a
+    /// jittered backoff that doubles per attempt; after `retry_attempts` it waits for a human.
+    fn backoff(&self, ctx: &RunContext<'_>, order: &Order, why: &str) -> Result<Pending> {
+        let target = &ctx.flow.target;
+        let mut pending =
+            self.waiting
+                .pending(ctx, order, PendingState::Retry, String::new(), vec![])?;
+        let bound = self.settings.retry_attempts;
+        if pending.attempts >= bound {
+            pending.state = PendingState::Failed;
+            pending.not_before = Some(DateTime::<Utc>::MAX_UTC);
+            pending.reason = ctx.about(
+                format!(
+                    "not confirmed by {target} ({why}); gave up retrying automatically after \
+                     {bound} attempts: retry it by hand once {target} answers again"
+                ),
+                order,
+            );
+            return Ok(pending);
+        }
+        let base = self.settings.retry_after_secs.saturating_mul(1000);
+        let doubled = base.saturating_mul(1 << pending.attempts.saturating_sub(1).min(20));
+        // Up to a quarter more, so orders that failed together do not all come back together.
+        let wait = doubled.saturating_add(rand::random_range(0..=doubled / 4));
+        let at = Utc::now() + Duration::milliseconds(i64::try_from(wait).unwrap_or(i64::MAX));
+        pending.not_before = Some(at);
+        pending.reason = ctx.about(
+            format!(
+                "not confirmed by {target} ({why}); attempt {} of {bound}, it is checked and \
+                 tried again automatically from {}",
+                pending.attempts,
+                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            order,
+        );
+        Ok(pending)
     }
 
     /// What the target is asked to book, with the merchant's value maps applied.

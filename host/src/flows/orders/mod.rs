@@ -238,12 +238,21 @@ impl OrdersFlow<'_> {
         Ok(sent)
     }
 
-    /// Already booked (linked) orders are skipped; one this run had in hand already is left out.
+    /// Already booked (linked) orders are skipped; one this run had in hand already, or one
+    /// whose backoff has not passed (read again from a held cursor), is left out.
     fn skip_sent(&mut self, ctx: &mut RunContext<'_>, orders: Vec<Order>) -> Result<Vec<Order>> {
         let read = ctx.state.read()?;
+        let now = chrono::Utc::now();
         let mut fresh = Vec::new();
         for order in orders {
             if !self.seen.insert(order.number.clone()) {
+                continue;
+            }
+            let backing_off = read
+                .pending_one(ctx.name, &order.number)?
+                .and_then(|p| p.not_before)
+                .is_some_and(|t| t > now);
+            if backing_off {
                 continue;
             }
             match read.link(&order_key(ctx, &order.number))? {

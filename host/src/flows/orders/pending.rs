@@ -15,16 +15,17 @@ use crate::runtime::bindings::tillbridge::plugin::types::{Order, PluginError};
 use crate::state::{Outcome, Pending, PendingState};
 
 impl OrdersFlow<'_> {
-    /// Step 2: parked orders whose products may exist now, and orders asked to be retried,
-    /// oldest first, read again from the source. Returns how many were sent to be booked (at
-    /// most `batch_size`).
+    /// Step 2: parked orders whose products may exist now, and orders asked to be retried whose
+    /// backoff has passed, oldest first, read again from the source. Returns how many were sent
+    /// to be booked (at most `batch_size`).
     pub(super) async fn retry_pending(&mut self, ctx: &mut RunContext<'_>) -> Result<u32> {
+        let now = Utc::now();
         let mut pending: Vec<Pending> = ctx
             .state
             .read()?
             .pending(ctx.name)?
             .into_iter()
-            .filter(|p| p.state != PendingState::Failed)
+            .filter(|p| p.state != PendingState::Failed && p.not_before.is_none_or(|t| t <= now))
             .collect();
         if pending.is_empty() {
             return Ok(0);
@@ -131,6 +132,7 @@ impl Waiting {
             record: serde_json::json!({ "number": order.number, "id": order.id }),
             since: before.as_ref().map_or_else(Utc::now, |p| p.since),
             attempts: before.map_or(1, |p| p.attempts + 1),
+            not_before: None,
         })
     }
 
