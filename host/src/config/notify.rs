@@ -144,6 +144,11 @@ impl Written {
     }
 }
 
+/// The longest a parked record may wait before it is told.
+const LONGEST_PARKED_AFTER: Duration = Duration::from_secs(90 * 24 * 3600);
+/// The longest problems may be gathered before they are sent.
+const LONGEST_DIGEST_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
 fn duration(text: &str) -> Result<Duration, humantime::DurationError> {
     humantime::parse_duration(text.trim())
 }
@@ -195,11 +200,27 @@ impl NotifyConfig {
             ("parked_after", &self.parked_after),
             ("digest_window", &self.digest_window),
         ] {
+            // Longer would never tell anyone in time, or hold problems back for days.
+            let (longest, example) = if key == "parked_after" {
+                (LONGEST_PARKED_AFTER, "e.g. \"2h\"")
+            } else {
+                (LONGEST_DIGEST_WINDOW, "e.g. \"30s\"")
+            };
             match duration(text) {
                 Ok(d) if key == "parked_after" && d.is_zero() => problems.push(
                     Problem::at(&at(&[key]), "a parked record would be told at once")
                         .hint("give the time a record may wait for its products, e.g. \"2h\""),
                 ),
+                Ok(d) if d > longest => {
+                    let longest = humantime::format_duration(longest);
+                    problems.push(
+                        Problem::at(
+                            &at(&[key]),
+                            format!("{} is longer than {longest}", humantime::format_duration(d)),
+                        )
+                        .hint(format!("write at most {longest}, {example}")),
+                    );
+                }
                 Ok(_) => {}
                 Err(e) => problems.push(
                     Problem::at(&at(&[key]), format!("{text:?} is not a duration: {e}"))

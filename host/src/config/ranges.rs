@@ -1,17 +1,12 @@
 //! Every number flows.toml takes has a range. A value outside it is refused when the file is read
 //! (so `validate`, `check`, `once` and `run` all refuse it) with the key, the range and a sensible
-//! value, instead of overflowing later or quietly switching a safeguard off.
+//! value, instead of overflowing later or quietly switching a safeguard off. (The durations of
+//! `[notify]` are bounded where they are read, in its own check.)
 
 use std::fmt::Display;
 use std::ops::RangeInclusive;
-use std::time::Duration;
 
 use super::{Config, FlowSettings, Problem};
-
-/// The longest a notification time may be: longer would never tell anyone in time.
-const LONGEST_PARKED_AFTER: Duration = Duration::from_secs(90 * 24 * 3600);
-/// The longest problems may be gathered before they are sent.
-const LONGEST_DIGEST_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
 /// The numbers of `config` outside their ranges.
 pub(super) fn problems(config: &Config) -> Vec<Problem> {
@@ -96,24 +91,6 @@ pub(super) fn problems(config: &Config) -> Vec<Problem> {
             FlowSettings::Categories(_) => {}
         }
     }
-    // Durations that are not durations at all are reported where they are read.
-    let notify = &config.notify;
-    if let Ok(after) = humantime::parse_duration(notify.parked_after.trim()) {
-        found.check_duration(
-            &["notify", "parked_after"],
-            after,
-            LONGEST_PARKED_AFTER,
-            "e.g. \"2h\"",
-        );
-    }
-    if let Ok(window) = humantime::parse_duration(notify.digest_window.trim()) {
-        found.check_duration(
-            &["notify", "digest_window"],
-            window,
-            LONGEST_DIGEST_WINDOW,
-            "e.g. \"30s\"",
-        );
-    }
     found.0
 }
 
@@ -133,22 +110,6 @@ impl Found {
             self.0.push(
                 Problem::at(at, format!("{value} is outside {low}..={high}"))
                     .hint(format!("write a number from {low} to {high}: {fix}")),
-            );
-        }
-    }
-
-    fn check_duration(&mut self, at: &[&str], value: Duration, longest: Duration, example: &str) {
-        if value > longest {
-            let longest = humantime::format_duration(longest);
-            self.0.push(
-                Problem::at(
-                    at,
-                    format!(
-                        "{} is longer than {longest}",
-                        humantime::format_duration(value)
-                    ),
-                )
-                .hint(format!("write at most {longest}, {example}")),
             );
         }
     }

@@ -1,7 +1,7 @@
 //! Egress: every outgoing request of every plugin goes through here. The plugin's allowed origins
 //! are enforced (scheme, host and port exact; every resolved address checked, see [`resolve`]),
-//! the host sets `Host` and the connection-level headers, requests are paced under the connection's rate limits, idempotent requests are
-//! sent again after passing failures (with back-off, honouring `Retry-After`), timeouts are
+//! the host sets `Host` and the connection-level headers, requests are paced under the
+//! connection's rate limits, idempotent requests are sent again after passing failures (with back-off, honouring `Retry-After`), timeouts are
 //! clamped, redirects are not followed (a redirect could leave the allowed hosts), answers are
 //! size-limited, and every exchange is logged.
 

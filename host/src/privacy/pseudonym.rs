@@ -72,15 +72,15 @@ impl Pseudonyms {
     /// Takes the key `hex` (from a backup) from now on, and writes it to `path` in place of the
     /// key there (whole or not at all, 0600).
     pub fn replace(&self, path: &Path, hex: &str) -> Result<()> {
-        let key = Self::parse(path, hex)?.key();
-        Self::write_key(path, hex)?;
+        let key = Self::write_key(path, hex)?.key();
         *self.key.write().unwrap_or_else(|e| e.into_inner()) = key;
         Ok(())
     }
 
-    /// Writes the key `hex` to `path` in place of the key there (whole or not at all, 0600).
-    pub fn write_key(path: &Path, hex: &str) -> Result<()> {
-        Self::parse(path, hex)?;
+    /// Writes the key `hex` to `path` in place of the key there (whole or not at all, 0600);
+    /// the pseudonyms it makes.
+    pub fn write_key(path: &Path, hex: &str) -> Result<Pseudonyms> {
+        let pseudonyms = Self::parse(path, hex)?;
         let mut file = temp_beside(path)
             .with_context(|| format!("cannot write the key file {}", path.display()))?;
         writeln!(file, "{}", hex.trim())
@@ -88,7 +88,7 @@ impl Pseudonyms {
             .with_context(|| format!("cannot write the key file {}", path.display()))?;
         file.persist(path)
             .with_context(|| format!("cannot write the key file {}", path.display()))?;
-        Ok(())
+        Ok(pseudonyms)
     }
 
     /// The pseudonym of a text, exactly as given (normalise it first, e.g. lower-case an

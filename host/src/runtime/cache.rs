@@ -122,19 +122,17 @@ impl CompileCache {
             .precompile_component(bytes)
             .map_err(anyhow::Error::from)?;
         let tag = self.seal(&digest, &compiled).finalize().into_bytes();
-        // A name of its own per writer: two loads in one process, or two processes, compiling the
-        // same plugin at once never read each other's half-written file.
-        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
-        crate::privacy::private_file(&tmp)
+        // A file of its own per writer (0600), renamed into place whole: two loads in one
+        // process, or two processes, compiling the same plugin at once never read each other's
+        // half-written file, and a failed write leaves nothing behind.
+        crate::privacy::temp_beside(&path)
             .and_then(|mut file| {
                 file.write_all(MAGIC)?;
                 file.write_all(&tag)?;
-                file.write_all(&compiled)
+                file.write_all(&compiled)?;
+                file.persist(&path).map_err(|e| e.error)
             })
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+            .with_context(|| format!("cannot write {}", path.display()))?;
         // SAFETY: `compiled` is what `precompile_component` of this engine just returned.
         let component =
             unsafe { Component::deserialize(engine, &compiled) }.map_err(anyhow::Error::from)?;
@@ -236,15 +234,11 @@ fn read_or_make_key(path: &Path) -> Result<[u8; KEY_BYTES]> {
     rand::fill(&mut key[..]);
     // Written whole under a name of its own (0600), then linked in place, which fails when
     // another process was first: a key file is never seen half written.
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let made = tempfile::Builder::new()
-        .prefix(".key")
-        .tempfile_in(dir)
-        .and_then(|mut file| {
-            file.write_all(&key)?;
-            file.as_file().sync_all()?;
-            file.persist_noclobber(path).map_err(|e| e.error)
-        });
+    let made = crate::privacy::temp_beside(path).and_then(|mut file| {
+        file.write_all(&key)?;
+        file.as_file().sync_all()?;
+        file.persist_noclobber(path).map_err(|e| e.error)
+    });
     match made {
         Ok(_) => return Ok(key),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}

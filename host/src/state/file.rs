@@ -391,7 +391,8 @@ pub fn restore_file(state: &Path, backup: &Path) -> Result<()> {
     file.persist(state)
         .with_context(|| format!("cannot write {}", state.display()))?;
     drop(current);
-    crate::privacy::Pseudonyms::write_key(&crate::privacy::key_path(state), &backup.key)
+    crate::privacy::Pseudonyms::write_key(&crate::privacy::key_path(state), &backup.key)?;
+    Ok(())
 }
 
 #[cfg(test)]
