@@ -38,6 +38,10 @@ pub struct Fault {
     /// hold the answer `latency_ms` (past the client's timeout), or drop the connection.
     #[serde(default)]
     pub after_write: bool,
+    /// Answer with this body (as JSON, with `status` or else 200) instead of the real answer: a
+    /// broken proxy or a hostile server, e.g. a nesting bomb. With `after_write`, after handling.
+    #[serde(default)]
+    pub body: Option<String>,
     /// Let this many matching requests through before the fault starts.
     #[serde(default)]
     pub skip: u32,
@@ -61,6 +65,7 @@ impl Fault {
             latency_ms: None,
             drop_connection: false,
             after_write: false,
+            body: None,
             skip: 0,
             times: None,
             probability: None,
@@ -81,6 +86,15 @@ impl Fault {
         Fault {
             status: None,
             drop_connection: true,
+            ..Fault::status(path, 200)
+        }
+    }
+
+    /// A rule that answers every matching request with `body` (200, as JSON).
+    pub fn answer(path: &str, body: &str) -> Self {
+        Fault {
+            status: None,
+            body: Some(body.to_string()),
             ..Fault::status(path, 200)
         }
     }
@@ -146,6 +160,8 @@ pub struct Verdict {
     pub drop_connection: bool,
     /// Handle the request first, then apply the delay, status or drop to its answer.
     pub after_write: bool,
+    /// Answer with this body instead.
+    pub body: Option<String>,
 }
 
 struct Rule {
@@ -207,6 +223,7 @@ impl Faults {
                 status: rule.fault.status.map(|s| (s, rule.fault.retry_after_secs)),
                 drop_connection: rule.fault.drop_connection,
                 after_write: rule.fault.after_write,
+                body: rule.fault.body.clone(),
             };
         }
         Verdict::default()

@@ -103,8 +103,8 @@ async fn journal_and_faults(
     {
         tokio::time::sleep(delay).await;
     }
-    let fails_instead =
-        !verdict.after_write && (verdict.status.is_some() || verdict.drop_connection);
+    let fault = verdict.status.is_some() || verdict.drop_connection || verdict.body.is_some();
+    let fails_instead = !verdict.after_write && fault;
     let mut response = if fails_instead {
         None
     } else {
@@ -116,7 +116,12 @@ async fn journal_and_faults(
     {
         tokio::time::sleep(delay).await;
     }
-    if let Some((status, retry_after)) = verdict.status {
+    if let Some(body) = verdict.body {
+        let status = verdict.status.map_or(200, |(status, _)| status);
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+        let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
+        response = Some((status, json, body).into_response());
+    } else if let Some((status, retry_after)) = verdict.status {
         let mut answer = (inst.fault_answer)(status, retry_after);
         if let Some(secs) = retry_after {
             answer
@@ -130,7 +135,6 @@ async fn journal_and_faults(
     {
         connection.cut();
     }
-    let fault = verdict.status.is_some() || verdict.drop_connection;
     // Without a handled answer only a dropped connection is left, which sends nothing.
     let response = response.unwrap_or_else(|| (inst.fault_answer)(500, None));
     inst.journal.record(JournalEntry {
@@ -421,5 +425,29 @@ mod tests {
         assert_eq!(write().await.unwrap().status(), 500);
         assert_eq!(writes.load(Ordering::SeqCst), 3);
         assert_eq!(write().await.unwrap().status(), 201);
+    }
+
+    #[tokio::test]
+    async fn a_body_fault_replaces_the_answer_before_or_after_the_write() {
+        let (server, inst, writes) = server().await;
+        let http = client();
+        let write = || http.post(format!("{}/write", server.base_url)).send();
+        let bomb = "[".repeat(10_000);
+
+        inst.faults
+            .add(Fault::answer("/write", &bomb).after_write().times(1));
+        let answer = write().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        assert_eq!(answer.text().await.unwrap(), bomb);
+        assert_eq!(
+            writes.load(Ordering::SeqCst),
+            1,
+            "kept, answered with the body"
+        );
+
+        inst.faults.add(Fault::answer("/write", "{}").times(1));
+        assert_eq!(write().await.unwrap().text().await.unwrap(), "{}");
+        assert_eq!(writes.load(Ordering::SeqCst), 1, "not handled");
+        assert!(inst.journal.entries().iter().all(|e| e.fault));
     }
 }
