@@ -417,8 +417,9 @@ fn apply_steps<'a>(job: &mut ProductJob<'a>) -> Vec<ProductStep<'a>> {
             continue;
         };
         used.insert(combination.id);
-        let is_new =
-            job.new || (!state.before.is_empty() && !state.before.contains(&combination.id));
+        let is_new = job.new
+            || (!state.before.is_empty() && !state.before.contains(&combination.id))
+            || unclaimed(combination);
         let patch = combination_patch(combination, variant, &job.fields, is_new);
         let action = match (is_new, patch.is_empty()) {
             (true, _) => WriteAction::Created,
@@ -446,6 +447,14 @@ fn apply_steps<'a>(job: &mut ProductJob<'a>) -> Vec<ProductStep<'a>> {
         }
     }
     steps
+}
+
+/// A combination no variant has been given yet (no SKU) that holds no stock: one CCV generated
+/// for an offer whose answer was lost (the run failed before its patch), or one a merchant made
+/// and never counted. It is patched as new, initial stock included: otherwise a variant whose
+/// first write was cut short would never get its stock. Counted stock is never overwritten.
+fn unclaimed(combination: &Combination) -> bool {
+    combination.sku_number.is_empty() && combination.stock.is_zero()
 }
 
 /// A variant's result; one whose price CCV cannot give fails, saying so.

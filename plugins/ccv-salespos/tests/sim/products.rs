@@ -5,6 +5,8 @@ use serde_json::Value;
 use tillbridge::runtime::Kv;
 use tillbridge::runtime::bindings::tillbridge::plugin::types::{PluginError, WriteAction};
 
+use tillbridge_sim::common::Fault;
+
 use super::support::records::{configurable, price, product, product_write};
 use super::support::{Pos, assert_all_signed};
 
@@ -236,6 +238,50 @@ async fn a_create_whose_answer_was_lost_is_found_not_duplicated() {
     // Settled, the intent is gone: the store does not grow with every product ever created.
     let kept = pos.kv.keys("products/intent/").unwrap();
     assert!(kept.is_empty(), "{kept:?}");
+}
+
+#[tokio::test]
+async fn variants_whose_last_offer_answer_was_lost_get_their_stock_on_the_next_write() {
+    let pos = Pos::empty().await;
+    // The fifth and last offer (3 sizes, 2 colours) is kept by CCV, which generates every
+    // combination (stock 0, no SKU), and its answer is lost: the write fails before its patches.
+    pos.sim.faults().add(
+        Fault::status("/api/rest/v1/products/*/productattributevalues", 500)
+            .after_write()
+            .skip(4)
+            .times(1),
+    );
+    let tee = configurable("TEE", &["S", "M", "L"], &["Red", "Blue"]);
+    let mut session = pos.session().await;
+    let first = session
+        .write_products(&[product_write(tee.clone(), None, &[])])
+        .await
+        .unwrap();
+    assert!(
+        first[1..].iter().all(|r| r.outcome.is_err()),
+        "the variants failed: {first:#?}"
+    );
+    let id = first[0].outcome.clone().unwrap().id;
+
+    // The next run updates the product (only prices may change): its variants are still new.
+    let again = session
+        .write_products(&[product_write(tee.clone(), Some(&id), &["prices"])])
+        .await
+        .unwrap();
+    let dump = pos.dump();
+    for (variant, result) in tee.variants.iter().zip(&again[1..]) {
+        let written = result.outcome.clone().unwrap();
+        assert_eq!(written.action, WriteAction::Created, "{}", variant.sku);
+        let c = &dump["combinations"][&written.id];
+        assert_eq!(c["sku_number"], variant.sku);
+        assert_eq!(
+            c["stock"],
+            variant.stock.unwrap().to_string(),
+            "{}",
+            variant.sku
+        );
+    }
+    assert_eq!(combinations_of(&dump, &id).len(), 6, "none made twice");
 }
 
 #[tokio::test]
