@@ -8,6 +8,7 @@ mod booked;
 mod orders;
 mod privacy;
 mod products;
+mod retries;
 mod robustness;
 mod schedule;
 mod secrets;

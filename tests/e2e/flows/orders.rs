@@ -16,7 +16,7 @@ target = "pos"
 settings = { payment_states = ["paid"] }
 "#;
 
-fn with_settings(settings: &str) -> String {
+pub(super) fn with_settings(settings: &str) -> String {
     ORDERS.replace(
         "settings = { payment_states = [\"paid\"] }",
         &format!("settings = {{ {settings} }}"),
@@ -508,84 +508,4 @@ async fn flows_1_5_5_a_waiting_order_keeps_only_its_number_and_is_read_again_bef
         "a refunded order is not booked"
     );
     assert!(nothing_waits(&pair), "no order waits any more");
-}
-
-#[tokio::test]
-async fn an_order_the_target_did_not_confirm_is_retried_only_after_its_backoff_and_booked_once() {
-    let pair = Pair::demo(&with_settings(
-        "payment_states = [\"paid\"], retry_after_secs = 1",
-    ))
-    .await;
-    pair.pos.faults().add(
-        Fault::status("/api/rest/v1/orders*", 503)
-            .method("POST")
-            .times(1),
-    );
-    let refused = pair.run("orders").await;
-    let failed = keys(&refused, "order", Outcome::Failed);
-    assert!(!failed.is_empty());
-    let waiting = pair.state.read().unwrap().pending("orders").unwrap();
-    assert!(
-        waiting
-            .iter()
-            .filter(|p| failed.contains(&p.key))
-            .all(|p| p.reason.contains("attempt 1 of 8")),
-        "{waiting:?}"
-    );
-    // At once: its time has not come, so it is not sent (nor read again from the held cursor).
-    let early = pair.run("orders").await;
-    assert!(
-        keys(&early, "order", Outcome::Created).is_empty(),
-        "tried before its backoff: {:?}",
-        early.entries
-    );
-    // After the backoff (1 s, at most a quarter more): booked, once each.
-    tokio::time::sleep(std::time::Duration::from_millis(1400)).await;
-    let later = pair.run("orders").await;
-    assert_eq!(keys(&later, "order", Outcome::Created), failed);
-    let booked = pair.pos_bookings();
-    for number in &failed {
-        assert_eq!(booked.get(number), Some(&1), "{number} once: {booked:?}");
-    }
-}
-
-#[tokio::test]
-async fn after_its_retry_attempts_an_order_waits_for_a_human_and_says_why() {
-    let pair = Pair::demo(&with_settings(
-        "payment_states = [\"paid\"], retry_after_secs = 0, retry_attempts = 2",
-    ))
-    .await;
-    pair.pos
-        .faults()
-        .add(Fault::status("/api/rest/v1/orders*", 503).method("POST"));
-    let first = pair.run("orders").await;
-    let failed = keys(&first, "order", Outcome::Failed);
-    assert!(!failed.is_empty());
-    let second = pair.run("orders").await;
-    assert_eq!(keys(&second, "order", Outcome::Failed), failed);
-    let waiting = pair.state.read().unwrap().pending("orders").unwrap();
-    assert!(
-        waiting.iter().filter(|p| failed.contains(&p.key)).all(|p| p
-            .reason
-            .contains("gave up retrying automatically after 2 attempts")),
-        "{waiting:?}"
-    );
-    // The target answers again, but the order is no longer tried on its own.
-    pair.pos.faults().clear();
-    let third = pair.run("orders").await;
-    assert!(
-        keys(&third, "order", Outcome::Created).is_empty(),
-        "{:?}",
-        third.entries
-    );
-    // Retried by hand: booked, once.
-    for number in &failed {
-        pair.state.retry("orders", number).unwrap();
-    }
-    let by_hand = pair.run("orders").await;
-    assert_eq!(keys(&by_hand, "order", Outcome::Created), failed);
-    let booked = pair.pos_bookings();
-    for number in &failed {
-        assert_eq!(booked.get(number), Some(&1), "{number} once: {booked:?}");
-    }
 }

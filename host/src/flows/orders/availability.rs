@@ -78,15 +78,13 @@ impl OrdersFlow<'_> {
                 }
                 Err(e) => {
                     let error = batch_error(e)?;
-                    self.batch_failed(&error);
-                    let message = format!(
+                    let problem = format!(
                         "cannot check products in {}: {}",
                         ctx.flow.target,
                         describe(&error)
                     );
-                    for c in candidates {
-                        self.waiting.fail(ctx, &c.order, message.clone())?;
-                    }
+                    let orders: Vec<Order> = candidates.into_iter().map(|c| c.order).collect();
+                    self.none_taken(ctx, &orders, &error, &problem)?;
                     return Ok(Vec::new());
                 }
             }

@@ -103,7 +103,12 @@ impl OrdersFlow<'_> {
                 Err(error @ (PluginError::RateLimited(_) | PluginError::Transient(_))) => {
                     // Maybe booked, maybe not: the intent stays to be looked up, the order waits.
                     self.hold_cursor = true;
-                    let pending = self.backoff(ctx, &s.order, &describe(&error))?;
+                    let problem = format!(
+                        "not confirmed by {} ({})",
+                        ctx.flow.target,
+                        describe(&error)
+                    );
+                    let pending = self.backoff(ctx, &s.order, &problem)?;
                     ctx.record(
                         Entry::new("order", &number, Outcome::Failed, pending.reason.clone())
                             .sent(&s),
@@ -134,9 +139,15 @@ impl OrdersFlow<'_> {
         Ok(())
     }
 
-    /// An order the target did not confirm for a passing reason waits to be tried again after a
-    /// jittered backoff that doubles per attempt; after `retry_attempts` it waits for a human.
-    fn backoff(&self, ctx: &RunContext<'_>, order: &Order, why: &str) -> Result<Pending> {
+    /// An order that could not be taken for a passing reason (`problem`: the target busy or out
+    /// of reach) waits to be tried again after a jittered backoff that doubles per attempt; after
+    /// `retry_attempts` it waits for a human.
+    pub(super) fn backoff(
+        &self,
+        ctx: &RunContext<'_>,
+        order: &Order,
+        problem: &str,
+    ) -> Result<Pending> {
         let target = &ctx.flow.target;
         let mut pending =
             self.waiting
@@ -147,8 +158,8 @@ impl OrdersFlow<'_> {
             pending.not_before = Some(DateTime::<Utc>::MAX_UTC);
             pending.reason = ctx.about(
                 format!(
-                    "not confirmed by {target} ({why}); gave up retrying automatically after \
-                     {bound} attempts: retry it by hand once {target} answers again"
+                    "{problem}; gave up retrying automatically after {bound} attempts: retry it \
+                     by hand once {target} answers again"
                 ),
                 order,
             );
@@ -162,8 +173,8 @@ impl OrdersFlow<'_> {
         pending.not_before = Some(at);
         pending.reason = ctx.about(
             format!(
-                "not confirmed by {target} ({why}); attempt {} of {bound}, it is checked and \
-                 tried again automatically from {}",
+                "{problem}; attempt {} of {bound}, it is checked and tried again automatically \
+                 from {}",
                 pending.attempts,
                 at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             ),

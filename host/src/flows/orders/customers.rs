@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use chrono::Utc;
 
+use super::pending::passing;
 use super::{Candidate, OrdersFlow, batch_error, describe};
 use crate::flows::context::{Entry, RunContext};
 use crate::flows::fingerprint;
@@ -65,19 +66,19 @@ impl OrdersFlow<'_> {
                 Ok(refs) => found.extend(refs.into_iter().map(|r| (r.email.to_lowercase(), r.id))),
                 Err(e) => {
                     let error = batch_error(e)?;
-                    self.batch_failed(&error);
-                    let message = format!(
+                    let problem = format!(
                         "cannot look customers up in {}: {}",
                         ctx.flow.target,
                         describe(&error)
                     );
-                    self.waiting.fail_all(ctx, &orders, &message)?;
+                    self.none_taken(ctx, &orders, &error, &problem)?;
                     return Ok(Vec::new());
                 }
             }
         }
 
-        let mut ids: BTreeMap<String, Result<String, String>> = BTreeMap::new();
+        // Per e-mail: the customer's id, or why it has none and whether that passes by itself.
+        let mut ids: BTreeMap<String, Result<String, (String, bool)>> = BTreeMap::new();
         let mut writes = Vec::new();
         for (email, customer) in &desired {
             let print = fingerprint::of(&without_source_ids(customer));
@@ -115,7 +116,6 @@ impl OrdersFlow<'_> {
                     .collect(),
                 Err(e) => {
                     let error = batch_error(e)?;
-                    self.batch_failed(&error);
                     writes
                         .iter()
                         .map(|(email, _, _)| (email.clone(), Err(error.clone())))
@@ -169,7 +169,6 @@ impl OrdersFlow<'_> {
                         ids.insert(email, Ok(id));
                     }
                     Err(error) => {
-                        self.batch_failed(&error);
                         let message = format!(
                             "customer {shown} could not be written to {}: {}",
                             ctx.flow.target,
@@ -180,7 +179,7 @@ impl OrdersFlow<'_> {
                                 .sent(&write.customer),
                             |_| Ok(()),
                         )?;
-                        ids.insert(email, Err(message));
+                        ids.insert(email, Err((message, passing(&error))));
                     }
                 }
             }
@@ -193,9 +192,8 @@ impl OrdersFlow<'_> {
                     customer_id: Some(id.clone()),
                     order,
                 }),
-                Some(Err(message)) => {
-                    let message = message.clone();
-                    self.waiting.fail(ctx, &order, message)?;
+                Some(Err((message, passing))) => {
+                    self.not_taken(ctx, &order, message.clone(), *passing)?;
                 }
                 None => self
                     .waiting

@@ -297,13 +297,12 @@ impl OrdersFlow<'_> {
             Err(e) => {
                 // Unknown whether they are booked: none is sent, none is lost.
                 let error = batch_error(e)?;
-                self.batch_failed(&error);
-                let message = format!(
+                let problem = format!(
                     "cannot check whether {} has the order already: {}",
                     ctx.flow.target,
                     describe(&error)
                 );
-                self.waiting.fail_all(ctx, &orders, &message)?;
+                self.none_taken(ctx, &orders, &error, &problem)?;
                 return Ok(Vec::new());
             }
         };

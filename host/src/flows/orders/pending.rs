@@ -98,13 +98,59 @@ impl OrdersFlow<'_> {
 
     /// A whole batch failed: for a passing reason the cursor stays, so the orders come again.
     pub(super) fn batch_failed(&mut self, error: &PluginError) {
-        if matches!(
-            error,
-            PluginError::RateLimited(_) | PluginError::Transient(_)
-        ) {
+        if passing(error) {
             self.hold_cursor = true;
         }
     }
+
+    /// An order a step could not take this run (`problem` says why). For a passing reason (the
+    /// target busy or out of reach) it comes back by itself after a backoff, up to
+    /// `retry_attempts`; otherwise it waits for the merchant to retry or skip it.
+    pub(super) fn not_taken(
+        &mut self,
+        ctx: &mut RunContext<'_>,
+        order: &Order,
+        problem: String,
+        passing: bool,
+    ) -> Result<()> {
+        if !passing {
+            return self.waiting.fail(ctx, order, problem);
+        }
+        self.hold_cursor = true;
+        let pending = self.backoff(ctx, order, &problem)?;
+        ctx.record(
+            Entry::new(
+                "order",
+                &order.number,
+                Outcome::Failed,
+                pending.reason.clone(),
+            )
+            .came(order),
+            |w| w.put_pending(&pending),
+        )
+    }
+
+    /// Every order of a batch a step could not take, for one `error`.
+    pub(super) fn none_taken(
+        &mut self,
+        ctx: &mut RunContext<'_>,
+        orders: &[Order],
+        error: &PluginError,
+        problem: &str,
+    ) -> Result<()> {
+        for order in orders {
+            self.not_taken(ctx, order, problem.to_string(), passing(error))?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether an error passes by itself: the target was busy or out of reach.
+pub(super) fn passing(error: &PluginError) -> bool {
+    matches!(
+        error,
+        PluginError::RateLimited(_) | PluginError::Transient(_)
+    )
 }
 
 /// How the orders that cannot be sent now are kept in the state file.
@@ -148,19 +194,6 @@ impl Waiting {
             Entry::new("order", &order.number, Outcome::Failed, message).came(order),
             |w| w.put_pending(&pending),
         )
-    }
-
-    /// Fails every order of a batch with one reason.
-    pub(super) fn fail_all(
-        &self,
-        ctx: &mut RunContext<'_>,
-        orders: &[Order],
-        message: &str,
-    ) -> Result<()> {
-        for order in orders {
-            self.fail(ctx, order, message.to_string())?;
-        }
-        Ok(())
     }
 
     /// An order the mapping left out: a failed one waits as failed; a dropped one no longer
