@@ -86,11 +86,9 @@ impl Integration {
             }
             map.insert("url".into(), conn.url.trim_end_matches('/').into());
         }
-        let mut hosts = if conn.allowed_hosts.is_empty() {
-            AllowList::entry_for(&conn.url).into_iter().collect()
-        } else {
-            conn.allowed_hosts.clone()
-        };
+        // The connection's own origin always, as the README promises: `allowed_hosts` adds to it.
+        let mut hosts: Vec<String> = AllowList::entry_for(&conn.url).into_iter().collect();
+        hosts.extend(conn.allowed_hosts.iter().cloned());
         hosts.extend(plugin.allowed_hosts.iter().cloned());
         let mut secrets = plugin.secrets.clone();
         secrets.extend(conn.secrets.clone());

@@ -172,8 +172,13 @@ fn a_plugin_built_for_another_contract_version_is_refused_with_both_versions_and
 
 #[test]
 fn plugins_lists_worlds_capabilities_and_grants() {
-    // Without the flow that puts the fixture in a role it cannot fill.
-    let dir = setup(GOOD.split("[flows.stock]").next().unwrap());
+    // Without the flow that puts the fixture in a role it cannot fill; the connection allows one
+    // more origin, which adds to its own URL's.
+    let text = GOOD.split("[flows.stock]").next().unwrap().replace(
+        "url = \"http://127.0.0.1:8803\"\n",
+        "url = \"http://127.0.0.1:8803\"\nallowed_hosts = [\"cdn.example.com\"]\n",
+    );
+    let dir = setup(&text);
     let rows = json_of(
         tillbridge(dir.path())
             .args(["plugins", "--json"])
@@ -194,7 +199,7 @@ fn plugins_lists_worlds_capabilities_and_grants() {
     assert_eq!(hostile["uses"][0]["role"], "connection other");
     assert_eq!(
         hostile["uses"][0]["allowed_hosts"],
-        serde_json::json!(["http://127.0.0.1:8803"])
+        serde_json::json!(["http://127.0.0.1:8803", "https://cdn.example.com"])
     );
     assert_eq!(
         hostile["uses"][0]["secrets"],

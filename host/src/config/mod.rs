@@ -127,8 +127,8 @@ pub struct ConnectionConfig {
     pub plugin: String,
     /// The system's base URL, e.g. `https://shop.example.com`.
     pub url: String,
-    /// Origins (`https://host`, `http://host:port`) the connector may call; by default the
-    /// origin of `url`. Scheme and port are exact; an entry without a scheme is https.
+    /// Origins (`https://host`, `http://host:port`) the connector may call besides the origin
+    /// of `url`. Scheme and port are exact; an entry without a scheme is https.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
     /// Whether the connector's host names may resolve to private, loopback or link-local
