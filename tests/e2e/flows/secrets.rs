@@ -1,5 +1,6 @@
 //! Every flow, every command that reads the integration and the daemon, run with distinctive
-//! secret values (both connectors' keys, the dashboard's token, the notification webhook's URL):
+//! secret values (both connectors' keys, the dashboard's token, the notification webhook's URL,
+//! the SMTP password):
 //! none of them appears in what is printed, logged (plugins' log lines included: they go to the
 //! host's log), the state file, a backup of it, or the compile cache.
 
@@ -21,13 +22,16 @@ const POS_SECRET: &str = "pos-secret-B7m2Xe5Gu1Pa";
 const BOARD_TOKEN: &str = "board-token-Z3k8Wq1Nd6Fv";
 /// The webhook's URL is a secret (a Slack URL carries its key in its path); nothing answers it.
 const HOOK: &str = "http://127.0.0.1:9/hooks/hook-secret-T5c1Ys8Lb4Oe";
-const SECRETS: [&str; 6] = [
+/// The mail server's password; nothing answers on its port either.
+const SMTP_PASSWORD: &str = "smtp-password-R6f2Jh9Tq3Wu";
+const SECRETS: [&str; 7] = [
     SHOP_ID,
     SHOP_SECRET,
     POS_KEY,
     POS_SECRET,
     BOARD_TOKEN,
     "hook-secret-T5c1Ys8Lb4Oe",
+    SMTP_PASSWORD,
 ];
 
 /// The binary with the secrets in its environment, as a service manager would give them.
@@ -47,6 +51,7 @@ fn tillbridge(dir: &Path, shop: &ShopwareSim, pos: &CcvSim, args: &[&str]) -> Co
             ("POS_SECRET", POS_SECRET),
             ("BOARD_TOKEN", BOARD_TOKEN),
             ("HOOK", HOOK),
+            ("SMTP_PASSWORD", SMTP_PASSWORD),
         ]);
     cmd
 }
@@ -98,7 +103,7 @@ async fn no_secret_appears_in_output_logs_the_state_file_or_the_compile_cache() 
     );
     let dir = tempfile::tempdir().unwrap();
     let flows = format!(
-        "{EVERY_FLOW}\n[dashboard]\nlisten = \"127.0.0.1:0\"\ntoken = \"${{BOARD_TOKEN}}\"\n\n[notify]\nwebhook = \"${{HOOK}}\"\n"
+        "{EVERY_FLOW}\n[dashboard]\nlisten = \"127.0.0.1:0\"\ntoken = \"${{BOARD_TOKEN}}\"\n\n[notify]\nwebhook = \"${{HOOK}}\"\n\n[notify.email]\nhost = \"127.0.0.1\"\nport = 9\nsecurity = \"plain\"\nuser = \"tillbridge\"\npassword = \"${{SMTP_PASSWORD}}\"\nfrom = \"tillbridge <tillbridge@example.com>\"\nto = [\"merchant@example.com\"]\n"
     );
     let text = config_text(&flows, &ccv::RateLimits::default());
     std::fs::write(dir.path().join("flows.toml"), &text).unwrap();
@@ -167,8 +172,8 @@ async fn no_secret_appears_in_output_logs_the_state_file_or_the_compile_cache() 
         .collect();
     assert!(all.contains("booked"), "the flows did their work: {all}");
     assert!(
-        all.contains("webhook"),
-        "the failure was told (and the hook was down): {all}"
+        all.contains("webhook") && all.contains("e-mail"),
+        "the failure was told (and the hook and the mail server were down): {all}"
     );
     for (command, bytes) in &printed {
         assert_eq!(leaked(bytes), Vec::<&str>::new(), "printed by `{command}`");
