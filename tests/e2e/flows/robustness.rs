@@ -27,7 +27,9 @@ pub(super) fn moments(seed: u64, n: usize, max_ms: u64) -> Vec<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_loses_one() {
-    let dataset = Dataset::generated(40, 300, 1.0, 7);
+    // Enough orders that all 20 kills come before the last booking, however fast the machine.
+    const ORDERS: usize = 800;
+    let dataset = Dataset::generated(40, ORDERS, 1.0, 7);
     let flows = "[flows.orders]\nkind = \"orders\"\nsource = \"shop\"\ntarget = \"pos\"\nsettings = { order_states = [], payment_states = [], batch_size = 1000 }\n";
     let pair = Pair::start(
         Setup {
@@ -75,7 +77,7 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
             .len();
         let booked = pair.pos_bookings();
         eprintln!(
-            "kill {i}: {extra_ms} ms after the run's first booking, {}, {open} intent(s) open, {} of 300 booked",
+            "kill {i}: {extra_ms} ms after the run's first booking, {}, {open} intent(s) open, {} of {ORDERS} booked",
             if running {
                 "while running"
             } else {
@@ -89,13 +91,15 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
             twice.is_empty(),
             "after kill {i}, {extra_ms} ms after the first booking, booked twice: {twice:?}"
         );
-        if pair.pos_bookings().len() == 300 {
+        if pair.pos_bookings().len() == ORDERS {
             break;
         }
     }
     let mid_booking = interrupted.iter().filter(|&&yes| yes).count();
     assert!(
-        mid_booking >= 8 && mid_booking * 3 >= interrupted.len() * 2,
+        // A kill between two batches (customers being looked up, the next intents not yet
+        // written) leaves none open: about a third land there.
+        mid_booking >= 8 && mid_booking * 2 >= interrupted.len(),
         "the kills must land while orders are being sent: {mid_booking} of {} left an intent open",
         interrupted.len()
     );
@@ -110,7 +114,7 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
         String::from_utf8_lossy(&last.stderr)
     );
     let booked = pair.pos_bookings();
-    assert_eq!(booked.len(), 300, "every order is in the point of sale");
+    assert_eq!(booked.len(), ORDERS, "every order is in the point of sale");
     assert!(booked.values().all(|n| *n == 1), "each exactly once");
     let state = State::open(&pair.dir.path().join("child.redb")).unwrap();
     let open = state.read().unwrap().intents("orders").unwrap();
