@@ -6,14 +6,19 @@ use super::support::tillbridge;
 /// The container's `args` in deploy/base/statefulset.yaml: the block sequence under `args:`,
 /// one `- item` a line (the form the file uses; another form fails the test, never passes it).
 fn statefulset_args() -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/base/statefulset.yaml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../deploy/base/statefulset.yaml"
+    );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut lines = text.lines().skip_while(|l| l.trim() != "args:");
     let header = lines.next().expect("statefulset.yaml has an `args:` block");
     let indent = |l: &str| l.len() - l.trim_start().len();
     lines
-        .take_while(|l| indent(l) > indent(header) && l.trim_start().starts_with("- "))
-        .map(|l| l.trim_start()[2..].trim().to_string())
+        .map_while(|l| {
+            let item = l.trim_start().strip_prefix("- ")?;
+            (indent(l) > indent(header)).then(|| item.trim().to_string())
+        })
         .collect()
 }
 
@@ -35,7 +40,7 @@ fn the_statefulset_passes_only_flags_that_run_has() {
     let help = String::from_utf8_lossy(&output.get_output().stdout);
     let listed: Vec<&str> = help
         .split_whitespace()
-        .map(|word| word.trim_end_matches(','))
+        .map(|word| word.trim_end_matches([',', '.']))
         .filter(|word| word.starts_with("--"))
         .collect();
     for flag in flags {
