@@ -5,6 +5,7 @@ mod cache;
 mod cli;
 mod conformance;
 mod dashboard;
+mod fleet;
 mod flows;
 mod notify;
 mod sandbox;
