@@ -109,11 +109,7 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
     );
     // Mended while the others run: it is tried again and starts.
     integration(folder.path(), "shop-broken", &pairs[0]);
-    wait_for(
-        &lines,
-        &mut log,
-        &[&["name=shop-broken", "run started"]],
-    );
+    wait_for(&lines, &mut log, &[&["name=shop-broken", "run started"]]);
 
     let term = Command::new("kill")
         .args(["-TERM", &daemon.id().to_string()])

@@ -152,7 +152,12 @@ pub async fn run(args: &RunArgs) -> Result<()> {
     let shutdown = CancellationToken::new();
     if let Some(dir) = &args.integrations {
         stop_on_signal(shutdown.clone())?;
-        return super::fleet::run(dir, args.shard.unwrap_or(super::fleet::Shard::ALL), shutdown).await;
+        return super::fleet::run(
+            dir,
+            args.shard.unwrap_or(super::fleet::Shard::ALL),
+            shutdown,
+        )
+        .await;
     }
     let (integration, state) = open(&args.config).await?;
     stop_on_signal(shutdown.clone())?;

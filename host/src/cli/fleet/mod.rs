@@ -70,8 +70,12 @@ pub fn integrations(args: &Args) -> Result<()> {
 /// The names of the integrations in `folder` that `shard` runs, in order, and how many there
 /// are in all.
 fn members(folder: &Path, shard: Shard) -> Result<(Vec<String>, usize)> {
-    let entries = std::fs::read_dir(folder)
-        .with_context(|| format!("cannot read the folder of integrations {}", folder.display()))?;
+    let entries = std::fs::read_dir(folder).with_context(|| {
+        format!(
+            "cannot read the folder of integrations {}",
+            folder.display()
+        )
+    })?;
     let mut names = Vec::new();
     for entry in entries {
         let path = entry?.path();
