@@ -3,10 +3,12 @@
 //! need; a flow's transforms must be transforms), and the grants each use of a plugin gets.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
+use sha2::{Digest, Sha256};
 
 use crate::builtin;
 use crate::config::{Config, ConfigError, FlowKind, FlowSettings, Problem};
@@ -24,7 +26,7 @@ pub struct Integration {
     pub plugins: BTreeMap<String, Plugin>,
     /// The pacers of the connections, shared by every session: each paces under what its
     /// connector declares and flows.toml overrides.
-    pacers: BTreeMap<String, std::sync::Arc<Pacer>>,
+    pacers: BTreeMap<String, Arc<Pacer>>,
 }
 
 impl Integration {
@@ -32,6 +34,12 @@ impl Integration {
     /// together, each at its key in the file.
     pub fn open(config: Config) -> Result<Integration> {
         let runtime = Runtime::new(&config.resolve_path(&config.host.cache_dir))?;
+        Self::open_in(config, runtime, &Accounts::default())
+    }
+
+    /// [`Self::open`] in a runtime shared with other integrations, whose connections to the
+    /// same account share one pacer through `accounts`.
+    pub fn open_in(config: Config, runtime: Runtime, accounts: &Accounts) -> Result<Integration> {
         let mut plugins = BTreeMap::new();
         let mut problems = Vec::new();
         for (name, plugin) in &config.plugins {
@@ -57,10 +65,7 @@ impl Integration {
         let pacers = config
             .connections
             .iter()
-            .map(|(name, c)| {
-                let limits = c.rate_limits.clone().unwrap_or_default();
-                (name.clone(), Pacer::new(&limits))
-            })
+            .map(|(name, _)| (name.clone(), accounts.pacer(&config, name)))
             .collect();
         Ok(Integration {
             config,
@@ -128,6 +133,38 @@ impl Integration {
     /// The error for problems found while running, placed in the configuration.
     pub fn config_error(&self, problems: Vec<Problem>) -> ConfigError {
         self.config.error(problems)
+    }
+}
+
+/// The pacers of the accounts connected to so far, shared by every integration that connects
+/// to the same one: the API's rate limits are per account, not per integration. An account is
+/// the plugin, the URL and the secrets (CCV's API keys, Shopware's client id and secret); it is
+/// known by a hash of them, so no secret is kept for it.
+#[derive(Clone, Default)]
+pub struct Accounts(Arc<Mutex<HashMap<Vec<u8>, Arc<Pacer>>>>);
+
+impl Accounts {
+    /// The pacer of `connection`'s account; the first connection to it sets the pacing
+    /// (`rate_limits` of later ones to the same account are not used).
+    fn pacer(&self, config: &Config, connection: &str) -> Arc<Pacer> {
+        let connection = &config.connections[connection];
+        let mut secrets = config.plugins[&connection.plugin].secrets.clone();
+        secrets.extend(connection.secrets.clone());
+        let plugin = &config.plugins[&connection.plugin].file;
+        let mut account = Sha256::new();
+        for part in [plugin.as_str(), connection.url.trim_end_matches('/')]
+            .into_iter()
+            .chain(secrets.iter().flat_map(|(k, v)| [k, v]).map(String::as_str))
+        {
+            // Lengths first, so that no two different accounts hash the same parts.
+            account.update((part.len() as u64).to_le_bytes());
+            account.update(part);
+        }
+        let mut pacers = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        pacers
+            .entry(account.finalize().to_vec())
+            .or_insert_with(|| Pacer::new(&connection.rate_limits.clone().unwrap_or_default()))
+            .clone()
     }
 }
 

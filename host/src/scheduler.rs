@@ -15,6 +15,7 @@ use chrono::Utc;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::flows::{self, Events, Options};
 use crate::integration::Integration;
@@ -61,17 +62,21 @@ pub async fn run(
             tracing::info!(flow = %name, "disabled: not scheduled (it can still be run with `tillbridge once`)");
             continue;
         }
-        tasks.spawn(flow_loop(
-            integration.clone(),
-            state.clone(),
-            name.clone(),
-            locks.clone(),
-            Options {
-                dry_run: false,
-                cancel: shutdown.clone(),
-                events: events.clone(),
-            },
-        ));
+        // In the caller's span: with --integrations, every log line names its integration.
+        tasks.spawn(
+            flow_loop(
+                integration.clone(),
+                state.clone(),
+                name.clone(),
+                locks.clone(),
+                Options {
+                    dry_run: false,
+                    cancel: shutdown.clone(),
+                    events: events.clone(),
+                },
+            )
+            .in_current_span(),
+        );
     }
     while let Some(done) = tasks.join_next().await {
         if let Err(e) = done {

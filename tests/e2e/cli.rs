@@ -291,6 +291,13 @@ async fn every_command_runs_against_the_demo_and_none_panics() {
         "the daemon stops cleanly on SIGTERM"
     );
 
+    // A folder of integrations is run and sharded in fleet.rs; here it is listed.
+    let folder = dir.join("integrations");
+    std::fs::create_dir_all(folder.join("shop")).unwrap();
+    std::fs::copy(&config, folder.join("shop/flows.toml")).unwrap();
+    let listed = stdout(&run(&["integrations", "list", folder.to_str().unwrap()], 0));
+    assert_eq!(listed, "shop\n");
+
     ran.insert("sim".into());
     for system in ["shopware", "ccv", "ledger"] {
         let mut sim = tillbridge(&dir, &config);

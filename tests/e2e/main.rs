@@ -6,6 +6,7 @@ mod cli;
 mod conformance;
 mod dashboard;
 mod deploy;
+mod fleet;
 mod flows;
 mod notify;
 mod sandbox;

@@ -137,13 +137,41 @@ pub fn write_report(out: &mut impl Write, report: &RunReport, all: bool) -> std:
 pub struct RunArgs {
     #[command(flatten)]
     config: ConfigArg,
+    /// Runs every integration of this folder instead of --config: each FOLDER/NAME/flows.toml,
+    /// with its own state file and schedules; a broken one is reported and the others go on.
+    #[arg(long, value_name = "FOLDER")]
+    integrations: Option<std::path::PathBuf>,
+    /// With --integrations: only the integrations of shard I of N replicas (by a stable hash of
+    /// their names), so that N processes split one folder.
+    #[arg(long, value_name = "I/N", requires = "integrations")]
+    shard: Option<super::fleet::Shard>,
 }
 
 /// Runs every enabled flow on its schedule, and serves the dashboard, until SIGINT or SIGTERM.
 pub async fn run(args: &RunArgs) -> Result<()> {
-    let (integration, state) = open(&args.config).await?;
     let shutdown = CancellationToken::new();
+    if let Some(dir) = &args.integrations {
+        stop_on_signal(shutdown.clone())?;
+        return super::fleet::run(
+            dir,
+            args.shard.unwrap_or(super::fleet::Shard::ALL),
+            shutdown,
+        )
+        .await;
+    }
+    let (integration, state) = open(&args.config).await?;
     stop_on_signal(shutdown.clone())?;
+    daemon(integration, state, shutdown, true).await
+}
+
+/// Runs the flows of one integration on their schedules until `shutdown`, and serves its
+/// dashboard if flows.toml enables it and `dashboard` allows.
+pub(super) async fn daemon(
+    integration: crate::integration::Integration,
+    state: State,
+    shutdown: CancellationToken,
+    dashboard: bool,
+) -> Result<()> {
     let flows: Vec<String> = integration
         .config
         .flows
@@ -162,7 +190,7 @@ pub async fn run(args: &RunArgs) -> Result<()> {
     if let Some(notifier) = &notifier {
         events = events.with(notifier.sink());
     }
-    let served = if integration.config.dashboard.enabled {
+    let served = if dashboard && integration.config.dashboard.enabled {
         let served = dashboard::serve(
             integration.clone(),
             state.clone(),

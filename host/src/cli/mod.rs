@@ -4,6 +4,7 @@ mod check;
 mod conformance;
 mod demo;
 mod files;
+mod fleet;
 mod flows;
 mod init;
 mod logging;
@@ -93,8 +94,11 @@ enum Command {
     Plugins(plugins::Args),
     /// Runs a transform plugin over records from a JSON file and prints what it did to each.
     Transform(transform::Args),
-    /// Runs every enabled flow on its schedule, until Ctrl-C or SIGTERM.
+    /// Runs every enabled flow on its schedule, until Ctrl-C or SIGTERM; with --integrations,
+    /// those of every integration in a folder.
     Run(flows::RunArgs),
+    /// The integrations of a folder that `run --integrations` runs (one per FOLDER/*/flows.toml).
+    Integrations(fleet::Args),
     /// Runs one flow now; with --dry-run, says per record what would happen and writes nothing.
     Once(flows::OnceArgs),
     /// Lists the latest runs.
@@ -145,7 +149,11 @@ impl ConfigArg {
 /// The integration of a configuration file, its plugins' settings checked against what they
 /// declare, with its state file (not opened, so not created, when the file is refused).
 pub async fn open(args: &ConfigArg) -> anyhow::Result<(Integration, State)> {
-    let integration = Integration::open(args.load()?)?;
+    with_state(Integration::open(args.load()?)?).await
+}
+
+/// An integration's plugins' settings checked against what they declare, and its state file.
+async fn with_state(integration: Integration) -> anyhow::Result<(Integration, State)> {
     validate::declarations(&integration).await?;
     let state = State::open(
         &integration
@@ -213,6 +221,7 @@ pub fn main() -> ExitCode {
             Command::Plugins(args) => plugins::run(&args).await,
             Command::Transform(args) => transform::run(&args).await,
             Command::Run(args) => flows::run(&args).await,
+            Command::Integrations(args) => fleet::integrations(&args),
             Command::Once(args) => flows::once(&args).await,
             Command::Runs(args) => records::runs(&args).await,
             Command::Activity(args) => records::activity(&args, verbose).await,

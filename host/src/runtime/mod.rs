@@ -20,12 +20,14 @@ mod output;
 mod session;
 mod tap;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use wasmtime::component::{HasSelf, InstancePre, Linker};
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Engine};
 
 pub use cache::{Origin, user_cache_dir};
@@ -42,12 +44,17 @@ use bindings::exports::tillbridge::plugin as guest;
 /// How often the epoch ticks: the granularity of the computation budget.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// The engine, the linker with every host import, and the compile cache.
+/// The engine, the linker with every host import, and the compile cache. A clone shares all of
+/// them, and the components compiled so far: the integrations of one process (`tillbridge run
+/// --integrations`) hold each plugin's code once, however many of them load it.
+#[derive(Clone)]
 pub struct Runtime {
     engine: Engine,
     linker: Linker<PluginState>,
     cache: cache::CompileCache,
     egress: Egress,
+    /// The components loaded so far, by the SHA-256 of their bytes.
+    loaded: Arc<std::sync::Mutex<HashMap<Vec<u8>, Component>>>,
 }
 
 /// Why a component could not be loaded.
@@ -94,6 +101,7 @@ impl Runtime {
             engine,
             linker,
             egress: Egress::new()?,
+            loaded: Arc::default(),
         })
     }
 
@@ -108,7 +116,7 @@ impl Runtime {
             name: name.to_string(),
             reason: format!("{e:#}"),
         };
-        let (component, origin) = self.cache.load(&self.engine, bytes).map_err(invalid)?;
+        let (component, origin) = self.component(bytes).map_err(invalid)?;
         let description =
             inspect::describe(&self.engine, &component).map_err(|refusal| LoadError::Refused {
                 name: name.to_string(),
@@ -130,6 +138,21 @@ impl Runtime {
                 egress: self.egress.clone(),
             }),
         })
+    }
+}
+
+impl Runtime {
+    /// The component of `bytes`: loaded before in this process, or from the compile cache.
+    fn component(&self, bytes: &[u8]) -> Result<(Component, Origin)> {
+        let digest = Sha256::digest(bytes).to_vec();
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(component) = loaded.get(&digest) {
+            return Ok((component.clone(), Origin::Cached));
+        }
+        // Held while loading: two integrations starting together load a plugin once.
+        let (component, origin) = self.cache.load(&self.engine, bytes)?;
+        loaded.insert(digest, component.clone());
+        Ok((component, origin))
     }
 }
 

@@ -1,0 +1,172 @@
+//! Many integrations in one process (`tillbridge run --integrations`) and shards of a folder
+//! (`--shard I/N`, `tillbridge integrations list`).
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+use tillbridge::state::{Outcome, RunStatus, State};
+
+use crate::flows::harness::{Pair, Setup};
+
+/// Stock every two seconds.
+const STOCK: &str = r#"
+[flows.stock]
+kind = "stock"
+source = "pos"
+target = "shop"
+schedule = "*/2 * * * * *"
+"#;
+
+fn tillbridge(args: &[&str], folder: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tillbridge"));
+    cmd.args(args)
+        .arg(folder)
+        .env_remove("RUST_LOG")
+        .env_remove("TILLBRIDGE_CONFIG")
+        .env_remove("TILLBRIDGE_LOG_FORMAT");
+    cmd
+}
+
+/// Writes `pair`'s configuration (addresses and credentials written out, the state file in the
+/// integration's own folder) as `folder/name/flows.toml`.
+fn integration(folder: &Path, name: &str, pair: &Pair) {
+    let text = std::fs::read_to_string(pair.child_config("state.redb")).unwrap();
+    std::fs::create_dir_all(folder.join(name)).unwrap();
+    std::fs::write(folder.join(name).join("flows.toml"), text).unwrap();
+}
+
+/// The names `integrations list` prints.
+fn listed(folder: &Path, shard: &[&str]) -> BTreeSet<String> {
+    let output = tillbridge(&["integrations", "list"], folder)
+        .args(shard)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// Waits until every one of `needles` has been in a line of `lines`; the log so far.
+fn wait_for(lines: &Receiver<String>, log: &mut String, needles: &[&[&str]]) {
+    let mut left: Vec<&[&str]> = needles.to_vec();
+    while !left.is_empty() {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("never saw {left:?} in the log:\n{log}"));
+        left.retain(|parts| !parts.iter().all(|p| line.contains(p)));
+        log.push_str(&line);
+        log.push('\n');
+    }
+}
+
+/// A broken flows.toml: a plugin file that is not there.
+const BROKEN: &str = r#"
+[plugins.gone]
+file = "gone.wasm"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone() {
+    let pairs = [
+        Pair::start(Setup::fast(), STOCK).await,
+        Pair::start(Setup::fast(), STOCK).await,
+    ];
+    let folder = tempfile::tempdir().unwrap();
+    integration(folder.path(), "shop-a", &pairs[0]);
+    integration(folder.path(), "shop-b", &pairs[1]);
+    let broken = folder.path().join("shop-broken");
+    std::fs::create_dir(&broken).unwrap();
+    std::fs::write(broken.join("flows.toml"), BROKEN).unwrap();
+
+    let mut daemon = tillbridge(&["run", "--integrations"], folder.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel::<String>();
+    let stderr = daemon.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = String::new();
+    wait_for(
+        &lines,
+        &mut log,
+        &[
+            &["name=shop-a", "status=Finished"],
+            &["name=shop-b", "status=Finished"],
+            &["name=shop-broken", "broken", "gone.wasm"],
+        ],
+    );
+    // Mended while the others run: it is tried again and starts.
+    integration(folder.path(), "shop-broken", &pairs[0]);
+    wait_for(&lines, &mut log, &[&["name=shop-broken", "run started"]]);
+
+    let term = Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = daemon.wait().unwrap();
+    reader.join().unwrap();
+    log.extend(lines.try_iter().map(|l| l + "\n"));
+    assert!(status.success(), "{log}");
+    for (name, pair) in [("shop-a", &pairs[0]), ("shop-b", &pairs[1])] {
+        let state = State::open(&folder.path().join(name).join("state.redb")).unwrap();
+        let runs = state.read().unwrap().recent_runs(100).unwrap();
+        let first = runs.last().unwrap_or_else(|| panic!("{name} ran: {log}"));
+        assert_eq!(first.status, RunStatus::Finished, "{name}: {log}");
+        assert_eq!(first.counts.get(&Outcome::Failed), None, "{name}: {log}");
+        assert!(
+            first.counts.get(&Outcome::Updated).is_some(),
+            "{name} wrote its webshop's stock: {first:?}"
+        );
+    }
+}
+
+#[test]
+fn shards_split_a_folder_into_disjoint_complete_sets() {
+    let folder = tempfile::tempdir().unwrap();
+    let names: BTreeSet<String> = (0..12).map(|i| format!("shop-{i:02}")).collect();
+    for name in &names {
+        std::fs::create_dir(folder.path().join(name)).unwrap();
+        std::fs::write(folder.path().join(name).join("flows.toml"), "").unwrap();
+    }
+    // Not integrations: a folder without flows.toml, and a file.
+    std::fs::create_dir(folder.path().join("notes")).unwrap();
+    std::fs::write(folder.path().join("README"), "").unwrap();
+
+    assert_eq!(listed(folder.path(), &[]), names);
+    let zero = listed(folder.path(), &["--shard", "0/2"]);
+    let one = listed(folder.path(), &["--shard", "1/2"]);
+    assert!(zero.is_disjoint(&one), "{zero:?} {one:?}");
+    assert_eq!(&zero | &one, names);
+    assert!(!zero.is_empty() && !one.is_empty(), "{zero:?} {one:?}");
+
+    let refused: Output = tillbridge(&["integrations", "list", "--shard", "2/2"], folder.path())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("shards of 2 are 0 to 1"), "{said}");
+
+    // `run` with a shard runs that shard's integrations: an empty folder's shard has none.
+    let empty = tempfile::tempdir().unwrap();
+    let none = tillbridge(&["run", "--shard", "1/2", "--integrations"], empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(1), "{none:?}");
+    assert!(
+        String::from_utf8_lossy(&none.stderr).contains("no integration of"),
+        "{none:?}"
+    );
+}
