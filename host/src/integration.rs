@@ -11,6 +11,7 @@ use anyhow::Result;
 use crate::builtin;
 use crate::config::{Config, ConfigError, FlowKind, FlowSettings, Problem};
 use crate::egress::{AllowList, Pacer};
+use crate::metrics::{IntegrationMetrics, Metrics};
 use crate::runtime::bindings::tillbridge::plugin::types::{SecretSpec, SettingSpec};
 use crate::runtime::{Capability, Grants, Kv, Limits, Plugin, Runtime, World};
 
@@ -25,6 +26,8 @@ pub struct Integration {
     /// The pacers of the connections, shared by every session: each paces under what its
     /// connector declares and flows.toml overrides.
     pacers: BTreeMap<String, std::sync::Arc<Pacer>>,
+    /// What its flows, requests and plugin calls record through.
+    pub metrics: IntegrationMetrics,
 }
 
 impl Integration {
@@ -62,12 +65,20 @@ impl Integration {
                 (name.clone(), Pacer::new(&limits))
             })
             .collect();
+        let metrics = Metrics::new().integration(&IntegrationMetrics::name_of(&config.path));
         Ok(Integration {
             config,
             runtime,
             plugins,
             pacers,
+            metrics,
         })
+    }
+
+    /// The integration, recording into `metrics` (the process's registry) instead of its own.
+    pub fn with_metrics(mut self, metrics: &Metrics) -> Integration {
+        self.metrics = metrics.integration(&IntegrationMetrics::name_of(&self.config.path));
+        self
     }
 
     /// What the connector of `connection` is granted: its settings (with `url`), its secrets,
@@ -108,6 +119,7 @@ impl Integration {
             ),
             kv,
             tap: None,
+            metrics: Some(self.metrics.system(connection)),
         }
     }
 
@@ -124,6 +136,7 @@ impl Integration {
         )
         .with_settings(table_to_json(&plugin.settings));
         grants.secrets = plugin.secrets.clone();
+        grants.metrics = Some(self.metrics.system(name));
         grants
     }
 

@@ -6,6 +6,7 @@ mod cli;
 mod conformance;
 mod dashboard;
 mod flows;
+mod metrics;
 mod notify;
 mod sandbox;
 mod scaffold;

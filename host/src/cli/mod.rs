@@ -159,6 +159,8 @@ pub async fn open(args: &ConfigArg) -> anyhow::Result<(Integration, State)> {
             e
         }
     })?;
+    let flows = integration.config.flows.keys().cloned();
+    integration.metrics.watch(state.clone(), flows);
     Ok((integration, state))
 }
 
