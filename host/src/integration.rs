@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::builtin;
 use crate::config::{Config, ConfigError, FlowKind, FlowSettings, Problem};
 use crate::egress::{AllowList, Pacer};
+use crate::metrics::{IntegrationMetrics, Metrics};
 use crate::runtime::bindings::tillbridge::plugin::types::{SecretSpec, SettingSpec};
 use crate::runtime::{Capability, Grants, Kv, Limits, Plugin, Runtime, World};
 
@@ -27,6 +28,8 @@ pub struct Integration {
     /// The pacers of the connections, shared by every session: each paces under what its
     /// connector declares and flows.toml overrides.
     pacers: BTreeMap<String, Arc<Pacer>>,
+    /// What its flows, requests and plugin calls record through.
+    pub metrics: IntegrationMetrics,
 }
 
 impl Integration {
@@ -67,12 +70,20 @@ impl Integration {
             .iter()
             .map(|(name, _)| (name.clone(), accounts.pacer(&config, name)))
             .collect();
+        let metrics = Metrics::new().integration(&IntegrationMetrics::name_of(&config.path));
         Ok(Integration {
             config,
             runtime,
             plugins,
             pacers,
+            metrics,
         })
+    }
+
+    /// The integration, recording into `metrics` (the process's registry) instead of its own.
+    pub fn with_metrics(mut self, metrics: &Metrics) -> Integration {
+        self.metrics = metrics.integration(&IntegrationMetrics::name_of(&self.config.path));
+        self
     }
 
     /// What the connector of `connection` is granted: its settings (with `url`), its secrets,
@@ -111,6 +122,7 @@ impl Integration {
             ),
             kv,
             tap: None,
+            metrics: Some(self.metrics.system(connection)),
         }
     }
 
@@ -127,6 +139,7 @@ impl Integration {
         )
         .with_settings(table_to_json(&plugin.settings));
         grants.secrets = plugin.secrets.clone();
+        grants.metrics = Some(self.metrics.system(name));
         grants
     }
 

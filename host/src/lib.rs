@@ -14,6 +14,7 @@ pub mod egress;
 pub mod flows;
 pub mod integration;
 pub mod mapper;
+pub mod metrics;
 pub mod notify;
 pub mod privacy;
 pub mod runtime;

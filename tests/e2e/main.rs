@@ -8,6 +8,7 @@ mod dashboard;
 mod deploy;
 mod fleet;
 mod flows;
+mod metrics;
 mod notify;
 mod sandbox;
 mod scaffold;

@@ -123,6 +123,8 @@ pub async fn run(args: &Args) -> Result<()> {
     config.host.state = state_dir.path().join("demo.redb");
     let integration = Integration::open(config)?;
     let state = State::open(&integration.config.host.state)?;
+    let flows = integration.config.flows.keys().cloned();
+    integration.metrics.watch(state.clone(), flows);
     writeln!(
         out,
         "  configuration:  {}, {} flows",

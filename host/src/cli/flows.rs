@@ -186,7 +186,9 @@ pub(super) async fn daemon(
     let integration = Arc::new(integration);
     let locks = FlowLocks::default();
     let notifier = notifier(&integration.config, &state, Watch::Periodic);
-    let mut events = Events::default().with(Progress::log_lines());
+    let mut events = Events::default()
+        .with(Progress::log_lines())
+        .with(integration.metrics.sink());
     if let Some(notifier) = &notifier {
         events = events.with(notifier.sink());
     }

@@ -167,6 +167,8 @@ async fn with_state(integration: Integration) -> anyhow::Result<(Integration, St
             e
         }
     })?;
+    let flows = integration.config.flows.keys().cloned();
+    integration.metrics.watch(state.clone(), flows);
     Ok((integration, state))
 }
 

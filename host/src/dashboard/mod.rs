@@ -201,6 +201,9 @@ fn routes(app: App) -> Router {
             app.clone(),
             auth::require_token,
         ))
+        .merge(crate::metrics::routes(
+            app.integration.metrics.registry().clone(),
+        ))
         .layer(middleware::from_fn(auth::security_headers))
         .with_state(app)
 }

@@ -22,6 +22,7 @@ pub use pace::{Declared, OperationLimit, Pacer, RateLimits};
 pub use resolve::is_public;
 use resolve::{Refused, Resolver};
 
+use crate::metrics::SystemMetrics;
 use crate::runtime::bindings::tillbridge::plugin::http::{HttpError, Method, Request, Response};
 
 /// What one plugin (for one connection) may do on the network.
@@ -35,6 +36,8 @@ pub struct Policy {
     pub default_timeout: Duration,
     /// The connection's pacer, when it has rate limits.
     pub pacer: Option<Arc<Pacer>>,
+    /// Where requests, their statuses and the time waited for limits are counted.
+    pub metrics: Option<SystemMetrics>,
 }
 
 /// How often one request is sent at most, the first time included. Egress alone sends a request
@@ -143,9 +146,24 @@ impl Egress {
         let mut attempt = 0;
         loop {
             if let Some(pacer) = &policy.pacer {
+                let waiting = Instant::now();
                 pacer.ready(method, &operation).await;
+                if let Some(metrics) = &policy.metrics {
+                    metrics.waited(waiting.elapsed());
+                }
             }
-            let answer = match self.send_once(policy, &url, &request).await {
+            let sent = self.send_once(policy, &url, &request).await;
+            if let Some(metrics) = &policy.metrics {
+                // the plugin's label, else the method alone: a path may carry ids
+                let label = request.operation.as_deref().unwrap_or(method);
+                match &sent {
+                    Ok(response) => metrics.request(label, Ok(response.status)),
+                    Err(Failed::Passing(e) | Failed::Final(e)) => {
+                        metrics.request(label, Err(unanswered(e)))
+                    }
+                }
+            }
+            let answer = match sent {
                 Ok(response) => Ok(response),
                 Err(Failed::Passing(error)) => Err(error),
                 Err(Failed::Final(error)) => return Err(error),
@@ -321,6 +339,15 @@ fn retry_after(response: &Response) -> Option<Duration> {
         .ok()
         .filter(|s| *s >= 0.0)
         .map(Duration::from_secs_f64)
+}
+
+/// Why a request had no answer, in words free of URLs and data (for `/readyz`).
+fn unanswered(error: &HttpError) -> &'static str {
+    match error {
+        HttpError::Timeout(_) => "no answer in time",
+        HttpError::Unreachable(_) => "the connection failed",
+        HttpError::Denied(_) => "the host refused to send the request",
+    }
 }
 
 fn failure(answer: &Result<Response, HttpError>) -> String {

@@ -40,6 +40,7 @@ fn policy(allowed: AllowList) -> Policy {
         allowed,
         default_timeout: Duration::from_secs(5),
         pacer: None,
+        metrics: None,
     }
 }
 

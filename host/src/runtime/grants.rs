@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::egress::{AllowList, Pacer};
+use crate::metrics::SystemMetrics;
 use crate::privacy::Pseudonyms;
 use crate::runtime::Tap;
 use crate::runtime::limits::Limits;
@@ -34,6 +35,8 @@ pub struct Grants {
     pub kv: Kv,
     /// What `tillbridge conformance` watches it through; none in every real run.
     pub tap: Option<Arc<Tap>>,
+    /// Where its requests and calls are counted; none outside the daemon's integrations.
+    pub metrics: Option<SystemMetrics>,
 }
 
 impl Grants {
@@ -49,6 +52,7 @@ impl Grants {
             limits,
             kv: Kv::memory(),
             tap: None,
+            metrics: None,
         }
     }
 

@@ -75,6 +75,7 @@ impl http::Host for PluginState {
             allowed: self.grants.allowed_hosts.clone(),
             default_timeout: self.grants.http_timeout,
             pacer: self.grants.pacer.clone(),
+            metrics: self.grants.metrics.clone(),
         };
         if let Some(tap) = &self.grants.tap {
             tap.request(

@@ -291,7 +291,13 @@ macro_rules! call_body {
         $self.begin()?;
         let timeout = $self.store.data().grants.limits.call_timeout;
         let guest = $self.guests.$field.as_ref().ok_or_else(|| $self.missing(stringify!($field)))?;
+        let started = std::time::Instant::now();
         let outcome = tokio::time::timeout(timeout, guest.$method(&mut $self.store, $($arg),*)).await;
+        let grants = &$self.store.data().grants;
+        if let Some(metrics) = &grants.metrics {
+            let function = stringify!($method).trim_start_matches("call_");
+            metrics.plugin_call(&grants.caller, function, started.elapsed());
+        }
         $self.finish(outcome)
     }};
 }

@@ -14,14 +14,14 @@ use crate::flows::harness::Pair;
 use crate::support::tillbridge;
 
 /// A `tillbridge` child process, stopped with SIGTERM when dropped.
-struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
     /// Its output, line by line as it comes: (from stdout, line).
     output: std::sync::mpsc::Receiver<(bool, String)>,
 }
 
 impl Daemon {
-    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Daemon {
+    pub(crate) fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Daemon {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tillbridge"))
             .args(args)
             .current_dir(dir)
@@ -51,7 +51,10 @@ impl Daemon {
     }
 
     /// Waits for a line of its output that `wanted` accepts; every line before it.
-    fn line(&self, wanted: impl Fn(bool, &str) -> bool) -> (String, Vec<(bool, String)>) {
+    pub(crate) fn line(
+        &self,
+        wanted: impl Fn(bool, &str) -> bool,
+    ) -> (String, Vec<(bool, String)>) {
         let mut seen = Vec::new();
         loop {
             let (is_stdout, line) = self
@@ -66,7 +69,7 @@ impl Daemon {
     }
 
     /// Stops it with SIGTERM; whether it exited successfully.
-    fn stop(&mut self) -> bool {
+    pub(crate) fn stop(&mut self) -> bool {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
@@ -116,7 +119,7 @@ fn wait_for(path: &Path) {
     }
 }
 
-fn http() -> reqwest::Client {
+pub(crate) fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -4,6 +4,6 @@
 
 mod board;
 mod browser;
-mod cli;
+pub(crate) mod cli;
 mod pages;
 mod security;
