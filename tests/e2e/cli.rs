@@ -280,6 +280,13 @@ async fn every_command_runs_against_the_demo_and_none_panics() {
     assert!(scaffold.join("src/lib.rs").is_file());
     run(&["new", "connector", "ledger", "--capabilities", "nope"], 1);
 
+    // A folder of integrations is run and sharded in fleet.rs; here it is listed.
+    let folder = dir.join("integrations");
+    std::fs::create_dir_all(folder.join("shop")).unwrap();
+    std::fs::copy(&config, folder.join("shop/flows.toml")).unwrap();
+    let listed = stdout(&run(&["integrations", "list", folder.to_str().unwrap()], 0));
+    assert_eq!(listed, "shop\n");
+
     ran.insert("run".into());
     let mut daemon = tillbridge(&dir, &config);
     daemon.arg("run");
@@ -290,13 +297,6 @@ async fn every_command_runs_against_the_demo_and_none_panics() {
         Some(0),
         "the daemon stops cleanly on SIGTERM"
     );
-
-    // A folder of integrations is run and sharded in fleet.rs; here it is listed.
-    let folder = dir.join("integrations");
-    std::fs::create_dir_all(folder.join("shop")).unwrap();
-    std::fs::copy(&config, folder.join("shop/flows.toml")).unwrap();
-    let listed = stdout(&run(&["integrations", "list", folder.to_str().unwrap()], 0));
-    assert_eq!(listed, "shop\n");
 
     ran.insert("sim".into());
     for system in ["shopware", "ccv", "ledger"] {

@@ -130,6 +130,10 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
             first.counts.get(&Outcome::Updated).is_some(),
             "{name} wrote its webshop's stock: {first:?}"
         );
+        assert!(
+            pair.shop_writes() > 0,
+            "{name}: its own webshop was written"
+        );
     }
 }
 

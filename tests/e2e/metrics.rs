@@ -111,7 +111,8 @@ impl Scraper {
             .http
             .post(format!("{}/actions/run", self.base))
             .bearer_auth(&self.token)
-            .form(&[("csrf", csrf), ("flow", flow)])
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("csrf={csrf}&flow={flow}"))
             .send()
             .await
             .unwrap();
@@ -135,16 +136,17 @@ impl Scraper {
 
     /// The counts of the state file's latest run of `flow` (the run report), and its status.
     async fn last_run(&self, flow: &str) -> (BTreeMap<String, u64>, String) {
-        let runs: Vec<Value> = self
+        let runs = self
             .http
             .get(format!("{}/api/runs", self.base))
             .bearer_auth(&self.token)
             .send()
             .await
             .unwrap()
-            .json()
+            .text()
             .await
             .unwrap();
+        let runs: Vec<Value> = serde_json::from_str(&runs).unwrap();
         let run = runs
             .iter()
             .find(|r| r["flow"] == flow)
@@ -276,14 +278,15 @@ async fn metrics_count_what_runs_do_and_readiness_follows_the_connections() {
         "the last success moved to the run's end: {first}"
     );
 
-    // The webshop refuses the credentials: the next run fails, and the daemon is not ready.
-    pair.shop.faults().add(Fault::status("/api*", 401));
+    // The point of sale (read first by every stock run) refuses the credentials: the next run
+    // fails, and the daemon is not ready.
+    pair.pos.faults().add(Fault::status("/api*", 401));
     scraper.run_now("stock").await;
     let scrapes = scraper.until_runs("stock", 2.0).await;
     let (status, reason) = scraper.get("/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{reason}");
     assert!(
-        reason.contains("connection shop: its credentials were refused (401)"),
+        reason.contains("connection pos: its credentials were refused (401)"),
         "{reason}"
     );
     let last = scrapes.last().unwrap();
@@ -291,7 +294,7 @@ async fn metrics_count_what_runs_do_and_readiness_follows_the_connections() {
         sum(
             last,
             "tillbridge_http_requests_total",
-            &[("system", "shop"), ("status", "401")]
+            &[("system", "pos"), ("status", "401")]
         ) > 0.0
     );
     assert_eq!(

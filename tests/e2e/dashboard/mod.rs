@@ -2,7 +2,7 @@
 //! shop, its security, the command line against a running daemon, `demo --serve`, and a real
 //! browser going through it.
 
-mod board;
+pub(crate) mod board;
 mod browser;
 pub(crate) mod cli;
 mod pages;

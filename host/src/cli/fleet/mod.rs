@@ -83,6 +83,8 @@ fn members(folder: &Path, shard: Shard) -> Result<(Vec<String>, usize)> {
             continue;
         }
         match path.file_name().and_then(|n| n.to_str()) {
+            // Hidden folders are no integrations: a mounted ConfigMap keeps its own (`..data`).
+            Some(name) if name.starts_with('.') => {}
             Some(name) => names.push(name.to_string()),
             None => tracing::warn!(
                 "{}: an integration's folder name must be UTF-8; skipped",
