@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use tillbridge::state::{Outcome, RunStatus, State};
 
+use reqwest::StatusCode;
+
+use crate::dashboard::cli::http;
 use crate::flows::harness::{Pair, Setup};
 
 /// Stock every two seconds.
@@ -85,11 +88,14 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
     std::fs::create_dir(&broken).unwrap();
     std::fs::write(broken.join("flows.toml"), BROKEN).unwrap();
 
-    let mut daemon = tillbridge(&["run", "--integrations"], folder.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut daemon = tillbridge(
+        &["run", "--listen", "127.0.0.1:0", "--integrations"],
+        folder.path(),
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     let (tx, lines) = std::sync::mpsc::channel::<String>();
     let stderr = daemon.stderr.take().unwrap();
     let reader = std::thread::spawn(move || {
@@ -105,8 +111,46 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
             &["name=shop-a", "status=Finished"],
             &["name=shop-b", "status=Finished"],
             &["name=shop-broken", "broken", "gone.wasm"],
+            &["health, readiness and metrics on http://"],
         ],
     );
+    let base = log
+        .split("metrics on ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the listener's address")
+        .trim_end_matches('/')
+        .to_string();
+    let get = |path: &str| {
+        let url = format!("{base}{path}");
+        async move {
+            let answer = http().get(url).send().await.unwrap();
+            (answer.status(), answer.text().await.unwrap())
+        }
+    };
+    // Without a token: the process is ready (every integration started or found broken; a broken
+    // one must not hold a rollout), the list says which is which, and the metrics carry both.
+    assert_eq!(get("/healthz").await.0, StatusCode::OK);
+    let (ready, why) = get("/readyz").await;
+    assert_eq!(ready, StatusCode::OK, "{why}");
+    let (_, list) = get("/").await;
+    assert!(list.contains("shop-a\trunning"), "{list}");
+    assert!(list.contains("shop-broken\tbroken"), "{list}");
+    let (_, metrics) = get("/metrics").await;
+    assert!(
+        metrics.contains("tillbridge_integration_up{integration=\"shop-broken\"} 0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tillbridge_integration_up{integration=\"shop-a\"} 1"),
+        "{metrics}"
+    );
+    for name in ["shop-a", "shop-b"] {
+        let finished = format!(
+            "tillbridge_runs_total{{integration=\"{name}\",flow=\"stock\",outcome=\"finished\"}}"
+        );
+        assert!(metrics.contains(&finished), "{finished} in {metrics}");
+    }
     // Mended while the others run: it is tried again and starts.
     integration(folder.path(), "shop-broken", &pairs[0]);
     wait_for(&lines, &mut log, &[&["name=shop-broken", "run started"]]);

@@ -145,6 +145,11 @@ pub struct RunArgs {
     /// their names), so that N processes split one folder.
     #[arg(long, value_name = "I/N", requires = "integrations")]
     shard: Option<super::fleet::Shard>,
+    /// The address and port of the HTTP listener, e.g. 0.0.0.0:8780 in a container: the
+    /// dashboard's (instead of flows.toml's `[dashboard] listen`); with --integrations, the
+    /// process's /healthz, /readyz, /metrics and list of integrations.
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<String>,
 }
 
 /// Runs every enabled flow on its schedule, and serves the dashboard, until SIGINT or SIGTERM.
@@ -155,11 +160,16 @@ pub async fn run(args: &RunArgs) -> Result<()> {
         return super::fleet::run(
             dir,
             args.shard.unwrap_or(super::fleet::Shard::ALL),
+            args.listen.as_deref(),
             shutdown,
         )
         .await;
     }
-    let (integration, state) = open(&args.config).await?;
+    let (mut integration, state) = open(&args.config).await?;
+    if let Some(listen) = &args.listen {
+        integration.config.dashboard.listen = listen.clone();
+        integration.config.dashboard.listen_given = true;
+    }
     stop_on_signal(shutdown.clone())?;
     daemon(integration, state, shutdown, true).await
 }

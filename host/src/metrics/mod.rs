@@ -25,7 +25,7 @@ use prometheus_client::registry::{Registry, Unit};
 use crate::flows::Event;
 use crate::state::{PendingState, RunStatus, State};
 
-pub use routes::routes;
+pub use routes::{alive_and_scraped, routes};
 
 /// How many operation names one system may have; further ones are counted as `other`.
 pub const MAX_OPERATIONS: usize = 64;
@@ -59,6 +59,11 @@ struct Call {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Named {
+    integration: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Flow {
     integration: String,
     flow: String,
@@ -79,6 +84,7 @@ struct Families {
     calls: Family<Call, Histogram, fn() -> Histogram>,
     parked: Family<Flow, Gauge>,
     last_success: Family<Flow, Gauge>,
+    up: Family<Named, Gauge>,
 }
 
 /// The process's registry and the integrations recording into it. Cheap to clone.
@@ -109,6 +115,7 @@ impl Metrics {
             calls: Family::new_with_constructor(call_buckets),
             parked: Family::default(),
             last_success: Family::default(),
+            up: Family::default(),
         };
         let mut registry = Registry::with_prefix("tillbridge");
         let f = families.clone();
@@ -146,6 +153,11 @@ impl Metrics {
             Unit::Seconds,
             f.last_success,
         );
+        registry.register(
+            "integration_up",
+            "With --integrations: 1 while the integration runs, 0 while it cannot start",
+            f.up,
+        );
         Metrics(Arc::new(Shared {
             registry,
             families,
@@ -179,6 +191,17 @@ impl Metrics {
             .filter_map(Weak::upgrade)
             .map(IntegrationMetrics)
             .collect()
+    }
+
+    /// Whether integration `name` of a folder runs (1) or cannot start (0).
+    pub fn set_up(&self, name: &str, up: bool) {
+        self.0
+            .families
+            .up
+            .get_or_create(&Named {
+                integration: name.to_string(),
+            })
+            .set(i64::from(up));
     }
 
     /// Every family in the text format, the parked counts read again first.

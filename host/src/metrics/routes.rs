@@ -9,11 +9,18 @@ use axum::routing::get;
 
 use super::Metrics;
 
-/// The routes, to merge into a router outside its authentication.
-pub fn routes<S>(metrics: Metrics) -> Router<S> {
+/// The routes of one integration's daemon, to merge into a router outside its authentication.
+pub fn routes<S: Clone + Send + Sync + 'static>(metrics: Metrics) -> Router<S> {
+    Router::new()
+        .route("/readyz", get(ready))
+        .with_state(metrics.clone())
+        .merge(alive_and_scraped(metrics))
+}
+
+/// `/healthz` and `/metrics`: what every listener of the process serves, whatever its readiness.
+pub fn alive_and_scraped<S>(metrics: Metrics) -> Router<S> {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(ready))
         .route("/metrics", get(scrape))
         .with_state(metrics)
 }

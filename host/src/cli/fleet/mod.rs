@@ -8,6 +8,7 @@
 //! reported by name and tried again when its files change, or every few minutes; the others go
 //! on.
 
+mod listener;
 mod shard;
 
 use std::path::{Path, PathBuf};
@@ -23,7 +24,9 @@ pub use self::shard::Shard;
 use crate::builtin;
 use crate::config::{Config, ProcessEnv};
 use crate::integration::{Accounts, Integration};
+use crate::metrics::Metrics;
 use crate::runtime::Runtime;
+use listener::{Board, Status};
 
 /// How often a broken integration is tried again when its files do not change.
 const RETRY: Duration = Duration::from_secs(300);
@@ -104,6 +107,8 @@ struct Shared {
     /// Made by the first integration that loads (in its `cache_dir`), used by all.
     runtime: Arc<Mutex<Option<Runtime>>>,
     accounts: Accounts,
+    /// One registry: `/metrics` shows every integration, each under its `integration` label.
+    metrics: Metrics,
 }
 
 impl Shared {
@@ -119,12 +124,18 @@ impl Shared {
                 }
             }
         };
-        Integration::open_in(config, runtime, &self.accounts)
+        Ok(Integration::open_in(config, runtime, &self.accounts)?.with_metrics(&self.metrics))
     }
 }
 
-/// Runs every integration of `folder` in `shard` until `shutdown`.
-pub async fn run(folder: &Path, shard: Shard, shutdown: CancellationToken) -> Result<()> {
+/// Runs every integration of `folder` in `shard` until `shutdown`, with health, readiness and
+/// metrics on `listen` if given.
+pub async fn run(
+    folder: &Path,
+    shard: Shard,
+    listen: Option<&str>,
+    shutdown: CancellationToken,
+) -> Result<()> {
     let (names, all) = members(folder, shard)?;
     if names.is_empty() {
         bail!(
@@ -141,11 +152,22 @@ pub async fn run(folder: &Path, shard: Shard, shutdown: CancellationToken) -> Re
         names.join(", ")
     );
     let shared = Shared::default();
+    let board = Board::new(&names, shared.metrics.clone());
+    if let Some(listen) = listen {
+        listener::serve(listen, board.clone(), shutdown.clone()).await?;
+    }
     let mut tasks = JoinSet::new();
     for name in names {
         let span = tracing::info_span!("integration", name = %name);
         let home = folder.join(&name);
-        tasks.spawn(supervise(home, shared.clone(), shutdown.clone()).instrument(span));
+        let board = board.clone();
+        let (shared, shutdown) = (shared.clone(), shutdown.clone());
+        tasks.spawn(
+            async move {
+                supervise(&home, shared, &board, &name, shutdown).await;
+            }
+            .instrument(span),
+        );
     }
     while let Some(done) = tasks.join_next().await {
         if let Err(e) = done {
@@ -157,28 +179,39 @@ pub async fn run(folder: &Path, shard: Shard, shutdown: CancellationToken) -> Re
 
 /// Starts the integration in `home` and runs it until `shutdown`; while it cannot start, says
 /// why and tries again when its files change or after [`RETRY`].
-async fn supervise(home: PathBuf, shared: Shared, shutdown: CancellationToken) {
+async fn supervise(
+    home: &Path,
+    shared: Shared,
+    board: &Board,
+    name: &str,
+    shutdown: CancellationToken,
+) {
     loop {
-        let seen = stamp(&home);
+        let seen = stamp(home);
         let started = async {
             let config = Config::load(&home.join("flows.toml"), &ProcessEnv, &builtin::names())?;
             super::with_state(shared.open(config)?).await
         };
         match started.await {
             Ok((integration, state)) => {
+                board.set(name, Status::Running);
                 if let Err(e) = super::flows::daemon(integration, state, shutdown, false).await {
+                    board.set(name, Status::Stopped);
                     tracing::error!("stopped: {e:#}");
                 }
                 return;
             }
-            Err(e) => tracing::error!(
-                "broken, not running (the others go on): {e:#}; tried again when its files \
-                 change, or in {} minutes",
-                RETRY.as_secs() / 60
-            ),
+            Err(e) => {
+                board.set(name, Status::Broken);
+                tracing::error!(
+                    "broken, not running (the others go on): {e:#}; tried again when its files \
+                     change, or in {} minutes",
+                    RETRY.as_secs() / 60
+                )
+            }
         }
         let since = tokio::time::Instant::now();
-        while stamp(&home) == seen && since.elapsed() < RETRY {
+        while stamp(home) == seen && since.elapsed() < RETRY {
             tokio::select! {
                 () = tokio::time::sleep(LOOK) => {}
                 () = shutdown.cancelled() => return,
