@@ -67,8 +67,8 @@ impl Integration {
         }
         let pacers = config
             .connections
-            .iter()
-            .map(|(name, _)| (name.clone(), accounts.pacer(&config, name)))
+            .keys()
+            .map(|name| (name.clone(), accounts.pacer(&config, name)))
             .collect();
         let metrics = Metrics::new().integration(&IntegrationMetrics::name_of(&config.path));
         Ok(Integration {

@@ -59,13 +59,7 @@ fn start_until(mut cmd: Command, needle: &str) -> (Child, Receiver<String>) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, lines) = std::sync::mpsc::channel::<String>();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let (lines, _) = crate::support::stderr_lines(&mut child);
     let mut log = String::new();
     loop {
         match lines.recv_timeout(Duration::from_secs(60)) {

@@ -2,7 +2,6 @@
 //! (`--shard I/N`, `tillbridge integrations list`).
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc::Receiver;
@@ -96,13 +95,7 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    let (tx, lines) = std::sync::mpsc::channel::<String>();
-    let stderr = daemon.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let (lines, reader) = crate::support::stderr_lines(&mut daemon);
     let mut log = String::new();
     wait_for(
         &lines,
@@ -171,7 +164,7 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
         assert_eq!(first.status, RunStatus::Finished, "{name}: {log}");
         assert_eq!(first.counts.get(&Outcome::Failed), None, "{name}: {log}");
         assert!(
-            first.counts.get(&Outcome::Updated).is_some(),
+            first.counts.contains_key(&Outcome::Updated),
             "{name} wrote its webshop's stock: {first:?}"
         );
         assert!(

@@ -2,7 +2,6 @@
 //! times missed during a long run not piled up, and a SIGTERM that stops it after the record in
 //! flight.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -41,13 +40,7 @@ async fn the_daemon_keeps_to_the_schedule_never_overlaps_and_stops_cleanly_on_si
         .spawn()
         .unwrap();
     // The daemon's log, line by line, as it comes.
-    let (lines, log_lines) = std::sync::mpsc::channel::<String>();
-    let stderr = daemon.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
+    let (log_lines, reader) = crate::support::stderr_lines(&mut daemon);
     // SIGTERM while the third run is reading.
     let mut started = 0;
     let mut log = String::new();
