@@ -182,9 +182,12 @@ fn shards_split_a_folder_into_disjoint_complete_sets() {
         std::fs::create_dir(folder.path().join(name)).unwrap();
         std::fs::write(folder.path().join(name).join("flows.toml"), "").unwrap();
     }
-    // Not integrations: a folder without flows.toml, and a file.
+    // Not integrations: a folder without flows.toml, a file, and a hidden folder (a mounted
+    // ConfigMap keeps its own, `..data`).
     std::fs::create_dir(folder.path().join("notes")).unwrap();
     std::fs::write(folder.path().join("README"), "").unwrap();
+    std::fs::create_dir(folder.path().join("..data")).unwrap();
+    std::fs::write(folder.path().join("..data/flows.toml"), "").unwrap();
 
     assert_eq!(listed(folder.path(), &[]), names);
     let zero = listed(folder.path(), &["--shard", "0/2"]);
@@ -210,4 +213,77 @@ fn shards_split_a_folder_into_disjoint_complete_sets() {
         String::from_utf8_lossy(&none.stderr).contains("no integration of"),
         "{none:?}"
     );
+}
+
+/// Starts `run --integrations folder --shard shard`; its log lines as they come.
+fn shard_daemon(folder: &Path, shard: &str) -> (std::process::Child, Receiver<String>) {
+    let mut daemon = tillbridge(&["run", "--shard", shard, "--integrations"], folder)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, _) = crate::support::stderr_lines(&mut daemon);
+    (daemon, lines)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_with_shards_0_and_1_of_2_run_disjoint_complete_sets() {
+    let pair = Pair::start(Setup::fast(), STOCK).await;
+    let folder = tempfile::tempdir().unwrap();
+    let names: BTreeSet<String> = (0..6).map(|i| format!("shop-{i}")).collect();
+    for name in &names {
+        integration(folder.path(), name, &pair);
+    }
+    let shards = [
+        shard_daemon(folder.path(), "0/2"),
+        shard_daemon(folder.path(), "1/2"),
+    ];
+    // Each process says which integrations it runs; each of those finishes a run in it.
+    let mut ran: Vec<BTreeSet<String>> = Vec::new();
+    for (_, lines) in &shards {
+        let mut log = String::new();
+        wait_for(lines, &mut log, &[&["running", "integration(s) in"]]);
+        let said = log
+            .lines()
+            .find(|l| l.contains("integration(s) in"))
+            .unwrap();
+        let runs: BTreeSet<String> = said
+            .split("): ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("the names in: {said}"))
+            .trim()
+            .split(", ")
+            .map(String::from)
+            .collect();
+        let finished: Vec<Vec<String>> = runs
+            .iter()
+            .map(|name| vec![format!("name={name}"), "status=Finished".into()])
+            .collect();
+        let needles: Vec<Vec<&str>> = finished
+            .iter()
+            .map(|n| n.iter().map(String::as_str).collect())
+            .collect();
+        let needles: Vec<&[&str]> = needles.iter().map(Vec::as_slice).collect();
+        wait_for(lines, &mut log, &needles);
+        ran.push(runs);
+    }
+    for (mut daemon, _) in shards {
+        let term = Command::new("kill")
+            .args(["-TERM", &daemon.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+        assert!(daemon.wait().unwrap().success());
+    }
+    assert!(ran[0].is_disjoint(&ran[1]), "{ran:?}");
+    assert_eq!(&ran[0] | &ran[1], names, "together, every integration");
+    assert!(!ran[0].is_empty() && !ran[1].is_empty(), "{ran:?}");
+    for name in &names {
+        let state = State::open(&folder.path().join(name).join("state.redb")).unwrap();
+        let runs = state.read().unwrap().recent_runs(100).unwrap();
+        assert!(
+            runs.iter().any(|r| r.status == RunStatus::Finished),
+            "{name} ran: {runs:?}"
+        );
+    }
 }
