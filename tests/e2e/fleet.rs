@@ -13,15 +13,8 @@ use reqwest::StatusCode;
 
 use crate::dashboard::cli::http;
 use crate::flows::harness::{Pair, Setup};
-
-/// Stock every two seconds.
-const STOCK: &str = r#"
-[flows.stock]
-kind = "stock"
-source = "pos"
-target = "shop"
-schedule = "*/2 * * * * *"
-"#;
+// Stock every two seconds.
+use crate::flows::schedule::EVERY_TWO_SECONDS as STOCK;
 
 fn tillbridge(args: &[&str], folder: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tillbridge"));

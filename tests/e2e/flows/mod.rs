@@ -10,7 +10,7 @@ mod privacy;
 mod products;
 mod retries;
 mod robustness;
-mod schedule;
+pub(crate) mod schedule;
 mod secrets;
 mod stock;
 mod third_party;

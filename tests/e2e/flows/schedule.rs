@@ -12,7 +12,7 @@ use tillbridge_sim::common::Fault;
 use super::harness::{Pair, finished};
 
 /// Every two seconds, to the second.
-const EVERY_TWO_SECONDS: &str = r#"
+pub(crate) const EVERY_TWO_SECONDS: &str = r#"
 [flows.stock]
 kind = "stock"
 source = "pos"
