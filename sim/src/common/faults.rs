@@ -2,6 +2,9 @@
 //! or not at all (the connection closed), to test how clients cope. A fault hits before the
 //! request is handled (nothing is written), or, with `after_write`, after it was handled: the
 //! write is kept and the client cannot know, as when a server fails after its commit.
+//!
+//! Faults model no behaviour of the real APIs (none is claimed from a source): they are what any
+//! network, proxy or overloaded server can do to a client, injected by the tests.
 
 use std::sync::Mutex;
 
