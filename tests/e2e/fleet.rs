@@ -94,9 +94,9 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
         &lines,
         &mut log,
         &[
-            &["name=shop-a", "status=Finished"],
-            &["name=shop-b", "status=Finished"],
-            &["name=shop-broken", "broken", "gone.wasm"],
+            &["integration=shop-a", "status=Finished"],
+            &["integration=shop-b", "status=Finished"],
+            &["integration=shop-broken", "broken", "gone.wasm"],
             &["health, readiness and metrics on http://"],
         ],
     );
@@ -139,7 +139,11 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
     }
     // Mended while the others run: it is tried again and starts.
     integration(folder.path(), "shop-broken", &pairs[0]);
-    wait_for(&lines, &mut log, &[&["name=shop-broken", "run started"]]);
+    wait_for(
+        &lines,
+        &mut log,
+        &[&["integration=shop-broken", "run started"]],
+    );
 
     let term = Command::new("kill")
         .args(["-TERM", &daemon.id().to_string()])
@@ -250,7 +254,7 @@ async fn two_processes_with_shards_0_and_1_of_2_run_disjoint_complete_sets() {
             .collect();
         let finished: Vec<Vec<String>> = runs
             .iter()
-            .map(|name| vec![format!("name={name}"), "status=Finished".into()])
+            .map(|name| vec![format!("integration={name}"), "status=Finished".into()])
             .collect();
         let needles: Vec<Vec<&str>> = finished
             .iter()
@@ -279,4 +283,33 @@ async fn two_processes_with_shards_0_and_1_of_2_run_disjoint_complete_sets() {
             "{name} ran: {runs:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_log_lines_say_which_integration_they_are_about() {
+    let pair = Pair::start(Setup::fast(), STOCK).await;
+    let folder = tempfile::tempdir().unwrap();
+    integration(folder.path(), "shop-a", &pair);
+    let mut daemon = tillbridge(
+        &["--log-format", "json", "run", "--integrations"],
+        folder.path(),
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let (lines, _) = crate::support::stderr_lines(&mut daemon);
+    let mut log = String::new();
+    wait_for(&lines, &mut log, &[&["\"run started\""]]);
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let started: serde_json::Value = log
+        .lines()
+        .find(|l| l.contains("\"run started\""))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .unwrap();
+    let spans = started["spans"].as_array().expect("the enclosing spans");
+    assert_eq!(spans[0]["name"], "integration", "{started}");
+    assert_eq!(spans[0]["integration"], "shop-a", "{started}");
+    assert_eq!(started["span"]["flow"], "stock", "{started}");
 }

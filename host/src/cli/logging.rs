@@ -17,7 +17,8 @@ pub enum LogFormat {
     /// Lines for a person: time, level, the run (flow and run id), the message.
     #[default]
     Text,
-    /// One JSON object per line, with the run's flow and id in `span`, for a log collector.
+    /// One JSON object per line, with the run's flow and id in `span` and every enclosing span
+    /// (with --integrations, the integration's) in `spans`, for a log collector.
     Json,
 }
 
@@ -52,7 +53,7 @@ pub fn init(verbose: u8, quiet: bool, format: LogFormat) {
             registry.with(layer.with_ansi(colour)).try_init()
         }
         LogFormat::Json => registry
-            .with(layer.json().with_current_span(true).with_span_list(false))
+            .with(layer.json().with_current_span(true).with_span_list(true))
             .try_init(),
     };
     if let Err(e) = started {

@@ -158,7 +158,7 @@ pub async fn run(
     }
     let mut tasks = JoinSet::new();
     for name in names {
-        let span = tracing::info_span!("integration", name = %name);
+        let span = tracing::info_span!("integration", integration = %name);
         let home = folder.join(&name);
         let board = board.clone();
         let (shared, shutdown) = (shared.clone(), shutdown.clone());
