@@ -123,6 +123,16 @@ impl Screenshots {
 /// The page's HTML, once it contains `wanted` (reloading meanwhile: pages of runs in flight
 /// refresh themselves too).
 async fn page_with(browser: &Client, wanted: &str) -> String {
+    shows(browser, wanted, true).await
+}
+
+/// The page's HTML once the page an action redirected to says `wanted`: a message shown once,
+/// which a reload would lose, so the page is not reloaded.
+async fn told(browser: &Client, wanted: &str) -> String {
+    shows(browser, wanted, false).await
+}
+
+async fn shows(browser: &Client, wanted: &str, reload: bool) -> String {
     let start = Instant::now();
     loop {
         let html = browser.source().await.unwrap();
@@ -133,8 +143,10 @@ async fn page_with(browser: &Client, wanted: &str) -> String {
             start.elapsed() < Duration::from_secs(60),
             "the page never said {wanted:?}: {html}"
         );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        browser.refresh().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(if reload { 500 } else { 100 })).await;
+        if reload {
+            browser.refresh().await.unwrap();
+        }
     }
 }
 
@@ -215,7 +227,7 @@ async fn a_merchant_goes_through_the_demo_in_a_real_browser() {
         .await
         .unwrap();
     click(&browser, "form[action='/actions/run'] button").await;
-    page_with(&browser, "a run of products started").await;
+    told(&browser, "a run of products started").await;
     board.settled("products").await;
     page_with(&browser, "status finished").await;
     shots.take(&browser, "products-ran").await;
@@ -228,7 +240,7 @@ async fn a_merchant_goes_through_the_demo_in_a_real_browser() {
     page_with(&browser, "orders/10006").await;
     shots.take(&browser, "waiting").await;
     click(&browser, "form[action='/actions/retry'] button").await;
-    page_with(&browser, "is being sent again").await;
+    told(&browser, "is being sent again").await;
     board.settled("orders").await;
     page_with(&browser, "Nothing waits.").await;
     assert!(board.pair.pos_order("10006").is_some(), "10006 is booked");
