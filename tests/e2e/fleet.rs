@@ -80,15 +80,10 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
     std::fs::create_dir(&broken).unwrap();
     std::fs::write(broken.join("flows.toml"), BROKEN).unwrap();
 
-    let mut daemon = tillbridge(
+    let (mut daemon, lines, reader) = daemon(
         &["run", "--listen", "127.0.0.1:0", "--integrations"],
         folder.path(),
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let (lines, reader) = crate::support::stderr_lines(&mut daemon);
+    );
     let mut log = String::new();
     wait_for(
         &lines,
@@ -212,15 +207,22 @@ fn shards_split_a_folder_into_disjoint_complete_sets() {
     );
 }
 
-/// Starts `run --integrations folder --shard shard`; its log lines as they come.
-fn shard_daemon(folder: &Path, shard: &str) -> (std::process::Child, Receiver<String>) {
-    let mut daemon = tillbridge(&["run", "--shard", shard, "--integrations"], folder)
+/// Starts tillbridge with `args` and then `folder`; its log lines as they come, and their reader.
+fn daemon(
+    args: &[&str],
+    folder: &Path,
+) -> (
+    std::process::Child,
+    Receiver<String>,
+    std::thread::JoinHandle<()>,
+) {
+    let mut daemon = tillbridge(args, folder)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (lines, _) = crate::support::stderr_lines(&mut daemon);
-    (daemon, lines)
+    let (lines, reader) = crate::support::stderr_lines(&mut daemon);
+    (daemon, lines, reader)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,13 +233,11 @@ async fn two_processes_with_shards_0_and_1_of_2_run_disjoint_complete_sets() {
     for name in &names {
         integration(folder.path(), name, &pair);
     }
-    let shards = [
-        shard_daemon(folder.path(), "0/2"),
-        shard_daemon(folder.path(), "1/2"),
-    ];
+    let shards = ["0/2", "1/2"]
+        .map(|shard| daemon(&["run", "--shard", shard, "--integrations"], folder.path()));
     // Each process says which integrations it runs; each of those finishes a run in it.
     let mut ran: Vec<BTreeSet<String>> = Vec::new();
-    for (_, lines) in &shards {
+    for (_, lines, _) in &shards {
         let mut log = String::new();
         wait_for(lines, &mut log, &[&["running", "integration(s) in"]]);
         let said = log
@@ -264,7 +264,7 @@ async fn two_processes_with_shards_0_and_1_of_2_run_disjoint_complete_sets() {
         wait_for(lines, &mut log, &needles);
         ran.push(runs);
     }
-    for (mut daemon, _) in shards {
+    for (mut daemon, _, _) in shards {
         let term = Command::new("kill")
             .args(["-TERM", &daemon.id().to_string()])
             .status()
@@ -290,15 +290,10 @@ async fn json_log_lines_say_which_integration_they_are_about() {
     let pair = Pair::start(Setup::fast(), STOCK).await;
     let folder = tempfile::tempdir().unwrap();
     integration(folder.path(), "shop-a", &pair);
-    let mut daemon = tillbridge(
+    let (mut daemon, lines, _) = daemon(
         &["--log-format", "json", "run", "--integrations"],
         folder.path(),
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let (lines, _) = crate::support::stderr_lines(&mut daemon);
+    );
     let mut log = String::new();
     wait_for(&lines, &mut log, &[&["\"run started\""]]);
     daemon.kill().unwrap();
