@@ -34,6 +34,21 @@ fn integration(folder: &Path, name: &str, pair: &Pair) {
     std::fs::write(folder.join(name).join("flows.toml"), text).unwrap();
 }
 
+/// Gives integration `name` of `folder` a dashboard token of its own, from the environment
+/// variable `var` (a token written in flows.toml is refused).
+fn with_token(folder: &Path, name: &str, var: &str) {
+    let path = folder.join(name).join("flows.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let table = format!("\n[dashboard]\ntoken = \"${{{var}}}\"\n");
+    std::fs::write(&path, text + &table).unwrap();
+}
+
+/// The dashboard tokens of shop-a and shop-b, as the environment gives them.
+const TOKENS: [(&str, &str); 2] = [
+    ("SHOP_A_DASHBOARD_TOKEN", "token-of-shop-a-0123456789"),
+    ("SHOP_B_DASHBOARD_TOKEN", "token-of-shop-b-0123456789"),
+];
+
 /// The names `integrations list` prints.
 fn listed(folder: &Path, shard: &[&str]) -> BTreeSet<String> {
     let output = tillbridge(&["integrations", "list"], folder)
@@ -76,6 +91,8 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
     let folder = tempfile::tempdir().unwrap();
     integration(folder.path(), "shop-a", &pairs[0]);
     integration(folder.path(), "shop-b", &pairs[1]);
+    with_token(folder.path(), "shop-a", TOKENS[0].0);
+    with_token(folder.path(), "shop-b", TOKENS[1].0);
     let broken = folder.path().join("shop-broken");
     std::fs::create_dir(&broken).unwrap();
     std::fs::write(broken.join("flows.toml"), BROKEN).unwrap();
@@ -83,6 +100,7 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
     let (mut daemon, lines, reader) = daemon(
         &["run", "--listen", "127.0.0.1:0", "--integrations"],
         folder.path(),
+        &TOKENS,
     );
     let mut log = String::new();
     wait_for(
@@ -115,7 +133,7 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
     let (ready, why) = get("/readyz").await;
     assert_eq!(ready, StatusCode::OK, "{why}");
     let (_, list) = get("/").await;
-    assert!(list.contains("shop-a\trunning"), "{list}");
+    assert!(list.contains("shop-a\trunning\t/i/shop-a/"), "{list}");
     assert!(list.contains("shop-broken\tbroken"), "{list}");
     let (_, metrics) = get("/metrics").await;
     assert!(
@@ -132,6 +150,8 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
         );
         assert!(metrics.contains(&finished), "{finished} in {metrics}");
     }
+    sections_of_the_listener(&base, folder.path()).await;
+
     // Mended while the others run: it is tried again and starts.
     integration(folder.path(), "shop-broken", &pairs[0]);
     wait_for(
@@ -164,6 +184,97 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
             "{name}: its own webshop was written"
         );
     }
+}
+
+/// Each running integration's dashboard under `/i/NAME/` of the process's listener, behind its
+/// own token, and the command line reaching it through the file beside its state file.
+async fn sections_of_the_listener(base: &str, folder: &Path) {
+    let client = http();
+    let get = |path: &str, auth: &[(&str, &str)]| {
+        let mut request = client.get(format!("{base}{path}"));
+        for (name, value) in auth {
+            request = request.header(*name, *value);
+        }
+        async move { request.send().await.unwrap() }
+    };
+    // Signed out: shop-a's sign-in page, posting to shop-a's section.
+    let signed_out = get("/i/shop-a/", &[]).await;
+    assert_eq!(signed_out.status(), StatusCode::UNAUTHORIZED);
+    let page = signed_out.text().await.unwrap();
+    assert!(page.contains("action=\"/i/shop-a/login\""), "{page}");
+    // Its token signs a browser in to its section only.
+    let signed_in = get(&format!("/i/shop-a/runs?token={}", TOKENS[0].1), &[]).await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.headers()["location"], "/i/shop-a/runs");
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.contains("Path=/i/shop-a/"), "{cookie}");
+    let session = cookie.split(';').next().unwrap();
+    let overview = get("/i/shop-a/", &[("cookie", session)]).await;
+    assert_eq!(overview.status(), StatusCode::OK);
+    let page = overview.text().await.unwrap();
+    assert!(page.contains("href=\"/i/shop-a/runs\""), "{page}");
+    assert!(page.contains("href=\"/i/shop-a/flows/stock\""), "{page}");
+    assert!(
+        !page.contains("href=\"/runs\""),
+        "no link leaves the section: {page}"
+    );
+    // One merchant's token or cookie opens no other's section.
+    let other = get("/i/shop-b/", &[("cookie", session)]).await;
+    assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
+    let bearer_a = format!("Bearer {}", TOKENS[0].1);
+    let bearer_b = format!("Bearer {}", TOKENS[1].1);
+    let (bearer_a, bearer_b) = (
+        [("authorization", bearer_a.as_str())],
+        [("authorization", bearer_b.as_str())],
+    );
+    assert_eq!(
+        get("/i/shop-b/api/runs", &bearer_a).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let runs = get("/i/shop-b/api/runs", &bearer_b).await;
+    assert_eq!(runs.status(), StatusCode::OK);
+    assert!(runs.text().await.unwrap().contains("\"stock\""));
+    // A broken integration has no section; nor has a name that is not there.
+    for path in ["/i/shop-broken/", "/i/shop-z/"] {
+        assert_eq!(
+            get(path, &[]).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        get("/i/shop-a", &[]).await.headers()["location"],
+        "/i/shop-a/"
+    );
+    // A button's redirect stays in the section.
+    let marker = "name=\"csrf\" value=\"";
+    let csrf_at = page.find(marker).expect("the overview has forms") + marker.len();
+    let csrf = page[csrf_at..].split('"').next().unwrap();
+    let pressed = client
+        .post(format!("{base}/i/shop-a/actions/dry-run"))
+        .header("cookie", session)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}&flow=stock"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pressed.status(), StatusCode::SEE_OTHER);
+    let to = pressed.headers()["location"].to_str().unwrap();
+    assert!(to.starts_with("/i/shop-a/plans/"), "{to}");
+    // The command line finds the running integration's section beside its state file.
+    let runs = Command::new(env!("CARGO_BIN_EXE_tillbridge"))
+        .args(["runs", "--config"])
+        .arg(folder.join("shop-b/flows.toml"))
+        .env_remove("TILLBRIDGE_CONFIG")
+        .envs(TOKENS)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&runs.stdout);
+    assert!(runs.status.success(), "{runs:?}");
+    assert!(said.contains("stock"), "{said}");
 }
 
 #[test]
@@ -207,16 +318,19 @@ fn shards_split_a_folder_into_disjoint_complete_sets() {
     );
 }
 
-/// Starts tillbridge with `args` and then `folder`; its log lines as they come, and their reader.
+/// Starts tillbridge with `args` and then `folder` (and environment variables `env`); its log
+/// lines as they come, and their reader.
 fn daemon(
     args: &[&str],
     folder: &Path,
+    env: &[(&str, &str)],
 ) -> (
     std::process::Child,
     Receiver<String>,
     std::thread::JoinHandle<()>,
 ) {
     let mut daemon = tillbridge(args, folder)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -233,8 +347,13 @@ async fn two_processes_with_shards_0_and_1_of_2_run_disjoint_complete_sets() {
     for name in &names {
         integration(folder.path(), name, &pair);
     }
-    let shards = ["0/2", "1/2"]
-        .map(|shard| daemon(&["run", "--shard", shard, "--integrations"], folder.path()));
+    let shards = ["0/2", "1/2"].map(|shard| {
+        daemon(
+            &["run", "--shard", shard, "--integrations"],
+            folder.path(),
+            &[],
+        )
+    });
     // Each process says which integrations it runs; each of those finishes a run in it.
     let mut ran: Vec<BTreeSet<String>> = Vec::new();
     for (_, lines, _) in &shards {
@@ -293,6 +412,7 @@ async fn json_log_lines_say_which_integration_they_are_about() {
     let (mut daemon, lines, _) = daemon(
         &["--log-format", "json", "run", "--integrations"],
         folder.path(),
+        &[],
     );
     let mut log = String::new();
     wait_for(&lines, &mut log, &[&["\"run started\""]]);

@@ -224,6 +224,7 @@ async fn serve(out: &mut dyn Write, integration: Integration, state: State) -> R
         FlowLocks::default(),
         shutdown,
         Events::default().with(Progress::log_lines()),
+        dashboard::Place::Own,
     )
     .await?;
     writeln!(

@@ -171,16 +171,16 @@ pub async fn run(args: &RunArgs) -> Result<()> {
         integration.config.dashboard.listen_given = true;
     }
     stop_on_signal(shutdown.clone())?;
-    daemon(integration, state, shutdown, true).await
+    daemon(integration, state, shutdown, Some(dashboard::Place::Own)).await
 }
 
 /// Runs the flows of one integration on their schedules until `shutdown`, and serves its
-/// dashboard if flows.toml enables it and `dashboard` allows.
+/// dashboard at `place` if flows.toml enables it.
 pub(super) async fn daemon(
     integration: crate::integration::Integration,
     state: State,
     shutdown: CancellationToken,
-    dashboard: bool,
+    place: Option<dashboard::Place>,
 ) -> Result<()> {
     let flows: Vec<String> = integration
         .config
@@ -202,13 +202,15 @@ pub(super) async fn daemon(
     if let Some(notifier) = &notifier {
         events = events.with(notifier.sink());
     }
-    let served = if dashboard && integration.config.dashboard.enabled {
+    let place = place.filter(|_| integration.config.dashboard.enabled);
+    let served = if let Some(place) = place {
         let served = dashboard::serve(
             integration.clone(),
             state.clone(),
             locks.clone(),
             shutdown.clone(),
             events.clone(),
+            place,
         )
         .await?;
         if let Some(notifier) = &notifier {

@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::App;
-use super::pages::{flow_path, see_other};
+use super::pages::flow_path;
 use super::runner::NotStarted;
 
 /// What every button sends.
@@ -57,7 +57,7 @@ pub async fn run_now(State(app): State<App>, Form(action): Form<Action>) -> Resp
         Ok(()) => {
             app.pages
                 .notice(format!("a run of {} started", action.flow));
-            see_other(&flow_path(&action.flow))
+            app.pages.see_other(&flow_path(&action.flow))
         }
         Err(why) => not_started(&app, &action.flow, why),
     }
@@ -69,7 +69,7 @@ pub async fn dry_run(State(app): State<App>, Form(action): Form<Action>) -> Resp
         return refused;
     }
     match app.runner.dry_run(&action.flow) {
-        Ok(id) => see_other(&format!("/plans/{id}")),
+        Ok(id) => app.pages.see_other(&format!("/plans/{id}")),
         Err(why) => not_started(&app, &action.flow, why),
     }
 }
@@ -92,7 +92,7 @@ pub async fn retry(State(app): State<App>, Form(action): Form<Action>) -> Respon
             "{flow}/{shown} is sent again with the next run of {flow} (it is running now)"
         )),
     }
-    see_other(&flow_path(flow))
+    app.pages.see_other(&flow_path(flow))
 }
 
 /// Gives up on a waiting record: it is never sent.
@@ -113,5 +113,5 @@ pub async fn skip(State(app): State<App>, Form(action): Form<Action>) -> Respons
         "{flow}/{} is skipped: it will not be sent",
         app.pages.mask.text(key)
     ));
-    see_other("/waiting")
+    app.pages.see_other("/waiting")
 }

@@ -27,10 +27,12 @@ pub struct Auth {
     token: String,
     session: String,
     csrf: String,
+    /// The path the dashboard is served under: empty, or `/i/NAME` for a section.
+    base: String,
 }
 
 impl Auth {
-    pub fn new(token: String) -> Self {
+    pub fn new(token: String, base: &str) -> Self {
         let derive = |purpose: &str| {
             let mut mac =
                 Hmac::<Sha256>::new_from_slice(token.as_bytes()).expect("HMAC takes any key");
@@ -41,6 +43,7 @@ impl Auth {
             session: derive("tillbridge dashboard session"),
             csrf: derive("tillbridge dashboard csrf"),
             token,
+            base: base.to_string(),
         }
     }
 
@@ -70,12 +73,13 @@ impl Auth {
         same(given, &self.csrf)
     }
 
-    /// The Set-Cookie header that signs a browser in.
+    /// The Set-Cookie header that signs a browser in: to this dashboard's pages only (a section's
+    /// cookie is not sent to another integration's section).
     pub fn session_cookie(&self) -> HeaderValue {
         let cookie = Cookie::build((SESSION, self.session.clone()))
             .http_only(true)
             .same_site(SameSite::Lax)
-            .path("/")
+            .path(format!("{}/", self.base))
             .build();
         HeaderValue::from_str(&cookie.to_string()).expect("a cookie is a header value")
     }
@@ -137,10 +141,11 @@ pub async fn require_token(State(app): State<App>, request: Request, next: Next)
                     url::form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k != "token"),
                 )
                 .finish();
+            let base = &auth.base;
             let target = if rest.is_empty() {
-                path
+                format!("{base}{path}")
             } else {
-                format!("{path}?{rest}")
+                format!("{base}{path}?{rest}")
             };
             let mut response = StatusCode::SEE_OTHER.into_response();
             let headers = response.headers_mut();

@@ -20,6 +20,7 @@ pub(crate) mod mask;
 mod pages;
 mod plan;
 mod runner;
+mod sections;
 mod view;
 
 use std::net::SocketAddr;
@@ -44,6 +45,7 @@ use client::{Discovery, discovery_path};
 use mask::Mask;
 use pages::Pages;
 use runner::Runner;
+pub use sections::Sections;
 
 /// What the handlers share.
 pub struct Inner {
@@ -65,6 +67,14 @@ impl Deref for App {
     }
 }
 
+/// Where a dashboard is served.
+pub enum Place {
+    /// On a listener of its own, as flows.toml's `[dashboard]` says.
+    Own,
+    /// As integration NAME's section of the process's listener (`run --integrations … --listen`).
+    Section(Sections, String),
+}
+
 /// A dashboard being served.
 pub struct Served {
     /// Its address, e.g. `http://127.0.0.1:8780/`.
@@ -73,8 +83,16 @@ pub struct Served {
     pub token: String,
     /// Whether the token was generated at start (and so may be printed).
     pub token_generated: bool,
-    server: JoinHandle<()>,
+    server: Server,
     discovery: PathBuf,
+}
+
+/// What serves a dashboard.
+enum Server {
+    /// Its own listener's task.
+    Own(JoinHandle<()>),
+    /// A section of the process's listener.
+    Section(Sections, String),
 }
 
 impl Served {
@@ -85,22 +103,28 @@ impl Served {
 
     /// Waits until the server has stopped (after the shutdown token given to [`serve`]).
     pub async fn stopped(self) {
-        if let Err(e) = self.server.await {
-            tracing::error!("the dashboard ended abnormally: {e}");
+        match self.server {
+            Server::Own(task) => {
+                if let Err(e) = task.await {
+                    tracing::error!("the dashboard ended abnormally: {e}");
+                }
+            }
+            Server::Section(sections, name) => sections.remove(&name),
         }
         let _ = std::fs::remove_file(&self.discovery);
     }
 }
 
-/// Serves the dashboard of `integration` as flows.toml's `[dashboard]` says, until `shutdown`.
-/// Runs it starts take `locks`, as the scheduler's do; the command line finds it through a file
-/// beside the state file.
+/// Serves the dashboard of `integration` at `place` (on its own, as flows.toml's `[dashboard]`
+/// says), until `shutdown`. Runs it starts take `locks`, as the scheduler's do; the command line
+/// finds it through a file beside the state file.
 pub async fn serve(
     integration: Arc<Integration>,
     state: State,
     locks: FlowLocks,
     shutdown: CancellationToken,
     events: Events,
+    place: Place,
 ) -> Result<Served> {
     let config = &integration.config;
     let settings = &config.dashboard;
@@ -108,12 +132,17 @@ pub async fn serve(
         Some(token) => (token.trim().to_string(), false),
         None => (Auth::generate_token(), true),
     };
-    let listener = listen(settings.address(), settings.listen_given).await?;
-    let address = listener.local_addr()?;
-    let url = format!("http://{address}/");
-    let auth = Auth::new(token.clone());
+    let (listener, url, base) = match &place {
+        Place::Own => {
+            let listener = listen(settings.address(), settings.listen_given).await?;
+            let url = format!("http://{}/", listener.local_addr()?);
+            (Some(listener), url, String::new())
+        }
+        Place::Section(sections, name) => (None, sections.url(name), Sections::base(name)),
+    };
+    let auth = Auth::new(token.clone(), &base);
     let mask = Mask::new(config, &[auth.token()]);
-    let pages = Pages::new(mask, auth.csrf().to_string());
+    let pages = Pages::new(mask, auth.csrf().to_string(), base);
     let runner = Runner::new(
         integration.clone(),
         state.clone(),
@@ -135,16 +164,29 @@ pub async fn serve(
         auth,
         pages,
     }));
-    let router = routes(app);
-    let server = tokio::spawn(async move {
-        let stop = shutdown.cancelled_owned();
-        if let Err(e) = axum::serve(listener, router)
-            .with_graceful_shutdown(stop)
-            .await
-        {
-            tracing::error!("the dashboard stopped: {e}");
+    let server = match (place, listener) {
+        (Place::Section(sections, name), _) => {
+            sections.insert(&name, routes(app));
+            Server::Section(sections, name)
         }
-    });
+        (Place::Own, listener) => {
+            let listener = listener.context("a dashboard of its own has its listener")?;
+            // Its own listener also answers /healthz, /readyz and /metrics (a process of many
+            // integrations answers those once, for all).
+            let router = routes(app.clone()).merge(crate::metrics::routes(
+                app.integration.metrics.registry().clone(),
+            ));
+            Server::Own(tokio::spawn(async move {
+                let stop = shutdown.cancelled_owned();
+                if let Err(e) = axum::serve(listener, router)
+                    .with_graceful_shutdown(stop)
+                    .await
+                {
+                    tracing::error!("the dashboard stopped: {e}");
+                }
+            }))
+        }
+    };
     Ok(Served {
         url,
         token,
@@ -200,9 +242,6 @@ fn routes(app: App) -> Router {
         .layer(middleware::from_fn_with_state(
             app.clone(),
             auth::require_token,
-        ))
-        .merge(crate::metrics::routes(
-            app.integration.metrics.registry().clone(),
         ))
         .layer(middleware::from_fn(auth::security_headers))
         .with_state(app)

@@ -34,12 +34,17 @@ pub struct Pages {
     templates: Environment<'static>,
     pub mask: Mask,
     csrf: String,
+    /// The path the dashboard is served under: empty, or `/i/NAME` for a section. Every link
+    /// and redirect starts with it (the templates' `base`).
+    base: String,
     notices: Mutex<Vec<String>>,
 }
 
 impl Pages {
-    pub fn new(mask: Mask, csrf: String) -> Self {
+    pub fn new(mask: Mask, csrf: String, base: String) -> Self {
         let mut templates = Environment::new();
+        // Safe as it is: a section's path is percent-encoded, nothing in it needs HTML escaping.
+        templates.add_global("base", Value::from_safe_string(base.clone()));
         for (name, text) in [
             ("base.html", include_str!("templates/base.html")),
             ("parts.html", include_str!("templates/parts.html")),
@@ -62,6 +67,7 @@ impl Pages {
             templates,
             mask,
             csrf,
+            base,
             notices: Mutex::default(),
         }
     }
@@ -121,6 +127,11 @@ impl Pages {
             "error.html",
             json!({ "title": "Not possible", "message": message }),
         )
+    }
+
+    /// A redirect to one of this dashboard's pages, after a form.
+    pub fn see_other(&self, path: &str) -> Response {
+        see_other(&format!("{}{path}", self.base))
     }
 }
 
@@ -524,7 +535,7 @@ pub async fn login(State(app): State<App>, Form(form): Form<LoginForm>) -> Respo
     if !app.auth.is_token(form.token.trim()) {
         return app.pages.login(StatusCode::UNAUTHORIZED, true);
     }
-    let mut response = see_other("/");
+    let mut response = app.pages.see_other("/");
     response
         .headers_mut()
         .insert(SET_COOKIE, app.auth.session_cookie());

@@ -80,6 +80,7 @@ impl Board {
             locks.clone(),
             shutdown.clone(),
             Events::default(),
+            dashboard::Place::Own,
         )
         .await
         .unwrap();

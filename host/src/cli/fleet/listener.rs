@@ -1,6 +1,8 @@
 //! The listener of `run --integrations … --listen ADDR`: `/healthz` and `/metrics` of the whole
 //! process, `/readyz`, and `/` listing each integration with its status. None needs a token and
 //! none shows a secret, a reason or record data (a broken integration's reason is in the log).
+//! Each running integration's dashboard is under `/i/NAME/`, behind its own token
+//! ([`Sections`]).
 //!
 //! Readiness is the process's, not a merchant's: ready once every integration has started or been
 //! found broken. One shop's broken configuration or unreachable system must not hold a rolling
@@ -16,6 +18,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 
+use crate::dashboard::Sections;
 use crate::metrics::Metrics;
 
 /// Where an integration of the folder is.
@@ -73,19 +76,23 @@ impl Board {
     }
 }
 
-/// Serves on `listen` until `shutdown`.
-pub async fn serve(listen: &str, board: Board, shutdown: CancellationToken) -> Result<()> {
+/// Serves on `listen` until `shutdown`; the integrations' dashboards go into the sections it
+/// returns.
+pub async fn serve(listen: &str, board: Board, shutdown: CancellationToken) -> Result<Sections> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (--listen)"))?;
+    let origin = format!("http://{}", listener.local_addr()?);
     tracing::info!(
-        "health, readiness and metrics on http://{}/ (/healthz, /readyz, /metrics)",
-        listener.local_addr()?
+        "health, readiness and metrics on {origin}/ (/healthz, /readyz, /metrics); each \
+         integration's dashboard on {origin}/i/NAME/"
     );
+    let sections = Sections::new(origin);
     let app = Router::new()
         .route("/", get(index))
         .route("/readyz", get(ready))
         .with_state(board.clone())
+        .merge(sections.routes())
         .merge(crate::metrics::alive_and_scraped(board.metrics.clone()));
     tokio::spawn(async move {
         let served = axum::serve(listener, app)
@@ -95,14 +102,18 @@ pub async fn serve(listen: &str, board: Board, shutdown: CancellationToken) -> R
             tracing::error!("the listener stopped: {e}");
         }
     });
-    Ok(())
+    Ok(sections)
 }
 
+/// One line per integration: its name, its status and, while it runs, its dashboard's path.
 async fn index(State(board): State<Board>) -> String {
     board
         .lock()
         .iter()
-        .map(|(name, status)| format!("{name}\t{}\n", status.word()))
+        .map(|(name, status)| match status {
+            Status::Running => format!("{name}\t{}\t{}/\n", status.word(), Sections::base(name)),
+            _ => format!("{name}\t{}\n", status.word()),
+        })
         .collect()
 }
 

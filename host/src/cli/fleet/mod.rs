@@ -23,6 +23,7 @@ use tracing::Instrument;
 pub use self::shard::Shard;
 use crate::builtin;
 use crate::config::{Config, ProcessEnv};
+use crate::dashboard::{Place, Sections};
 use crate::integration::{Accounts, Integration};
 use crate::metrics::Metrics;
 use crate::runtime::Runtime;
@@ -153,18 +154,20 @@ pub async fn run(
     );
     let shared = Shared::default();
     let board = Board::new(&names, shared.metrics.clone());
-    if let Some(listen) = listen {
-        listener::serve(listen, board.clone(), shutdown.clone()).await?;
-    }
+    let sections = match listen {
+        Some(listen) => Some(listener::serve(listen, board.clone(), shutdown.clone()).await?),
+        None => None,
+    };
     let mut tasks = JoinSet::new();
     for name in names {
         let span = tracing::info_span!("integration", integration = %name);
         let home = folder.join(&name);
         let board = board.clone();
         let (shared, shutdown) = (shared.clone(), shutdown.clone());
+        let sections = sections.clone();
         tasks.spawn(
             async move {
-                supervise(&home, shared, &board, &name, shutdown).await;
+                supervise(&home, shared, &board, &name, sections, shutdown).await;
             }
             .instrument(span),
         );
@@ -177,13 +180,15 @@ pub async fn run(
     Ok(())
 }
 
-/// Starts the integration in `home` and runs it until `shutdown`; while it cannot start, says
-/// why and tries again when its files change or after [`RETRY`].
+/// Starts the integration in `home` and runs it until `shutdown`, its dashboard a section of
+/// the process's listener if there is one; while it cannot start, says why and tries again when
+/// its files change or after [`RETRY`].
 async fn supervise(
     home: &Path,
     shared: Shared,
     board: &Board,
     name: &str,
+    sections: Option<Sections>,
     shutdown: CancellationToken,
 ) {
     loop {
@@ -195,7 +200,8 @@ async fn supervise(
         match started.await {
             Ok((integration, state)) => {
                 board.set(name, Status::Running);
-                if let Err(e) = super::flows::daemon(integration, state, shutdown, false).await {
+                let place = sections.map(|s| Place::Section(s, name.to_string()));
+                if let Err(e) = super::flows::daemon(integration, state, shutdown, place).await {
                     board.set(name, Status::Stopped);
                     tracing::error!("stopped: {e:#}");
                 }
