@@ -5,17 +5,16 @@
 //! order's rows are read with `GET /orders/:id/orderrows`, one request per order. A reserved
 //! order's rows rarely change, so the rows of an order read once are remembered (kv
 //! `stock/reserved/<order id>`) with the order's `total_orderrow_price`, and read again only when
-//! that total changes; orders no longer reserved are forgotten. A first run over many
-//! reservations reads at most [`ORDERS_PER_CALL`] orders' rows per call (about a minute at CCV's
-//! 150 a minute), so that no call runs for long; the stock page of such a call is empty and says
-//! more follows.
+//! that total changes; orders no longer reserved are forgotten. The reading goes one request at a
+//! time ([`Reading::step`]), so that the caller can send the requests of other operations in
+//! between (CCV limits each operation on its own) and stop after [`REQUESTS_PER_CALL`], so that
+//! no call runs for long.
 //!
 //! A row names its variant by `sub_sku_number`, `sub_product_number` and `sub_ean_number` (CCV's
 //! order row read model; `attribute_combination_id` is an input field only): a variant's
 //! reservations are the rows of its product whose first of these numbers that is set is the
 //! variant's own. A simple product's are all rows of the product.
 
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
@@ -23,11 +22,12 @@ use tillbridge_sdk::decimal::{self, Decimal};
 use tillbridge_sdk::kv;
 use tillbridge_sdk::types::PluginError;
 
+use crate::client::PAGE_SIZE;
 use crate::settings::Ccv;
-use crate::wire::{Combination, Order, OrderRow};
+use crate::wire::{Combination, Order, OrderRow, Page};
 
-/// Orders whose rows one call reads at most.
-pub const ORDERS_PER_CALL: usize = 150;
+/// Requests of the reading one call sends at most (about a minute at CCV's 150 reads a minute).
+pub const REQUESTS_PER_CALL: usize = 150;
 
 const KEY_PREFIX: &str = "stock/reserved/";
 
@@ -57,13 +57,31 @@ impl Row {
         })
     }
 
-    /// Whether the row is of this combination, by the first number it names its variant by.
-    fn is_of(&self, combination: &Combination) -> bool {
+    /// Whether the row is of this variant, by the first number it names its variant by.
+    fn is_of(&self, variant: &Variant) -> bool {
         match (&self.sku, &self.number, &self.ean) {
-            (Some(sku), _, _) => *sku == combination.sku_number,
-            (None, Some(number), _) => *number == combination.product_number,
-            (None, None, Some(ean)) => *ean == combination.ean_number,
+            (Some(sku), _, _) => *sku == variant.sku,
+            (None, Some(number), _) => *number == variant.number,
+            (None, None, Some(ean)) => *ean == variant.ean,
             (None, None, None) => false,
+        }
+    }
+}
+
+/// The numbers a reserved row may name a variant (an attribute combination) by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    pub sku: String,
+    pub number: String,
+    pub ean: String,
+}
+
+impl From<&Combination> for Variant {
+    fn from(combination: &Combination) -> Self {
+        Variant {
+            sku: combination.sku_number.clone(),
+            number: combination.product_number.clone(),
+            ean: combination.ean_number.clone(),
         }
     }
 }
@@ -82,64 +100,70 @@ pub struct Reservations {
 }
 
 impl Reservations {
-    /// What is reserved of a simple product: every row of it.
-    pub fn of_product(&self, product_id: u64) -> Decimal {
-        self.rows(product_id).map(|r| r.count).sum()
-    }
-
-    /// What is reserved of one combination of a product.
-    pub fn of_combination(&self, product_id: u64, combination: &Combination) -> Decimal {
-        self.rows(product_id)
-            .filter(|r| r.is_of(combination))
+    /// What is reserved of a product's variant, or of a simple product (every row of it).
+    pub fn of(&self, product_id: u64, variant: Option<&Variant>) -> Decimal {
+        self.by_product
+            .get(&product_id)
+            .into_iter()
+            .flatten()
+            .filter(|r| variant.is_none_or(|v| r.is_of(v)))
             .map(|r| r.count)
             .sum()
     }
-
-    fn rows(&self, product_id: u64) -> impl Iterator<Item = &Row> {
-        self.by_product.get(&product_id).into_iter().flatten()
-    }
 }
 
-/// How far this run has read.
+/// How far a run has read the reservations.
 #[derive(Debug, Default)]
-struct Reading {
-    /// Every reserved order and its `total_orderrow_price`.
+pub struct Reading {
+    /// The reserved orders listed so far, with their `total_orderrow_price`.
     orders: Vec<(u64, String)>,
-    /// Orders whose rows are still to be read.
-    to_read: Vec<u64>,
+    /// Whether the list was read to its end.
+    listed: bool,
+    /// Orders whose rows are still to be read, with their totals (known once listed).
+    to_read: Vec<(u64, String)>,
     /// Everything, once read.
     done: Option<Reservations>,
 }
 
-thread_local! {
-    /// This run's reading (one instance serves one run; a new instance starts over, with the
-    /// rows remembered in kv).
-    static READING: RefCell<Option<Reading>> = const { RefCell::new(None) };
-}
-
-/// The reservations, or none while their rows are still being read (call again). `first_page`
-/// starts a run: the reserved orders are listed anew.
-pub fn read(ccv: &Ccv, first_page: bool) -> Result<Option<Reservations>, PluginError> {
-    let mut reading = READING.with(|r| r.borrow_mut().take());
-    if first_page || reading.is_none() {
-        reading = Some(list(ccv)?);
+impl Reading {
+    /// The reservations, once every request is sent.
+    pub fn done(&self) -> Option<&Reservations> {
+        self.done.as_ref()
     }
-    let mut reading = reading.unwrap_or_default();
-    let outcome = advance(ccv, &mut reading);
-    let done = reading.done.clone();
-    READING.with(|r| *r.borrow_mut() = Some(reading));
-    outcome?;
-    Ok(done)
+
+    /// Sends the next request: a page of the reserved orders, or one order's rows. When nothing
+    /// is left to send, gathers the reservations. A failed request is sent again next step.
+    pub fn step(&mut self, ccv: &Ccv) -> Result<(), PluginError> {
+        if self.done.is_some() {
+            return Ok(());
+        }
+        if !self.listed {
+            let page: Page<Order> =
+                ccv.api
+                    .page("orders", &[("status", "14")], self.orders.len(), PAGE_SIZE)?;
+            self.listed = page.next.is_none() || page.items.is_empty();
+            self.orders.extend(
+                page.items
+                    .into_iter()
+                    .map(|o| (o.id, decimal::format(o.total_orderrow_price))),
+            );
+            if self.listed {
+                self.to_read = plan(&self.orders);
+            }
+        } else if let Some((order, total)) = self.to_read.last() {
+            read_rows(ccv, *order, total)?;
+            // Taken off the list only once read.
+            self.to_read.pop();
+        }
+        if self.listed && self.to_read.is_empty() {
+            self.done = Some(gather(&self.orders));
+        }
+        Ok(())
+    }
 }
 
-/// Lists the reserved orders, works out whose rows must be read, and forgets orders no longer
-/// reserved.
-fn list(ccv: &Ccv) -> Result<Reading, PluginError> {
-    let orders: Vec<Order> = ccv.api.all("orders", &[("status", "14")])?;
-    let orders: Vec<(u64, String)> = orders
-        .into_iter()
-        .map(|o| (o.id, decimal::format(o.total_orderrow_price)))
-        .collect();
+/// Works out whose rows must be read, and forgets orders no longer reserved.
+fn plan(orders: &[(u64, String)]) -> Vec<(u64, String)> {
     let keys: Vec<String> = orders.iter().map(|(id, _)| key(*id)).collect();
     let to_read = orders
         .iter()
@@ -149,7 +173,7 @@ fn list(ccv: &Ccv) -> Result<Reading, PluginError> {
                 known.as_deref().and_then(|t| serde_json::from_str(t).ok());
             known.is_none_or(|k| k.total != *total)
         })
-        .map(|((id, _), _)| *id)
+        .map(|(order, _)| order.clone())
         .collect();
     let current: HashSet<String> = keys.into_iter().collect();
     for stale in kv::keys(KEY_PREFIX) {
@@ -157,43 +181,23 @@ fn list(ccv: &Ccv) -> Result<Reading, PluginError> {
             kv::delete(&stale);
         }
     }
-    Ok(Reading {
-        orders,
-        to_read,
-        done: None,
-    })
+    to_read
 }
 
-/// Reads the rows of up to [`ORDERS_PER_CALL`] orders; once none is left, gathers everything.
-fn advance(ccv: &Ccv, reading: &mut Reading) -> Result<(), PluginError> {
-    if reading.done.is_some() {
-        return Ok(());
-    }
-    let totals: HashMap<u64, &String> = reading.orders.iter().map(|(id, t)| (*id, t)).collect();
-    for _ in 0..ORDERS_PER_CALL {
-        // Taken off the list only once read: a failed read is tried again next call.
-        let Some(&order) = reading.to_read.last() else {
-            break;
-        };
-        let rows: Vec<OrderRow> = match ccv.api.all(&format!("orders/{order}/orderrows"), &[]) {
-            Ok(rows) => rows,
-            // Gone since it was listed: it reserves nothing.
-            Err(failure) if failure.no_such_id() => Vec::new(),
-            Err(failure) => return Err(failure.into()),
-        };
-        let remembered = Remembered {
-            total: totals
-                .get(&order)
-                .map_or_else(String::new, |t| (*t).clone()),
-            rows: rows.into_iter().filter_map(Row::from_wire).collect(),
-        };
-        if let Ok(text) = serde_json::to_string(&remembered) {
-            kv::set_many(&[(key(order), text)]);
-        }
-        reading.to_read.pop();
-    }
-    if reading.to_read.is_empty() {
-        reading.done = Some(gather(&reading.orders));
+/// Reads one order's rows and remembers them with the order's total.
+fn read_rows(ccv: &Ccv, order: u64, total: &str) -> Result<(), PluginError> {
+    let rows: Vec<OrderRow> = match ccv.api.all(&format!("orders/{order}/orderrows"), &[]) {
+        Ok(rows) => rows,
+        // Gone since it was listed: it reserves nothing.
+        Err(failure) if failure.no_such_id() => Vec::new(),
+        Err(failure) => return Err(failure.into()),
+    };
+    let remembered = Remembered {
+        total: total.to_string(),
+        rows: rows.into_iter().filter_map(Row::from_wire).collect(),
+    };
+    if let Ok(text) = serde_json::to_string(&remembered) {
+        kv::set_many(&[(key(order), text)]);
     }
     Ok(())
 }
@@ -236,6 +240,7 @@ mod tests {
         );
         let blue = combination(r#"{"id": 12, "sku_number": "TEE-S-BLUE", "ean_number": "872"}"#);
         let by_sku = row(r#"{"product_id": 1, "sub_sku_number": "TEE-S-RED", "count": 2}"#);
+        let (red, blue) = (Variant::from(&red), Variant::from(&blue));
         assert!(by_sku.is_of(&red) && !by_sku.is_of(&blue));
         let by_number = row(
             r#"{"product_id": 1, "sub_sku_number": "", "sub_product_number": "P-RED", "count": 1}"#,
@@ -249,9 +254,9 @@ mod tests {
         let reservations = Reservations {
             by_product: HashMap::from([(1, vec![by_sku, by_number, by_ean, plain])]),
         };
-        assert_eq!(reservations.of_combination(1, &red), Decimal::from(3));
-        assert_eq!(reservations.of_combination(1, &blue), Decimal::ONE);
-        assert_eq!(reservations.of_product(1), Decimal::from(8));
-        assert_eq!(reservations.of_product(2), Decimal::ZERO);
+        assert_eq!(reservations.of(1, Some(&red)), Decimal::from(3));
+        assert_eq!(reservations.of(1, Some(&blue)), Decimal::ONE);
+        assert_eq!(reservations.of(1, None), Decimal::from(8));
+        assert_eq!(reservations.of(2, None), Decimal::ZERO);
     }
 }

@@ -16,9 +16,14 @@
 //! CCV stock may have decimals (articles sold by weight): `physical` and `available` are rounded
 //! down, `reserved` up, so that stock is never overstated.
 //!
-//! Cost per page: one `GET /products?expand=attributecombinations` (up to 250 products), plus the
-//! reservations at a run's first page: ⌈R/250⌉ `GET /orders?status=14` and one
-//! `GET /orders/:id/orderrows` per reserved order not read before.
+//! Cost of a run over the catalogue: ⌈P/250⌉ `GET /products?expand=attributecombinations`, and the
+//! reservations: ⌈R/250⌉ `GET /orders?status=14` and one `GET /orders/:id/orderrows` per
+//! reserved order not read before. The two are read side by side (a product page between
+//! requests of the reservations, up to [`AHEAD_PAGES`] ahead), so that a run takes the longer
+//! of the two at CCV's limits, not their sum; levels follow once the reservations are known.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
 
 use tillbridge_sdk::decimal::Decimal;
 use tillbridge_sdk::types::{PluginError, StockLevel};
@@ -26,9 +31,13 @@ use tillbridge_sdk::types::{PluginError, StockLevel};
 use crate::catalogue;
 use crate::client::PAGE_SIZE;
 use crate::exports::tillbridge::plugin::stock_source::{StockPage, StockQuery};
-use crate::reservations::{self, Reservations};
+use crate::reservations::{REQUESTS_PER_CALL, Reading, Reservations, Variant};
 use crate::settings::Ccv;
 use crate::wire::{Combination, Page, Product};
+
+/// Pages of products read ahead of the reservations at most (10,000 products): a bound on what
+/// the connector holds while a first run reads many reserved orders' rows.
+const AHEAD_PAGES: usize = 40;
 
 /// Whole units: down for what is there, up for what is taken.
 fn down(amount: Decimal) -> i64 {
@@ -62,44 +71,124 @@ impl Rule {
         }
     }
 
-    /// The level of a simple product or one combination.
-    fn article_level(
-        self,
-        product: &Product,
-        combination: Option<&Combination>,
-        reserved: &Reservations,
-    ) -> StockLevel {
-        match combination {
-            Some(c) => self.level(
-                &c.sku_number,
-                c.stock,
-                reserved.of_combination(product.id, c),
-                product.stockenabled,
-            ),
-            None => self.level(
-                &product.productnumber,
-                product.stock,
-                reserved.of_product(product.id),
-                product.stockenabled,
-            ),
+    fn article_level(self, article: &Article, reserved: &Reservations) -> StockLevel {
+        let of = reserved.of(article.product_id, article.variant.as_ref());
+        self.level(&article.sku, article.stock, of, article.managed)
+    }
+}
+
+/// What an article's level is made of, kept from the product read until the reservations are
+/// known (a few numbers, not the whole product).
+#[derive(Debug)]
+struct Article {
+    product_id: u64,
+    sku: String,
+    stock: Decimal,
+    managed: bool,
+    /// A variant's numbers (its reserved rows name it by them); none for a simple product.
+    variant: Option<Variant>,
+}
+
+impl Article {
+    fn of(product: &Product, combination: Option<&Combination>) -> Article {
+        Article {
+            product_id: product.id,
+            sku: combination
+                .map_or(&product.productnumber, |c| &c.sku_number)
+                .clone(),
+            stock: combination.map_or(product.stock, |c| c.stock),
+            managed: product.stockenabled,
+            variant: combination.map(Variant::from),
         }
     }
 
-    /// The levels of a product's articles: its combinations with a SKU, or itself.
-    fn product_levels(self, product: &Product, reserved: &Reservations) -> Vec<StockLevel> {
+    /// A product's articles: its combinations with a SKU, or itself.
+    fn all_of(product: &Product) -> Vec<Article> {
         let combinations = product.attributecombinations.items();
         if combinations.is_empty() {
             if product.productnumber.is_empty() {
                 return Vec::new();
             }
-            return vec![self.article_level(product, None, reserved)];
+            return vec![Article::of(product, None)];
         }
         combinations
             .iter()
             .filter(|c| !c.sku_number.is_empty())
-            .map(|c| self.article_level(product, Some(c), reserved))
+            .map(|c| Article::of(product, Some(c)))
             .collect()
     }
+}
+
+/// Products read ahead of their levels, as their articles, in catalogue order (by id).
+#[derive(Debug, Default)]
+struct Shelf {
+    /// The catalogue offset of the first product held.
+    first: usize,
+    /// Each product's articles (none for a product without a SKU: it still takes its place).
+    products: VecDeque<Vec<Article>>,
+    /// Articles held.
+    articles: usize,
+    /// Whether the catalogue's last page was read.
+    ended: bool,
+}
+
+impl Shelf {
+    fn at(first: usize) -> Shelf {
+        Shelf {
+            first,
+            ..Shelf::default()
+        }
+    }
+
+    /// Whether another page would hold more than [`AHEAD_PAGES`].
+    fn full(&self) -> bool {
+        self.products.len() >= AHEAD_PAGES * PAGE_SIZE
+    }
+
+    /// Reads the next page of products: one `GET /products`.
+    fn fetch(&mut self, ccv: &Ccv) -> Result<(), PluginError> {
+        let page: Page<Product> = ccv.api.page(
+            "products",
+            &[("expand", "attributecombinations"), ("orderby", "id")],
+            self.first + self.products.len(),
+            PAGE_SIZE,
+        )?;
+        self.ended = page.next.is_none() || page.items.is_empty();
+        for product in &page.items {
+            let articles = Article::all_of(product);
+            self.articles += articles.len();
+            self.products.push_back(articles);
+        }
+        Ok(())
+    }
+
+    /// Takes whole products off the front: as many as `limit` levels hold, at least one.
+    fn take(&mut self, limit: usize) -> Vec<Article> {
+        let mut taken = Vec::new();
+        while let Some(next) = self.products.front() {
+            if !taken.is_empty() && taken.len() + next.len() > limit {
+                break;
+            }
+            let articles = self.products.pop_front().unwrap_or_default();
+            self.articles -= articles.len();
+            self.first += 1;
+            taken.extend(articles);
+        }
+        taken
+    }
+}
+
+/// How far a run has read: its reservations and the products read ahead.
+#[derive(Debug, Default)]
+struct Run {
+    reading: Reading,
+    shelf: Shelf,
+}
+
+thread_local! {
+    /// This run's reading (one instance serves one run; a new instance starts over, with the
+    /// reserved rows remembered in kv).
+    static RUN: RefCell<Option<Run>> = const { RefCell::new(None) };
 }
 
 /// `read-stock`: a page of levels. The cursor is an offset: into the catalogue (by product id),
@@ -113,8 +202,40 @@ pub fn read(ccv: &Ccv, query: StockQuery) -> Result<StockPage, PluginError> {
         })?,
         None => 0,
     };
+    let mut run = RUN.with(|r| r.borrow_mut().take()).unwrap_or_default();
+    if query.cursor.is_none() {
+        run = Run::default();
+    }
+    // Whatever was read stays for the next call, also when this one fails.
+    let page = page(ccv, &query, start, &mut run);
+    RUN.with(|r| *r.borrow_mut() = Some(run));
+    page
+}
+
+fn page(
+    ccv: &Ccv,
+    query: &StockQuery,
+    start: usize,
+    run: &mut Run,
+) -> Result<StockPage, PluginError> {
     let limit = (query.limit as usize).max(1);
-    let Some(reserved) = reservations::read(ccv, query.cursor.is_none())? else {
+    let by_sku = !query.skus.is_empty();
+    if run.shelf.first != start || by_sku {
+        run.shelf = Shelf::at(start);
+    }
+    // The reservations and the products are different operations, each with its own limit at
+    // CCV: a product page goes between the reading's requests, so that both are read side by
+    // side.
+    for _ in 0..REQUESTS_PER_CALL {
+        if run.reading.done().is_some() {
+            break;
+        }
+        run.reading.step(ccv)?;
+        if !by_sku && !run.shelf.ended && !run.shelf.full() {
+            run.shelf.fetch(ccv)?;
+        }
+    }
+    let Some(reserved) = run.reading.done() else {
         // Still reading reserved orders' rows: nothing yet, the same place again next call.
         return Ok(StockPage {
             levels: Vec::new(),
@@ -125,7 +246,7 @@ pub fn read(ccv: &Ccv, query: StockQuery) -> Result<StockPage, PluginError> {
     let rule = Rule {
         reserved_in_stock: ccv.settings.reserved_in_stock,
     };
-    if !query.skus.is_empty() {
+    if by_sku {
         let window: Vec<&str> = query
             .skus
             .iter()
@@ -138,7 +259,8 @@ pub fn read(ccv: &Ccv, query: StockQuery) -> Result<StockPage, PluginError> {
             .iter()
             .filter_map(|sku| {
                 let hit = found.get(*sku)?;
-                Some(rule.article_level(&hit.product, hit.combination.as_ref(), &reserved))
+                let article = Article::of(&hit.product, hit.combination.as_ref());
+                Some(rule.article_level(&article, reserved))
             })
             .collect();
         let next = start + window.len();
@@ -149,27 +271,19 @@ pub fn read(ccv: &Ccv, query: StockQuery) -> Result<StockPage, PluginError> {
             more,
         });
     }
-    let page: Page<Product> = ccv.api.page(
-        "products",
-        &[("expand", "attributecombinations"), ("orderby", "id")],
-        start,
-        limit.min(PAGE_SIZE),
-    )?;
-    let mut levels = Vec::new();
-    let mut consumed = 0;
-    for product in &page.items {
-        let more = rule.product_levels(product, &reserved);
-        // Whole products per page; at least one, however many variants it has.
-        if consumed > 0 && levels.len() + more.len() > limit {
-            break;
-        }
-        levels.extend(more);
-        consumed += 1;
+    while run.shelf.articles < limit && !run.shelf.ended {
+        run.shelf.fetch(ccv)?;
     }
-    let more = consumed < page.items.len() || page.next.is_some();
+    let levels = run
+        .shelf
+        .take(limit)
+        .iter()
+        .map(|article| rule.article_level(article, reserved))
+        .collect();
+    let more = !run.shelf.products.is_empty() || !run.shelf.ended;
     Ok(StockPage {
         levels,
-        cursor: Some((start + consumed).to_string()),
+        cursor: Some(run.shelf.first.to_string()),
         more,
     })
 }

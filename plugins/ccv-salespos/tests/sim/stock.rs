@@ -120,22 +120,65 @@ async fn many_reservations_are_read_over_several_calls_and_their_changes_noticed
     for _ in 1..160 {
         pos.sim.reserve("TB-BOOK-01", 1).unwrap();
     }
-    let mut session = pos.session().await;
-    let page = session.read_stock(&query(None, &[], 100)).await.unwrap();
-    assert!(
-        page.levels.is_empty() && page.more,
-        "150 orders' rows in the first call, no levels yet"
-    );
-    let rows_read = || {
+    let count = |what: &str| {
         pos.requests()
             .iter()
-            .filter(|r| r.path.ends_with("/orderrows"))
+            .filter(|r| r.path.ends_with(what))
             .count()
     };
-    assert_eq!(rows_read(), 150);
-    let levels = all_levels(&pos, 100).await;
+    let rows_read = || count("/orderrows");
+    let mut session = pos.session().await;
+    let mut page = session.read_stock(&query(None, &[], 100)).await.unwrap();
+    assert!(
+        page.levels.is_empty() && page.more,
+        "no levels before every reservation is known"
+    );
+    assert_eq!(
+        count("/orders") + rows_read(),
+        150,
+        "150 requests of the reservations in the first call: the list, then 149 orders' rows"
+    );
+    assert_eq!(count("/products"), 1, "the catalogue's one page");
+    let paths: Vec<String> = pos.requests().into_iter().map(|r| r.path).collect();
+    let products_at = paths.iter().position(|p| p.ends_with("/products"));
+    let last_rows_at = paths.iter().rposition(|p| p.ends_with("/orderrows"));
+    assert!(
+        products_at < last_rows_at,
+        "products are read side by side with the reservations, not after them: {paths:?}"
+    );
+
+    // The same run goes on where it was: the rest of the rows, then levels from the products
+    // already read.
+    let mut levels = page.levels;
+    while page.more {
+        page = session
+            .read_stock(&query(page.cursor, &[], 100))
+            .await
+            .unwrap();
+        levels.extend(page.levels);
+    }
+    let reserved_orders = pos.sim.dump()["orders"]
+        .as_object()
+        .map(|orders| orders.values().filter(|o| o["status"] == 14).count())
+        .unwrap();
+    assert!(reserved_orders >= 160);
+    assert_eq!(
+        rows_read(),
+        reserved_orders,
+        "each reserved order's rows once"
+    );
+    assert_eq!(
+        count("/products"),
+        1,
+        "products read ahead are not read again"
+    );
     let book = levels.iter().find(|l| l.sku == "TB-BOOK-01").unwrap();
     assert_eq!(book.reserved, 160, "every reservation counted");
+    assert_eq!(
+        levels,
+        all_levels(&pos, 100).await,
+        "the same as a run in one go"
+    );
 
     // A reservation cancelled is forgotten, a new one read; the rest are not read again.
     pos.sim.cancel(first).unwrap();
