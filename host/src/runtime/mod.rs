@@ -28,7 +28,7 @@ use std::time::Duration;
 use anyhow::Result;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use cache::{Origin, user_cache_dir};
 pub use grants::{Grants, Kv};
@@ -82,13 +82,17 @@ impl Runtime {
     /// A runtime that caches compiled components in `cache_dir` (made private to the current
     /// user; refused when it is not, see [`cache`]).
     pub fn new(cache_dir: &Path) -> Result<Runtime> {
-        let mut config = Config::new();
-        config
-            .epoch_interruption(true)
-            // No component-model async in the WIT: dropping its bookkeeping makes calls ~3.5×
-            // cheaper.
-            .concurrency_support(false);
-        let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
+        let engine = match Engine::new(&config(Some(pool()))) {
+            Ok(engine) => engine,
+            // The pool reserves address space up front; where that is capped (`ulimit -v`),
+            // instances are allocated one by one instead: slower to start, otherwise the same.
+            Err(e) => {
+                tracing::warn!(
+                    "plugin instances are not pooled ({e}); each is allocated on its own"
+                );
+                Engine::new(&config(None)).map_err(anyhow::Error::from)?
+            }
+        };
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
         bindings::AllCapabilities::add_to_linker::<_, HasSelf<PluginState>>(&mut linker, |state| {
@@ -154,6 +158,42 @@ impl Runtime {
         loaded.insert(digest, component.clone());
         Ok((component, origin))
     }
+}
+
+/// How many plugin instances may be alive at once in the process: a flow run holds one per
+/// connection and transform it uses, so this is room for hundreds of runs at once (`run
+/// --integrations`). Beyond it, starting one more instance fails with wasmtime's "maximum
+/// concurrent … limit" (the run fails with that reason and is tried at its next time).
+const POOLED_INSTANCES: u32 = 1_000;
+
+/// The engine's configuration: with `pool`, instances, memories, tables and call stacks are
+/// taken from slots reserved once and reused, instead of mapped and unmapped for each instance.
+fn config(pool: Option<PoolingAllocationConfig>) -> Config {
+    let mut config = Config::new();
+    config
+        .epoch_interruption(true)
+        // No component-model async in the WIT: dropping its bookkeeping makes calls ~3.5×
+        // cheaper.
+        .concurrency_support(false);
+    if let Some(pool) = pool {
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    config
+}
+
+/// The pool's sizes. A plugin component is a few core instances (its module and the adapter's
+/// shims), one linear memory and a few tables; a memory's slot is address space only (its
+/// pages are given back when the instance ends), and may grow to 4 GiB, so that the plugin's own
+/// limit (`memory_mb`, enforced by [`limits::MemoryLimiter`]) is the only one that applies.
+fn pool() -> PoolingAllocationConfig {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(POOLED_INSTANCES)
+        .total_core_instances(POOLED_INSTANCES * 8)
+        .total_memories(POOLED_INSTANCES * 2)
+        .total_tables(POOLED_INSTANCES * 8)
+        .total_stacks(POOLED_INSTANCES)
+        .max_memory_size(4 << 30);
+    pool
 }
 
 /// Ticks the engine's epoch until the engine is gone. Epochs are what lets the host take back
