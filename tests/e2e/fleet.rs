@@ -428,3 +428,95 @@ async fn json_log_lines_say_which_integration_they_are_about() {
     assert_eq!(spans[0]["integration"], "shop-a", "{started}");
     assert_eq!(started["span"]["flow"], "stock", "{started}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_integration_reads_its_own_secrets_file_and_starts_again_when_it_changes() {
+    let pairs = [
+        Pair::start(Setup::fast(), STOCK).await,
+        Pair::start(Setup::fast(), STOCK).await,
+    ];
+    let folder = tempfile::tempdir().unwrap();
+    let secrets = tempfile::tempdir().unwrap();
+    // Every flows.toml names the same variables. Each secrets file gives its own pair's
+    // addresses; the credentials (the same in every simulator) come from the environment.
+    let write_secrets = |name: &str, pair: &Pair, more: &str| {
+        let own: String = pair
+            .variables()
+            .iter()
+            .filter(|(var, _)| var.ends_with("_URL"))
+            .map(|(var, value)| format!("{var}={value}\n"))
+            .collect();
+        let text = format!("# {name}'s addresses\n{own}{more}");
+        std::fs::write(secrets.path().join(name), text).unwrap();
+    };
+    for (name, pair) in [
+        ("shop-a", &pairs[0]),
+        ("shop-b", &pairs[1]),
+        ("shop-c", &pairs[1]),
+    ] {
+        std::fs::create_dir(folder.path().join(name)).unwrap();
+        let text = pair.config_as_written("state.redb");
+        std::fs::write(folder.path().join(name).join("flows.toml"), text).unwrap();
+    }
+    write_secrets("shop-a", &pairs[0], "");
+    write_secrets("shop-b", &pairs[1], "");
+    let credentials: Vec<(&str, &str)> = pairs[0]
+        .variables()
+        .into_iter()
+        .filter(|(var, _)| !var.ends_with("_URL"))
+        .collect();
+    let secrets_arg = format!("--secrets={}", secrets.path().display());
+    let (mut daemon, lines, reader) = daemon(
+        &["run", &secrets_arg, "--integrations"],
+        folder.path(),
+        &credentials,
+    );
+    let mut log = String::new();
+    wait_for(
+        &lines,
+        &mut log,
+        &[
+            &["integration=shop-a", "status=Finished"],
+            &["integration=shop-b", "status=Finished"],
+            &["integration=shop-c", "broken", "SHOP_URL", "does not exist"],
+        ],
+    );
+
+    // Its secrets file appears: it starts.
+    write_secrets("shop-c", &pairs[1], "");
+    wait_for(&lines, &mut log, &[&["integration=shop-c", "run started"]]);
+
+    // A running one's file changes (a rotated key): it starts again, and runs.
+    write_secrets("shop-a", &pairs[0], "ROTATED=1\n");
+    wait_for(
+        &lines,
+        &mut log,
+        &[&["integration=shop-a", "secrets file changed"]],
+    );
+    wait_for(
+        &lines,
+        &mut log,
+        &[&["integration=shop-a", "tillbridge runs"]],
+    );
+    wait_for(
+        &lines,
+        &mut log,
+        &[&["integration=shop-a", "status=Finished"]],
+    );
+
+    let term = Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = daemon.wait().unwrap();
+    reader.join().unwrap();
+    log.extend(lines.try_iter().map(|l| l + "\n"));
+    assert!(status.success(), "{log}");
+    for (name, pair) in [("shop-a", &pairs[0]), ("shop-b", &pairs[1])] {
+        assert!(
+            pair.shop_writes() > 0,
+            "{name} wrote its own webshop: {log}"
+        );
+    }
+}

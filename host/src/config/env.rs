@@ -10,6 +10,17 @@ use super::diagnostics::Problem;
 pub trait Vars {
     /// The value of a variable, if set.
     fn get(&self, name: &str) -> Option<String>;
+
+    /// What is wrong when `name` is not set, and where to set it.
+    fn missing(&self, name: &str) -> Problem {
+        Problem::at::<&str>(
+            &[],
+            format!("refers to the environment variable {name}, which is not set"),
+        )
+        .hint(format!(
+            "set it (`export {name}=…`) before starting tillbridge, or give a default: `${{{name}:-…}}`"
+        ))
+    }
 }
 
 /// The process environment.
@@ -94,13 +105,7 @@ pub fn expand(text: &str, vars: &dyn Vars) -> Result<String, Problem> {
             }
             match vars.get(name).or_else(|| default.map(String::from)) {
                 Some(value) => out.push_str(&value),
-                None => {
-                    return Err(Problem::at::<&str>(
-                        &[],
-                        format!("refers to the environment variable {name}, which is not set"),
-                    )
-                    .hint(format!("set it (`export {name}=…`) before starting tillbridge, or give a default: `${{{name}:-…}}`")));
-                }
+                None => return Err(vars.missing(name)),
             }
             rest = &tail[end + 1..];
         } else {

@@ -13,6 +13,7 @@ mod flows;
 mod locate;
 mod notify;
 mod ranges;
+mod secrets;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ pub use flows::{
     Schedule, StockCalculation, StockSettings,
 };
 pub use notify::{EmailConfig, NotifyConfig, Security};
+pub use secrets::Secrets;
 
 /// A whole configuration file, resolved and checked.
 #[derive(Debug, Clone)]

@@ -211,18 +211,33 @@ impl Pair {
         self.integration = Self::open(&self.dir, &self.flows, &self.shop, &self.pos, &self.vars);
     }
 
+    /// The `${VAR}`s of flows.toml that are this pair's: the simulators' addresses and
+    /// credentials.
+    pub fn variables(&self) -> [(&'static str, &str); 6] {
+        [
+            ("SHOP_URL", self.shop.base_url()),
+            ("POS_URL", self.pos.base_url()),
+            ("SHOP_ID", dataset::SHOPWARE_CLIENT_ID),
+            ("SHOP_SECRET", dataset::SHOPWARE_CLIENT_SECRET),
+            ("POS_KEY", dataset::CCV_PUBLIC_KEY),
+            ("POS_SECRET", dataset::CCV_SECRET),
+        ]
+    }
+
+    /// The configuration as written, its `${VAR}`s unresolved, with its own state file
+    /// (`state`, beside it).
+    pub fn config_as_written(&self, state: &str) -> String {
+        self.flows
+            .replace("state = \"state.redb\"", &format!("state = \"{state}\""))
+    }
+
     /// The configuration for a `tillbridge` child process: the same, with the simulators'
     /// addresses and credentials written out and its own state file (`state`, in the folder).
     pub fn child_config(&self, state: &str) -> PathBuf {
-        let text = self
-            .flows
-            .replace("${SHOP_URL}", self.shop.base_url())
-            .replace("${POS_URL}", self.pos.base_url())
-            .replace("${SHOP_ID}", dataset::SHOPWARE_CLIENT_ID)
-            .replace("${SHOP_SECRET}", dataset::SHOPWARE_CLIENT_SECRET)
-            .replace("${POS_KEY}", dataset::CCV_PUBLIC_KEY)
-            .replace("${POS_SECRET}", dataset::CCV_SECRET)
-            .replace("state = \"state.redb\"", &format!("state = \"{state}\""));
+        let mut text = self.config_as_written(state);
+        for (var, value) in self.variables() {
+            text = text.replace(&format!("${{{var}}}"), value);
+        }
         let path = self.dir.path().join("child.toml");
         std::fs::write(&path, text).unwrap();
         path

@@ -4,6 +4,8 @@
 //! An integration is a folder with its flows.toml; its name is the folder's. Each runs as the
 //! single daemon does (its own state file, schedules and notifier), in one wasmtime runtime shared
 //! by all (each plugin's code is held once), and connections to the same account share one pacer.
+//! With `--secrets DIR`, its `${VAR}`s come from `DIR/NAME` first; a change to its flows.toml or
+//! secrets file starts it again.
 //! One that cannot start (a wrong flows.toml, a missing plugin, a state file held or damaged) is
 //! reported by name and tried again when its files change, or every few minutes; the others go
 //! on.
@@ -22,7 +24,7 @@ use tracing::Instrument;
 
 pub use self::shard::Shard;
 use crate::builtin;
-use crate::config::{Config, ProcessEnv};
+use crate::config::{Config, ProcessEnv, Secrets};
 use crate::dashboard::{Place, Sections};
 use crate::integration::{Accounts, Integration};
 use crate::metrics::Metrics;
@@ -130,11 +132,13 @@ impl Shared {
 }
 
 /// Runs every integration of `folder` in `shard` until `shutdown`, with health, readiness and
-/// metrics on `listen` if given.
+/// metrics on `listen` if given, each one's `${VAR}` references looked up in `secrets/NAME`
+/// first if `secrets` is given.
 pub async fn run(
     folder: &Path,
     shard: Shard,
     listen: Option<&str>,
+    secrets: Option<&Path>,
     shutdown: CancellationToken,
 ) -> Result<()> {
     let (names, all) = members(folder, shard)?;
@@ -161,7 +165,10 @@ pub async fn run(
     let mut tasks = JoinSet::new();
     for name in names {
         let span = tracing::info_span!("integration", integration = %name);
-        let home = folder.join(&name);
+        let home = Home {
+            folder: folder.join(&name),
+            secrets: secrets.map(|dir| dir.join(&name)),
+        };
         let board = board.clone();
         let (shared, shutdown) = (shared.clone(), shutdown.clone());
         let sections = sections.clone();
@@ -181,10 +188,11 @@ pub async fn run(
 }
 
 /// Starts the integration in `home` and runs it until `shutdown`, its dashboard a section of
-/// the process's listener if there is one; while it cannot start, says why and tries again when
-/// its files change or after [`RETRY`].
+/// the process's listener if there is one; starts it again when its flows.toml or secrets file
+/// changes (a rotated key takes effect without a restart); while it cannot start, says why and
+/// tries again when its files change or after [`RETRY`].
 async fn supervise(
-    home: &Path,
+    home: &Home,
     shared: Shared,
     board: &Board,
     name: &str,
@@ -192,20 +200,41 @@ async fn supervise(
     shutdown: CancellationToken,
 ) {
     loop {
-        let seen = stamp(home);
+        let seen = home.stamp();
         let started = async {
-            let config = Config::load(&home.join("flows.toml"), &ProcessEnv, &builtin::names())?;
+            let config = home.config()?;
             super::with_state(shared.open(config)?).await
         };
         match started.await {
             Ok((integration, state)) => {
                 board.set(name, Status::Running);
-                let place = sections.map(|s| Place::Section(s, name.to_string()));
-                if let Err(e) = super::flows::daemon(integration, state, shutdown, place).await {
+                let place = sections
+                    .clone()
+                    .map(|s| Place::Section(s, name.to_string()));
+                let settings = home.settings();
+                let stop = shutdown.child_token();
+                let ran = super::flows::daemon(integration, state, stop.clone(), place);
+                tokio::pin!(ran);
+                let result = tokio::select! {
+                    result = &mut ran => result,
+                    () = changed(home, &settings, &shutdown) => {
+                        tracing::info!(
+                            "its flows.toml or secrets file changed: starting it again with \
+                             them after the record in flight"
+                        );
+                        stop.cancel();
+                        ran.await
+                    }
+                };
+                if let Err(e) = result {
                     board.set(name, Status::Stopped);
                     tracing::error!("stopped: {e:#}");
+                    return;
                 }
-                return;
+                if shutdown.is_cancelled() {
+                    return;
+                }
+                continue;
             }
             Err(e) => {
                 board.set(name, Status::Broken);
@@ -217,7 +246,7 @@ async fn supervise(
             }
         }
         let since = tokio::time::Instant::now();
-        while stamp(home) == seen && since.elapsed() < RETRY {
+        while home.stamp() == seen && since.elapsed() < RETRY {
             tokio::select! {
                 () = tokio::time::sleep(LOOK) => {}
                 () = shutdown.cancelled() => return,
@@ -226,22 +255,75 @@ async fn supervise(
     }
 }
 
-/// The names, sizes and modification times of the files in an integration's folder (its state
-/// files aside, which others may be writing): a change is a reason to try a broken one again.
-fn stamp(home: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
-    let mut files: Vec<_> = std::fs::read_dir(home)
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "redb") {
-                return None;
-            }
-            let meta = entry.metadata().ok()?;
-            Some((path, meta.len(), meta.modified().ok()))
+/// Returns once `home`'s flows.toml or secrets file is no longer as `seen`; never after
+/// `shutdown`.
+async fn changed(home: &Home, seen: &[Stamp], shutdown: &CancellationToken) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(LOOK) => {}
+            () = shutdown.cancelled() => std::future::pending().await,
+        }
+        if home.settings() != seen {
+            return;
+        }
+    }
+}
+
+/// A file's path, size and modification time, if it is there.
+type Stamp = (PathBuf, u64, Option<SystemTime>);
+
+/// The stamps of `paths`, sorted.
+fn stamps(paths: impl Iterator<Item = PathBuf>) -> Vec<Stamp> {
+    let mut files: Vec<_> = paths
+        .map(|path| {
+            let meta = std::fs::metadata(&path).ok();
+            let len = meta.as_ref().map_or(0, |m| m.len());
+            let modified = meta.and_then(|m| m.modified().ok());
+            (path, len, modified)
         })
         .collect();
     files.sort();
     files
+}
+
+/// Where an integration's files are.
+struct Home {
+    /// Its folder: flows.toml, and often its state file.
+    folder: PathBuf,
+    /// Its secrets file, with `--secrets`.
+    secrets: Option<PathBuf>,
+}
+
+impl Home {
+    /// Its flows.toml, read with its secrets.
+    fn config(&self) -> Result<Config> {
+        let flows = self.folder.join("flows.toml");
+        match &self.secrets {
+            Some(file) => Ok(Config::load(
+                &flows,
+                &Secrets::read(file)?,
+                &builtin::names(),
+            )?),
+            None => Ok(Config::load(&flows, &ProcessEnv, &builtin::names())?),
+        }
+    }
+
+    /// Its files (state files aside, which others may be writing) and its secrets file: a
+    /// change is a reason to try a broken one again.
+    fn stamp(&self) -> Vec<Stamp> {
+        let files = std::fs::read_dir(&self.folder)
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| {
+                let path = entry.ok()?.path();
+                (path.extension().is_none_or(|e| e != "redb")).then_some(path)
+            });
+        stamps(files.chain(self.secrets.clone()))
+    }
+
+    /// Its flows.toml and secrets file: a change restarts a running one (its other files, such
+    /// as a cache, may change as it runs).
+    fn settings(&self) -> Vec<Stamp> {
+        stamps(std::iter::once(self.folder.join("flows.toml")).chain(self.secrets.clone()))
+    }
 }
