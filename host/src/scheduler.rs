@@ -71,6 +71,7 @@ pub async fn run(
                 locks.clone(),
                 Options {
                     dry_run: false,
+                    full: false,
                     cancel: shutdown.clone(),
                     events: events.clone(),
                 },

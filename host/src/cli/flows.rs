@@ -27,6 +27,10 @@ pub struct OnceArgs {
     /// Also list records that are unchanged.
     #[arg(long)]
     all: bool,
+    /// Products: read the whole source catalogue, not only what changed since the last run
+    /// (after changing a transform plugin, or to be sure).
+    #[arg(long)]
+    full: bool,
 }
 
 /// Runs one flow once and prints what happened (or would happen) to each record.
@@ -46,6 +50,7 @@ pub async fn once(args: &OnceArgs) -> Result<()> {
     }
     let options = Options {
         dry_run: args.dry_run,
+        full: args.full,
         cancel,
         events,
     };
@@ -150,6 +155,10 @@ pub struct RunArgs {
     /// process's /healthz, /readyz, /metrics and list of integrations.
     #[arg(long, value_name = "ADDR:PORT")]
     listen: Option<String>,
+    /// With --integrations: a folder of secrets files, DIR/NAME for integration NAME
+    /// (`VAR=value` lines), where its `${VAR}` references are looked up before the environment.
+    #[arg(long, value_name = "DIR", requires = "integrations")]
+    secrets: Option<std::path::PathBuf>,
 }
 
 /// Runs every enabled flow on its schedule, and serves the dashboard, until SIGINT or SIGTERM.
@@ -161,6 +170,7 @@ pub async fn run(args: &RunArgs) -> Result<()> {
             dir,
             args.shard.unwrap_or(super::fleet::Shard::ALL),
             args.listen.as_deref(),
+            args.secrets.as_deref(),
             shutdown,
         )
         .await;

@@ -288,11 +288,27 @@ pub struct ProductsSettings {
     /// Products per read page and write batch.
     #[serde(default = "ProductsSettings::default_batch_size")]
     pub batch_size: u32,
+    /// Hours between reads of the whole source catalogue; the runs between read only the
+    /// products changed since the last run. 0: every run reads everything.
+    #[serde(default = "ProductsSettings::default_full_sweep_hours")]
+    pub full_sweep_hours: u32,
+    /// How many minutes before the last run's start a changed-since read begins: room for the
+    /// clocks of this host and the source to differ, and for changes committed late.
+    #[serde(default = "ProductsSettings::default_overlap_minutes")]
+    pub overlap_minutes: u32,
 }
 
 impl ProductsSettings {
     fn default_batch_size() -> u32 {
         100
+    }
+
+    fn default_full_sweep_hours() -> u32 {
+        24
+    }
+
+    fn default_overlap_minutes() -> u32 {
+        10
     }
 }
 

@@ -82,12 +82,26 @@ pub(super) fn problems(config: &Config) -> Vec<Problem> {
                     "the number of pieces kept back from the target, e.g. 2, or 0 for none",
                 );
             }
-            FlowSettings::Products(products) => found.check(
-                &at("batch_size"),
-                products.batch_size,
-                1..=1_000,
-                "100 is a good batch size",
-            ),
+            FlowSettings::Products(products) => {
+                found.check(
+                    &at("batch_size"),
+                    products.batch_size,
+                    1..=1_000,
+                    "100 is a good batch size",
+                );
+                found.check(
+                    &at("full_sweep_hours"),
+                    products.full_sweep_hours,
+                    0..=8_760,
+                    "24 reads the whole catalogue daily; 0 reads it on every run",
+                );
+                found.check(
+                    &at("overlap_minutes"),
+                    products.overlap_minutes,
+                    0..=1_440,
+                    "10 covers a few minutes' clock difference; 0 only for a source on this machine's clock",
+                );
+            }
             FlowSettings::Categories(_) => {}
         }
     }

@@ -166,6 +166,7 @@ impl Runner {
     fn options(&self, dry_run: bool) -> Options {
         Options {
             dry_run,
+            full: false,
             cancel: self.shutdown.clone(),
             events: self.events.clone(),
         }

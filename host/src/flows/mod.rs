@@ -4,6 +4,7 @@
 //! stream of [`events`].
 
 pub mod categories;
+mod changes;
 mod context;
 pub mod events;
 pub mod fingerprint;

@@ -1,6 +1,7 @@
 //! Products: either way, created or updated by SKU (FLOWS.md §3).
 //!
-//! Every run reads the source's catalogue and writes only what changed: each product's
+//! A run reads the products changed since the last run, and the whole catalogue once every
+//! `full_sweep_hours` ([`super::changes`]); it writes only what changed: each product's
 //! fingerprint covers what an update would write, and is kept in a link that both directions of a
 //! two-way sync share, so a product written one way and read back the other way is recognised as
 //! unchanged (no echo); the two directions should then map the same option groups, properties
@@ -16,6 +17,7 @@ use anyhow::{Result, bail};
 use chrono::Utc;
 use serde::Serialize;
 
+use super::changes::Plan;
 use super::context::{Entry, RunContext, stops_run};
 use super::fingerprint;
 use crate::config::{FieldPolicy, FlowKind, FlowSettings, ProductsSettings};
@@ -69,38 +71,50 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
         target: ctx.connector(&flow.target).await?,
     };
     let mut transforms = ctx.transforms().await?;
-    let mut cursor = None;
-    loop {
-        ctx.progress(format!("reading products from {}", flow.source));
-        let query = ProductQuery {
-            cursor: cursor.clone(),
-            changed_since: None,
-            skus: vec![],
-            properties: settings.properties.keys().cloned().collect(),
-            limit: settings.batch_size.max(1),
-        };
-        let page = match products.source.read_products(&query).await {
-            Ok(page) => page,
-            Err(e) => bail!("cannot read products from {}: {e}", flow.source),
-        };
-        for rejected in &page.rejected {
-            ctx.unreadable("product", &rejected.key, &rejected.error)?;
-        }
-        let grouped: Vec<Product> = page
-            .products
-            .into_iter()
-            .map(|p| products.map_groups(p))
-            .collect();
-        let batch = ctx
-            .map(&mut transforms, grouped, RunContext::reject)
-            .await?;
-        products.sync(ctx, batch).await?;
-        if !page.more || ctx.cancelled() {
-            break;
-        }
-        cursor = page.cursor;
+    let plan = Plan::new(ctx, settings, ctx.full)?;
+    ctx.note(plan.describe());
+    let mut reads = vec![(plan.changed_since.map(|t| t.to_rfc3339()), Vec::new())];
+    if !plan.retry.is_empty() {
+        reads.push((None, plan.retry.clone()));
     }
-    Ok(())
+    for (changed_since, skus) in reads {
+        let mut cursor = None;
+        loop {
+            ctx.progress(format!("reading products from {}", flow.source));
+            let query = ProductQuery {
+                cursor: cursor.clone(),
+                changed_since: changed_since.clone(),
+                skus: skus.clone(),
+                properties: settings.properties.keys().cloned().collect(),
+                limit: settings.batch_size.max(1),
+            };
+            let page = match products.source.read_products(&query).await {
+                Ok(page) => page,
+                Err(e) => bail!("cannot read products from {}: {e}", flow.source),
+            };
+            for rejected in &page.rejected {
+                ctx.unreadable("product", &rejected.key, &rejected.error)?;
+            }
+            let grouped: Vec<Product> = page
+                .products
+                .into_iter()
+                .map(|p| products.map_groups(p))
+                .collect();
+            let batch = ctx
+                .map(&mut transforms, grouped, RunContext::reject)
+                .await?;
+            products.sync(ctx, batch).await?;
+            if ctx.cancelled() {
+                return Ok(());
+            }
+            if !page.more {
+                break;
+            }
+            cursor = page.cursor;
+        }
+    }
+    let failed = ctx.failed_keys("product");
+    plan.complete(ctx, failed)
 }
 
 /// The fields an update may write: the always-fields, the information fields when the switch is
@@ -474,6 +488,8 @@ mod tests {
             properties: BTreeMap::new(),
             link_categories: true,
             batch_size: 100,
+            full_sweep_hours: 24,
+            overlap_minutes: 10,
         }
     }
 

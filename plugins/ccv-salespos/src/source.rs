@@ -18,6 +18,7 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, NaiveDateTime, Utc};
 use tillbridge_sdk::decimal::{self, Decimal};
 use tillbridge_sdk::types::{OptionValue, PluginError, Price, Product, ProductVariant, Rejected};
 
@@ -137,6 +138,20 @@ pub fn canonical(
 }
 
 /// `read-products`: one page. The cursor is an offset into the listing.
+/// A time as CCV or the host writes it: RFC 3339, or `YYYY-MM-DD HH:MM:SS` taken as UTC. CCV
+/// documents neither `modifydate`'s format nor its zone (unverified); a Dutch local time read as
+/// UTC looks later than it is, so it is read again rather than missed, and a date that does not
+/// parse counts as changed (`None`).
+fn instant(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").ok()?;
+            Some(naive.and_utc())
+        })
+}
+
 pub fn read(ccv: &Ccv, query: ProductQuery) -> Result<ProductPage, PluginError> {
     let shop = shop(ccv)?;
     let start: usize = match &query.cursor {
@@ -166,11 +181,15 @@ pub fn read(ccv: &Ccv, query: ProductQuery) -> Result<ProductPage, PluginError> 
         let mut items = page.items;
         let mut more = page.next.is_some();
         if let Some(since) = &query.changed_since {
+            let since = instant(since).ok_or_else(|| {
+                PluginError::fatal(format!("changed-since {since:?} is not an RFC 3339 time"))
+            })?;
             // Newest first: the first product changed before `since` ends the read.
-            if let Some(cut) = items
-                .iter()
-                .position(|p| p.modifydate.as_deref().is_some_and(|d| d < since.as_str()))
-            {
+            let before = |p: &CcvProduct| {
+                let changed = p.modifydate.as_deref().and_then(instant);
+                changed.is_some_and(|changed| changed < since)
+            };
+            if let Some(cut) = items.iter().position(before) {
                 items.truncate(cut);
                 more = false;
             }
@@ -244,6 +263,23 @@ mod tests {
 
     fn settings() -> Settings {
         tillbridge_sdk::settings::parse(r#"{"url": "https://x"}"#).unwrap()
+    }
+
+    #[test]
+    fn times_compare_as_instants_whatever_their_form() {
+        let since = instant("2026-12-04T10:00:00+00:00").unwrap();
+        // The same instant written three ways, one an hour earlier in UTC+01:00.
+        for same in [
+            "2026-12-04T10:00:00Z",
+            "2026-12-04 10:00:00",
+            "2026-12-04T11:00:00+01:00",
+        ] {
+            assert_eq!(instant(same), Some(since), "{same}");
+        }
+        // String order would call the first earlier than `since` ('T' > ' ').
+        assert!(instant("2026-12-04 10:00:01").unwrap() > since);
+        assert!(instant("2026-12-04T09:59:59.5Z").unwrap() < since);
+        assert_eq!(instant("4 Dec 2026"), None, "not a time: counts as changed");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod harness;
 
 mod booked;
+mod changes;
 mod orders;
 mod privacy;
 mod products;

@@ -1,7 +1,7 @@
 //! One run of one flow: its record in the state file, the activity of each record, the events it
 //! reports, the sessions of its plugins, and what happens when it is stopped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result};
 use chrono::Utc;
@@ -24,6 +24,8 @@ pub struct Options {
     /// Read everything, write nothing (neither to the systems nor to the state file), and say
     /// per record what would happen.
     pub dry_run: bool,
+    /// Read the whole source, not only what changed since the last run (products).
+    pub full: bool,
     /// Stops the run after the record in flight.
     pub cancel: CancellationToken,
     /// Who hears what happens: progress displays, the dashboard, notifications, metrics (see
@@ -43,6 +45,8 @@ pub struct RunContext<'a> {
     pub flow: &'a Flow,
     /// Dry run: nothing is written.
     pub dry_run: bool,
+    /// Read the whole source, not only what changed since the last run.
+    pub full: bool,
     /// Field overrides of the flow's mapping.
     pub overrides: Overrides,
     run: Run,
@@ -97,6 +101,7 @@ impl<'a> RunContext<'a> {
             name,
             flow,
             dry_run: options.dry_run,
+            full: options.full,
             overrides,
             run,
             entries: Vec::new(),
@@ -271,6 +276,13 @@ impl<'a> RunContext<'a> {
             self.events.emit(Event::Record(activity.clone()));
         }
         self.entries.push(activity);
+    }
+
+    /// The keys of the records of `kind` that failed in this run so far.
+    pub fn failed_keys(&self, kind: &str) -> Vec<String> {
+        let failed = self.entries.iter().filter(|a| a.outcome == Outcome::Failed);
+        let keys = failed.filter(|a| a.kind == kind).map(|a| a.key.clone());
+        keys.collect::<BTreeSet<_>>().into_iter().collect()
     }
 
     /// Applies state changes that belong to no single record (a cursor, an intent), unless dry.
