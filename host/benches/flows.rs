@@ -10,9 +10,12 @@
 //! 3. `stock`: the same for the stock of 10,000 products (about 14,000 stock levels).
 //! 4. `memory`: the point of sale's requests per order with its internal note and without; then
 //!    a run whose state file was lost (every order already booked), and the steady state after.
+//! 5. `throughput`: records a second of each flow with CCV's limits off (`tillbridge sim ccv
+//!    --no-limits`) and the host's pacing as high, over 10,000 products and 1,000 orders: the
+//!    engine's own speed (mapping, transforms, state, and both simulators on the same cores).
 //!
 //! Run: `cargo bench -p tillbridge --bench flows` (part 1), `… -- orders`, `… -- stock`,
-//! `… -- memory`, or `… -- --full` for all four. `--window=SECS` shortens CCV's minute for parts
+//! `… -- memory`, `… -- throughput`, or `… -- --full` for all five. `--window=SECS` shortens CCV's minute for parts
 //! 2 and 3 (every paced time scales with it; the request counts do not change).
 
 use std::collections::BTreeMap;
@@ -73,6 +76,20 @@ kind = "stock"
 source = "pos"
 target = "shop"
 settings = {{ batch_size = 500 }}
+[flows.products]
+kind = "products"
+source = "shop"
+target = "pos"
+settings = {{ overlap_minutes = 0 }}
+[flows.products-to-shop]
+kind = "products"
+source = "pos"
+target = "shop"
+settings = {{ overlap_minutes = 0 }}
+[flows.categories]
+kind = "categories"
+source = "shop"
+target = "pos"
 "#,
         shop = shop.base_url(),
         id = dataset::SHOPWARE_CLIENT_ID,
@@ -440,8 +457,51 @@ async fn ten_thousand_stock_levels() {
     timed_runs("10,000 products' stock", &data, limits, "stock", "", 2).await;
 }
 
+/// Each flow over 10,000 products and 1,000 orders with no rate limit anywhere, first runs (every
+/// record read) and next runs (products: only what changed since, here nothing; the simulators
+/// share this machine's clock, so the products flows need no overlap): records a second and
+/// requests.
+async fn throughput() {
+    let data = Dataset::generated(10_000, 0, 1.0, 7);
+    let limits = ccv::RateLimits::none();
+    let (shop, pos) = start_sims(&data, limits).await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = "payment_states = [\"paid\"], batch_size = 1000";
+    let integration = config(dir.path(), &shop, &pos, &limits, "", settings);
+    let state = State::open(&dir.path().join("state.redb")).unwrap();
+    place_paid_orders(&shop, &data, 1_000, 0);
+    for flow in [
+        "categories",
+        "products",
+        "products-to-shop",
+        "stock",
+        "orders",
+    ] {
+        for run in ["first", "next"] {
+            let before = mark(&shop, &pos);
+            let started = Instant::now();
+            let report = flows::run_flow(&integration, &state, flow, &Options::default())
+                .await
+                .unwrap();
+            let took = started.elapsed().as_secs_f64();
+            let after = mark(&shop, &pos);
+            let records = report.entries.len();
+            println!(
+                "{flow}, {run} run, no limits: {records} records in {took:.2} s: {:.0} records/s ({} Shopware and {} CCV requests); {}",
+                records as f64 / took.max(0.001),
+                after.0 - before.0,
+                after.1 - before.1,
+                flows::summary(&report.run.counts)
+            );
+        }
+    }
+    shop.stop().await;
+    pos.stop().await;
+}
+
 fn main() {
-    // Which parts: `requests` (the default), `orders`, `stock`, `memory`; `--full` for all four.
+    // Which parts: `requests` (the default), `orders`, `stock`, `memory`, `throughput`; `--full`
+    // for all five.
     let mut parts: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
@@ -452,6 +512,7 @@ fn main() {
             "orders".into(),
             "stock".into(),
             "memory".into(),
+            "throughput".into(),
         ];
     } else if parts.is_empty() {
         parts = vec!["requests".into()];
@@ -467,7 +528,10 @@ fn main() {
                 "orders" => thousand_orders().await,
                 "stock" => ten_thousand_stock_levels().await,
                 "memory" => lost_memory().await,
-                other => eprintln!("no part {other:?}: requests, orders, stock or memory"),
+                "throughput" => throughput().await,
+                other => {
+                    eprintln!("no part {other:?}: requests, orders, stock, memory or throughput")
+                }
             }
         }
     });

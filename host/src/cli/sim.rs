@@ -29,6 +29,12 @@ pub struct Args {
     /// The Shopware version to behave as: 6.4, 6.6 or 6.7.
     #[arg(long, default_value = "6.6")]
     api_version: String,
+    /// CCV: no rate limits (CCV's are 150 reads and 100 writes per operation a minute), to
+    /// measure tillbridge's own speed; a real account never allows it. The Shopware simulator
+    /// has none to lift (self-hosted Shopware limits only failed logins) and the ledger's is
+    /// off unless a test sets it.
+    #[arg(long)]
+    no_limits: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -90,12 +96,15 @@ pub async fn run(args: &Args) -> Result<()> {
                 (_, Some(d)) => ccv::Seed::Dataset(d),
                 (file, None) => ccv::Seed::File(PathBuf::from(file)),
             };
-            let sim = CcvSim::start(CcvOptions {
+            let mut options = CcvOptions {
                 addr,
                 seed,
                 ..CcvOptions::default()
-            })
-            .await?;
+            };
+            if args.no_limits {
+                options.rate_limits = ccv::RateLimits::none();
+            }
+            let sim = CcvSim::start(options).await?;
             println!("{}", sim.startup_line());
             stop.await;
             sim.stop().await;

@@ -232,4 +232,18 @@ mod tests {
             .unwrap_err();
         assert_eq!(refused.code, "429.11");
     }
+
+    #[test]
+    fn no_limits_admit_every_request_of_a_window() {
+        let limiter = RateLimiter::new(RateLimits::none());
+        let t0 = Instant::now();
+        for i in 0..20_000 {
+            let (method, path) = match i % 3 {
+                0 => ("GET", "/api/rest/v1/productqueries"),
+                1 => ("GET", "/api/rest/v1/products"),
+                _ => ("POST", "/api/rest/v1/orders"),
+            };
+            assert!(limiter.admit_at(method, path, t0).is_ok(), "request {i}");
+        }
+    }
 }

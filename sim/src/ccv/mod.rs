@@ -111,6 +111,18 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
+    /// No limits (`tillbridge sim ccv --no-limits`): for measuring tillbridge's own speed,
+    /// which no real CCV account allows.
+    pub fn none() -> Self {
+        RateLimits {
+            reads_per_window: u32::MAX,
+            writes_per_window: u32::MAX,
+            productqueries_per_window: u32::MAX,
+            total_per_window: u32::MAX,
+            window: Duration::from_secs(60),
+        }
+    }
+
     /// The `rate_limits` of a flows.toml connection that paces a client under exactly these
     /// limits (an inline table), for tests and benchmarks that shorten the window.
     pub fn pacing_toml(&self) -> String {
