@@ -97,7 +97,7 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
     std::fs::create_dir(&broken).unwrap();
     std::fs::write(broken.join("flows.toml"), BROKEN).unwrap();
 
-    let (mut daemon, lines, reader) = daemon(
+    let (daemon, lines, reader) = daemon(
         &["run", "--listen", "127.0.0.1:0", "--integrations"],
         folder.path(),
         &TOKENS,
@@ -160,15 +160,7 @@ async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone()
         &[&["integration=shop-broken", "run started"]],
     );
 
-    let term = Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let status = daemon.wait().unwrap();
-    reader.join().unwrap();
-    log.extend(lines.try_iter().map(|l| l + "\n"));
-    assert!(status.success(), "{log}");
+    stop(daemon, reader, &lines, &mut log);
     for (name, pair) in [("shop-a", &pairs[0]), ("shop-b", &pairs[1])] {
         let state = State::open(&folder.path().join(name).join("state.redb")).unwrap();
         let runs = state.read().unwrap().recent_runs(100).unwrap();
@@ -316,6 +308,25 @@ fn shards_split_a_folder_into_disjoint_complete_sets() {
         String::from_utf8_lossy(&none.stderr).contains("no integration of"),
         "{none:?}"
     );
+}
+
+/// Stops a daemon with SIGTERM and checks that it stopped cleanly; the rest of its log is added
+/// to `log`.
+fn stop(
+    mut daemon: std::process::Child,
+    reader: std::thread::JoinHandle<()>,
+    lines: &Receiver<String>,
+    log: &mut String,
+) {
+    let term = Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = daemon.wait().unwrap();
+    reader.join().unwrap();
+    log.extend(lines.try_iter().map(|l| l + "\n"));
+    assert!(status.success(), "{log}");
 }
 
 /// Starts tillbridge with `args` and then `folder` (and environment variables `env`); its log
@@ -466,7 +477,7 @@ async fn each_integration_reads_its_own_secrets_file_and_starts_again_when_it_ch
         .filter(|(var, _)| !var.ends_with("_URL"))
         .collect();
     let secrets_arg = format!("--secrets={}", secrets.path().display());
-    let (mut daemon, lines, reader) = daemon(
+    let (daemon, lines, reader) = daemon(
         &["run", &secrets_arg, "--integrations"],
         folder.path(),
         &credentials,
@@ -504,15 +515,7 @@ async fn each_integration_reads_its_own_secrets_file_and_starts_again_when_it_ch
         &[&["integration=shop-a", "status=Finished"]],
     );
 
-    let term = Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let status = daemon.wait().unwrap();
-    reader.join().unwrap();
-    log.extend(lines.try_iter().map(|l| l + "\n"));
-    assert!(status.success(), "{log}");
+    stop(daemon, reader, &lines, &mut log);
     for (name, pair) in [("shop-a", &pairs[0]), ("shop-b", &pairs[1])] {
         assert!(
             pair.shop_writes() > 0,
