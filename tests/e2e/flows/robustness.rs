@@ -5,6 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use tillbridge::flows::Options;
 use tillbridge::state::{Outcome, State};
 use tillbridge_sim::ccv::RateLimits;
 use tillbridge_sim::common::Fault;
@@ -377,12 +378,22 @@ async fn re_syncing_an_unchanged_catalogue_of_many_pages_makes_zero_writes() {
         Vec::<String>::new()
     );
     let writes = pair.pos_writes();
-    let second = pair.run("products").await;
+    // The whole catalogue read again (as every full_sweep_hours), every page border crossed.
+    let full = Options {
+        full: true,
+        ..Options::default()
+    };
+    let second = tillbridge::flows::run_flow(&pair.integration, &pair.state, "products", &full)
+        .await
+        .unwrap();
     finished(&second);
     assert_eq!(
         second.run.counts.get(&Outcome::Unchanged).copied(),
         Some(2_000)
     );
+    // And as the runs between read it: only what changed, here nothing.
+    let third = pair.run("products").await;
+    assert_eq!(finished(&third).run.counts.values().sum::<u64>(), 0);
     assert_eq!(
         pair.pos_writes(),
         writes,
