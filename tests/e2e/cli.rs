@@ -227,6 +227,14 @@ async fn every_command_runs_against_the_demo_and_none_panics() {
     for flow in ["categories", "products", "stock"] {
         run(&["once", flow, "--all"], 0);
     }
+    // The next products run reads only what changed since the last; --full, every product.
+    let changed = stdout(&run(&["once", "products"], 0));
+    assert!(
+        changed.contains("read the products changed since"),
+        "{changed}"
+    );
+    let full = stdout(&run(&["once", "products", "--full"], 0));
+    assert!(full.contains("read the whole catalogue"), "{full}");
     run(&["once", "no-such-flow"], 1);
 
     let input = dir.join("orders.json");
