@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 
 use super::diagnostics::Problem;
-use super::env::Vars;
+use super::env::{ProcessEnv, Vars};
 
 /// The secrets of one integration, then the process environment.
 #[derive(Debug)]
@@ -69,7 +69,7 @@ fn valid(name: &str) -> bool {
 impl Vars for Secrets {
     fn get(&self, name: &str) -> Option<String> {
         let own = self.values.as_ref().and_then(|values| values.get(name));
-        own.cloned().or_else(|| std::env::var(name).ok())
+        own.cloned().or_else(|| ProcessEnv.get(name))
     }
 
     fn missing(&self, name: &str) -> Problem {

@@ -24,7 +24,7 @@ use tracing::Instrument;
 
 pub use self::shard::Shard;
 use crate::builtin;
-use crate::config::{Config, ProcessEnv, Secrets};
+use crate::config::{Config, ProcessEnv, Secrets, Vars};
 use crate::dashboard::{Place, Sections};
 use crate::integration::{Accounts, Integration};
 use crate::metrics::Metrics;
@@ -297,15 +297,16 @@ struct Home {
 impl Home {
     /// Its flows.toml, read with its secrets.
     fn config(&self) -> Result<Config> {
-        let flows = self.folder.join("flows.toml");
-        match &self.secrets {
-            Some(file) => Ok(Config::load(
-                &flows,
-                &Secrets::read(file)?,
-                &builtin::names(),
-            )?),
-            None => Ok(Config::load(&flows, &ProcessEnv, &builtin::names())?),
-        }
+        let secrets = self.secrets.as_deref().map(Secrets::read).transpose()?;
+        let vars: &dyn Vars = match &secrets {
+            Some(secrets) => secrets,
+            None => &ProcessEnv,
+        };
+        Ok(Config::load(
+            &self.folder.join("flows.toml"),
+            vars,
+            &builtin::names(),
+        )?)
     }
 
     /// Its files (state files aside, which others may be writing) and its secrets file: a
