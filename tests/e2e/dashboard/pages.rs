@@ -39,11 +39,8 @@ async fn the_overview_shows_each_flow_its_schedule_last_run_and_what_waits() {
 async fn a_runs_records_say_what_came_from_where_what_was_sent_and_the_answer() {
     let pair = demo_pair().await;
     let report = finished(&pair.run("orders").await).clone();
-    let booked = report
-        .entries
-        .iter()
-        .find(|e| e.key == "10001" && e.outcome == Outcome::Created)
-        .expect("10001 booked");
+    let booked = pair.logged(&report, "order", "10001");
+    assert_eq!(booked.outcome, Outcome::Created, "10001 booked");
     let board = Board::start(pair).await;
     let page = board.page("/runs/1").await;
     assert!(
@@ -193,11 +190,9 @@ async fn run_now_starts_a_run_and_never_overlaps_a_scheduled_run_in_flight() {
 async fn a_dry_run_shows_per_record_what_would_be_created_and_updated_old_to_new() {
     let pair = demo_pair().await;
     let first = finished(&pair.run("stock").await).clone();
-    let written = first
-        .entries
-        .iter()
-        .find(|e| e.key == "TB-MUG-01")
-        .and_then(|e| e.sent.clone())
+    let written = pair
+        .logged(&first, "stock", "TB-MUG-01")
+        .sent
         .expect("the mug's stock was written");
     let old = text(&written["quantity"]);
     pair.pos.set_stock("TB-MUG-01", Decimal::from(17)).unwrap();

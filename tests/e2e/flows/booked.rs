@@ -86,7 +86,7 @@ async fn an_order_booked_by_hand_with_the_marker_is_not_booked_again() {
         strings(&["10002", "10003", "10004"])
     );
     assert_eq!(pair.pos_bookings()["10001"], 1);
-    let skipped = report.entries.iter().find(|e| e.key == "10001").unwrap();
+    let skipped = pair.logged(&report, "order", "10001");
     assert_eq!(
         skipped.answer.as_deref(),
         Some(by_hand.to_string().as_str())

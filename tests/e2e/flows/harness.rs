@@ -8,7 +8,7 @@ use serde_json::Value;
 use tillbridge::config::Config;
 use tillbridge::flows::{self, Options, RunReport};
 use tillbridge::integration::Integration;
-use tillbridge::state::{Outcome, State};
+use tillbridge::state::{Activity, Outcome, State};
 use tillbridge_sim::ccv::{self, CcvOptions, CcvSim};
 use tillbridge_sim::common::Journal;
 use tillbridge_sim::dataset::{self, Dataset};
@@ -259,6 +259,16 @@ impl Pair {
         flows::run_flow(&self.integration, &self.state, flow, &Options::default())
             .await
             .unwrap()
+    }
+
+    /// What the activity log keeps of record `key` (of `kind`) in the run of `report`: what
+    /// came, what was sent and the answer, which a run's report leaves out.
+    pub fn logged(&self, report: &RunReport, kind: &str, key: &str) -> Activity {
+        let activity = self.state.read().unwrap().activity(report.run.id).unwrap();
+        let found = activity
+            .into_iter()
+            .find(|a| a.kind == kind && a.key == key);
+        found.unwrap_or_else(|| panic!("no {kind} {key} in the activity of run {}", report.run.id))
     }
 
     /// A dry run of a flow.

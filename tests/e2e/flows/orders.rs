@@ -430,11 +430,7 @@ async fn flows_1_6_payment_methods_and_conditions_are_mapped() {
     let pair = Pair::demo(&format!("{ORDERS}transforms = [\"payment-map\"]\n")).await;
     let report = pair.run("orders").await;
     finished(&report);
-    let sent = report
-        .entries
-        .iter()
-        .find(|e| e.key == "10001" && e.kind == "order")
-        .unwrap();
+    let sent = pair.logged(&report, "order", "10001");
     assert_eq!(
         sent.sent.as_ref().unwrap()["order"]["payment_method"],
         "2",

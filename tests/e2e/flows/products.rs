@@ -176,11 +176,7 @@ async fn flows_3_4_attributes_build_variants_and_properties_are_mapped_by_the_me
         attributes.contains(&"Kleur".to_string()),
         "the colour group is mapped to the POS attribute Kleur: {attributes:?}"
     );
-    let hoodie = report
-        .entries
-        .iter()
-        .find(|e| e.key == "TB-HOODIE")
-        .unwrap();
+    let hoodie = pair.logged(&report, "product", "TB-HOODIE");
     let sent = hoodie.sent.as_ref().unwrap();
     let properties: Vec<String> = sent["product"]["properties"]
         .as_array()

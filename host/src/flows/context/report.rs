@@ -79,7 +79,8 @@ pub struct RunReport {
     /// The run (with its counts and status).
     pub run: Run,
     /// Every record's outcome, in order (also the unchanged ones, which the state file only
-    /// counts).
+    /// counts). What came, what was sent, the answer and the fields written are kept here only
+    /// for a dry run; a run's are in its activity log (`Read::activity`).
     pub entries: Vec<Activity>,
 }
 
