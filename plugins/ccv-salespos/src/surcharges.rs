@@ -5,6 +5,7 @@
 //! all extra prices of the attribute values", in the shop's VAT convention like every product
 //! price), so that price + surcharge, and the row's total, are the webshop's.
 
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 
 use tillbridge_sdk::decimal::{self, Decimal};
@@ -14,6 +15,13 @@ use crate::exports::tillbridge::plugin::orders_sink::OrderSubmission;
 use crate::settings::Ccv;
 use crate::shop;
 use crate::wire::{Combination, parse_id};
+
+thread_local! {
+    /// The surcharges read in this session (one run): product id → its combinations' surcharges.
+    /// A run reads each product's once however many batches book it; the next run reads them
+    /// again, so a surcharge changed in CCV is booked right from the next run on.
+    static READ: RefCell<HashMap<u64, Vec<(u64, Decimal)>>> = RefCell::new(HashMap::new());
+}
 
 /// The surcharges of the combinations some orders book.
 #[derive(Debug, Default)]
@@ -26,8 +34,8 @@ pub struct Surcharges {
 
 impl Surcharges {
     /// Reads the surcharges of every variant the submissions book: one
-    /// `GET /products/:id/attributecombinations` per configurable product, none without
-    /// variants.
+    /// `GET /products/:id/attributecombinations` per configurable product not read before in
+    /// this run, none without variants.
     pub fn of<'a>(
         ccv: &Ccv,
         submissions: impl IntoIterator<Item = &'a OrderSubmission>,
@@ -44,6 +52,10 @@ impl Surcharges {
         }
         surcharges.include_vat = shop::shop(ccv)?.prices_include_vat;
         for product in products {
+            if let Some(known) = READ.with_borrow(|read| read.get(&product).cloned()) {
+                surcharges.by_combination.extend(known);
+                continue;
+            }
             let path = format!("products/{product}/attributecombinations");
             let combinations: Vec<Combination> = match ccv.api.all(&path, &[]) {
                 Ok(combinations) => combinations,
@@ -51,11 +63,12 @@ impl Surcharges {
                 Err(failure) if failure.no_such_id() => Vec::new(),
                 Err(failure) => return Err(failure.into()),
             };
-            surcharges.by_combination.extend(
-                combinations
-                    .into_iter()
-                    .map(|c| (c.id, c.netto_extra_price)),
-            );
+            let read: Vec<(u64, Decimal)> = combinations
+                .into_iter()
+                .map(|c| (c.id, c.netto_extra_price))
+                .collect();
+            surcharges.by_combination.extend(read.iter().copied());
+            READ.with_borrow_mut(|known| known.insert(product, read));
         }
         Ok(surcharges)
     }

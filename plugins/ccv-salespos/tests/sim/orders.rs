@@ -230,6 +230,46 @@ async fn a_variant_with_a_surcharge_is_booked_at_the_webshops_price() {
     );
 }
 
+/// The surcharges of a variant are read once per run (session), not once per batch: a run of
+/// many batches pays one request per variant product, and the next run reads them again.
+#[tokio::test]
+async fn a_variants_surcharges_are_read_once_a_run_however_many_batches_book_it() {
+    let mut pos = Pos::demo().await;
+    pos.settings["order_note"] = json!(false);
+    let user = pos.sim.add_user(&staff_customer(5)).to_string();
+    let tee = pos.sim.article("TB-TEE-M-RED").unwrap();
+    let surcharges = format!("GET /products/{}/attributecombinations", tee.product_id);
+    let batch = |number: &str| {
+        let lines = vec![line("TB-TEE-M-RED", 1, "19.95")];
+        vec![submission(
+            &pos.sim,
+            order(number, private("ada@example.org"), lines),
+            &user,
+        )]
+    };
+    let mut session = pos.session().await;
+    let before = pos.count();
+    for number in ["10051", "10052", "10053"] {
+        let results = session.create_orders(&batch(number)).await.unwrap();
+        assert!(results[0].outcome.is_ok(), "{results:?}");
+    }
+    let asked = pos.since(before);
+    assert_eq!(
+        asked.iter().filter(|r| **r == surcharges).count(),
+        1,
+        "{asked:?}"
+    );
+    assert_eq!(asked.iter().filter(|r| *r == "POST /orders").count(), 3);
+
+    let mut next_run = pos.session().await;
+    let before = pos.count();
+    next_run.create_orders(&batch("10054")).await.unwrap();
+    assert!(
+        pos.since(before).contains(&surcharges),
+        "read again by the next run"
+    );
+}
+
 #[tokio::test]
 async fn without_the_note_an_order_costs_one_request() {
     let mut pos = Pos::demo().await;
