@@ -178,6 +178,10 @@ pub fn write(ccv: &Ccv, writes: Vec<ProductWrite>) -> Result<Vec<RecordResult>, 
         .filter(|s| !found.contains_key(*s))
         .collect();
     INTENTS.open(&to_create, clock::now_millis());
+    catalogue::writing(writes.iter().flat_map(|w| {
+        std::iter::once(w.product.sku.as_str())
+            .chain(w.product.variants.iter().map(|v| v.sku.as_str()))
+    }));
     let mut package = packages::Lazy::new(ccv);
 
     let mut ctx = Ctx {

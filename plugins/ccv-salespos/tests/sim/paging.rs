@@ -11,6 +11,7 @@ use tillbridge_sim::ccv::{CcvOptions, QueryMatch, Seed};
 use tillbridge_sim::dataset::Dataset;
 
 use super::support::Pos;
+use super::support::records::{product, product_write};
 
 async fn big() -> (Pos, Dataset) {
     let dataset = Dataset::generated(600, 0, 1.0, 7);
@@ -49,11 +50,48 @@ async fn many_skus_are_found_in_one_pass_over_the_catalogue() {
         "{pages:?}"
     );
 
-    // Two SKUs would take up to 4 look-ups at 30 a minute: the 3 pages at 150 are quicker.
+    // The same run (session) answers from its pass, however many batches ask.
     let before = pos.count();
     let few = session.find_products(&skus[..2]).await.unwrap();
     assert_eq!(few.len(), 2);
+    assert_eq!(pos.since(before), Vec::<String>::new());
+
+    // The next run passes again: two SKUs would take up to 4 look-ups at 30 a minute, the 3
+    // pages at 150 are quicker.
+    let before = pos.count();
+    let few = pos.session().await.find_products(&skus[..2]).await.unwrap();
+    assert_eq!(few.len(), 2);
     assert_eq!(pos.since(before).len(), 3, "{:?}", pos.since(before));
+}
+
+/// A product written in a run is looked up afresh when the run asks for it again, not in the
+/// pass made before it existed: it is found, so it is never created twice.
+#[tokio::test]
+async fn a_product_created_in_a_run_is_found_by_the_same_run() {
+    let (pos, dataset) = big().await;
+    let mut skus: Vec<String> = dataset
+        .article_skus()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut session = pos.session().await;
+    assert_eq!(
+        session.find_products(&skus).await.unwrap().len(),
+        skus.len()
+    );
+    let created = session
+        .write_products(&[product_write(product("TB-NEW-01", "9.95", 3), None, &[])])
+        .await
+        .unwrap();
+    assert!(created[0].outcome.is_ok(), "{created:?}");
+    skus.push("TB-NEW-01".into());
+    let found = session.find_products(&skus).await.unwrap();
+    assert_eq!(found.len(), skus.len(), "the new product too");
+    let new = found.iter().find(|r| r.sku == "TB-NEW-01").unwrap();
+    assert_eq!(
+        Some(&new.id),
+        created[0].outcome.as_ref().map(|w| &w.id).ok()
+    );
 }
 
 /// How `GET /productqueries` combines several parameters is not documented
