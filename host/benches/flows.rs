@@ -1,9 +1,10 @@
 //! What the flows cost against the simulators.
 //!
-//! 1. HTTP requests per order at steady state (customers and products known): the orders flow
-//!    against a naive implementation of the same algorithm that makes one call per check
-//!    (`find-orders`, `find-customers`, `write-customers`, `find-products` per SKU,
-//!    `create-orders`), on the same simulators in the same run.
+//! 1. HTTP requests per order at steady state (customers and products known), with the point of
+//!    sale's internal note on and off: runs of 50 and of 100 orders, their difference what each
+//!    order costs and the rest what a run costs; then a naive implementation of the same
+//!    algorithm that makes one call per check (`find-orders`, `find-customers`,
+//!    `write-customers`, `find-products` per SKU, `create-orders`), on the same simulators.
 //! 2. `orders`: time for 1,000 orders end to end under the simulators' default rate limits,
 //!    against the minimum those limits allow (over ten minutes: two writes per order at CCV's
 //!    100 writes per minute per operation).
@@ -146,46 +147,71 @@ async fn start_sims(data: &Dataset, limits: ccv::RateLimits) -> (ShopwareSim, Cc
     (shop, pos)
 }
 
+/// Requests of one orders run over `n` new paid orders (from `offset` in the dataset's
+/// customers and products): how many, and per operation.
+async fn orders_run(
+    integration: &Integration,
+    state: &State,
+    (shop, pos): (&ShopwareSim, &CcvSim),
+    data: &Dataset,
+    n: usize,
+    offset: usize,
+) -> (usize, String) {
+    place_paid_orders(shop, data, n, offset);
+    let before = mark(shop, pos);
+    let report = flows::run_flow(integration, state, "orders", &Options::default())
+        .await
+        .unwrap();
+    let booked = report.entries.iter().filter(|e| e.kind == "order");
+    assert_eq!(booked.count(), n);
+    breakdown(shop, pos, before)
+}
+
 async fn requests_per_order() {
     let data = Dataset::generated(30, 0, 1.0, 11);
     let limits = ccv::RateLimits {
         window: Duration::from_millis(100),
         ..ccv::RateLimits::default()
     };
-    let (shop, pos) = start_sims(&data, limits).await;
-    let dir = tempfile::tempdir().unwrap();
-    let integration = config(
-        dir.path(),
-        &shop,
-        &pos,
-        &limits,
-        "",
-        "payment_states = [\"paid\"], batch_size = 1000",
-    );
-    let state = State::open(&dir.path().join("state.redb")).unwrap();
-    let options = Options::default();
-
-    // Warm up: the first 100 orders make every customer and product known.
-    place_paid_orders(&shop, &data, 100, 0);
-    flows::run_flow(&integration, &state, "orders", &options)
-        .await
-        .unwrap();
-
-    // Steady state, tillbridge's way.
     const N: usize = 100;
-    place_paid_orders(&shop, &data, N, 100);
-    let before = mark(&shop, &pos);
-    let report = flows::run_flow(&integration, &state, "orders", &options)
-        .await
-        .unwrap();
-    let ours = breakdown(&shop, &pos, before);
-    assert_eq!(
-        report.entries.iter().filter(|e| e.kind == "order").count(),
-        N
-    );
+    println!("requests at steady state (customers and products known):");
+    for (note, pos_settings) in [("on", ""), ("off", "order_note = false")] {
+        let (shop, pos) = start_sims(&data, limits).await;
+        let dir = tempfile::tempdir().unwrap();
+        let settings = "payment_states = [\"paid\"], batch_size = 1000";
+        let integration = config(dir.path(), &shop, &pos, &limits, pos_settings, settings);
+        let state = State::open(&dir.path().join("state.redb")).unwrap();
+        let sims = (&shop, &pos);
+        // Warm up: the first 100 orders make every customer and product known.
+        orders_run(&integration, &state, sims, &data, N, 0).await;
+        // A run of N/2 orders and one of N: the difference is what each order costs, the rest
+        // what a run costs whatever its size (finding new orders, CCV's reference data).
+        let half = orders_run(&integration, &state, sims, &data, N / 2, N).await;
+        let full = orders_run(&integration, &state, sims, &data, N, N + N / 2).await;
+        let per_order = (full.0 - half.0) as f64 / (N - N / 2) as f64;
+        let per_run = full.0 as f64 - per_order * N as f64;
+        println!(
+            "  note {note:<3}: {per_order:.2} per order, {per_run:.0} per run ({N} orders: {} requests: {})",
+            full.0, full.1
+        );
+        if note == "on" {
+            naive_per_order(&integration, &state, sims, &data, N, 3 * N).await;
+        }
+        shop.stop().await;
+        pos.stop().await;
+    }
+}
 
-    // The same algorithm, one call per check, on the same systems.
-    place_paid_orders(&shop, &data, N, 200);
+/// The same algorithm, one call per check, on the same systems: its requests per order.
+async fn naive_per_order(
+    integration: &Integration,
+    state: &State,
+    (shop, pos): (&ShopwareSim, &CcvSim),
+    data: &Dataset,
+    n: usize,
+    offset: usize,
+) {
+    place_paid_orders(shop, data, n, offset);
     let mut source = integration.plugins["shopware"]
         .session(integration.connection_grants("shop", Kv::memory()))
         .await
@@ -195,14 +221,14 @@ async fn requests_per_order() {
         .await
         .unwrap();
     let cursor = state.read().unwrap().cursor("orders").unwrap();
-    let before = mark(&shop, &pos);
+    let before = mark(shop, pos);
     let mut query = OrderQuery {
         cursor,
         changed_since: None,
         order_states: vec![],
         payment_states: vec!["paid".into()],
         numbers: vec![],
-        limit: N as u32,
+        limit: n as u32,
     };
     let mut sent = 0;
     loop {
@@ -217,17 +243,12 @@ async fn requests_per_order() {
             break;
         }
     }
-    assert_eq!(sent, N);
-    let naive = breakdown(&shop, &pos, before);
-    println!("requests per order at steady state ({N} orders, customers and products known):");
-    for (who, (total, ops)) in [("tillbridge", ours), ("naive", naive)] {
-        println!(
-            "  {who:<11} {:.2} per order ({total} requests: {ops})",
-            total as f64 / N as f64
-        );
-    }
-    shop.stop().await;
-    pos.stop().await;
+    assert_eq!(sent, n);
+    let (total, ops) = breakdown(shop, pos, before);
+    println!(
+        "  naive, note on: {:.2} per order ({total} requests: {ops})",
+        total as f64 / n as f64
+    );
 }
 
 /// The orders algorithm with one call per check: exists? customer? write customer; each product;
