@@ -202,6 +202,19 @@ pub(super) fn check_tables(read: &ReadTransaction) -> Result<Vec<TableReport>> {
     Ok(checker.tables)
 }
 
+/// The memory redb may keep of one state file: pages read, and pages written but not yet flushed
+/// (at most half). redb's default, 1 GiB, would let a check or a 10,000-product run hold the
+/// whole file in memory, and a process of 100 integrations 100 of them; the operating system
+/// caches the file anyway.
+const CACHE_BYTES: usize = 4 * 1024 * 1024;
+
+/// How every state file (and copy, and backup) is opened: with [`CACHE_BYTES`] of cache.
+pub(super) fn builder() -> redb::Builder {
+    let mut builder = Database::builder();
+    builder.set_cache_size(CACHE_BYTES);
+    builder
+}
+
 /// A copy of the file at `path` that passed redb's integrity check (every page's checksum), open;
 /// the file itself is not changed. Refused while another process holds the file (it may be
 /// writing: ask it instead).
@@ -219,7 +232,7 @@ fn verified_copy(path: &Path) -> Result<(tempfile::NamedTempFile, Database)> {
         reason,
     };
     match guarded(|| {
-        Database::builder()
+        builder()
             .set_check_integrity_on_open(true)
             .create(copy.path())
     }) {
@@ -340,7 +353,7 @@ impl Backup {
 pub(super) fn write_backup(read: &ReadTransaction, key: &str, to: &Path) -> Result<()> {
     let file = temp_beside(to).with_context(|| format!("cannot write {}", to.display()))?;
     {
-        let db = Database::create(file.path())?;
+        let db = builder().create(file.path())?;
         let write = db.begin_write()?;
         every_table(&mut Copier {
             from: read,
@@ -377,7 +390,7 @@ pub fn restore_file(state: &Path, backup: &Path) -> Result<()> {
     let file =
         temp_beside(state).with_context(|| format!("cannot write beside {}", state.display()))?;
     {
-        let db = Database::create(file.path())?;
+        let db = builder().create(file.path())?;
         let write = db.begin_write()?;
         backup.copy_into(&write)?;
         write.commit()?;

@@ -42,12 +42,6 @@ pub struct State {
     key_path: PathBuf,
 }
 
-/// The memory redb may keep of one state file: pages read, and pages written but not yet flushed
-/// (at most half). redb's default, 1 GiB, would let a 10,000-product run hold its state file in
-/// memory, and a process of 100 integrations 100 of them; the operating system caches the file
-/// anyway.
-const CACHE_BYTES: usize = 4 * 1024 * 1024;
-
 impl State {
     /// Opens (or creates, readable by its owner only) the state file and brings its schema up to
     /// date; reads (or makes) the key of its pseudonyms beside it. A file that fails redb's
@@ -68,7 +62,7 @@ impl State {
                     .with_context(|| format!("cannot create the state file {}", path.display()));
             }
         }
-        let db = file::guarded(|| Database::builder().set_cache_size(CACHE_BYTES).create(path))
+        let db = file::guarded(|| file::builder().create(path))
             .map_err(|reason| Damaged {
                 path: path.to_path_buf(),
                 reason,
