@@ -147,24 +147,69 @@ async fn start_sims(data: &Dataset, limits: ccv::RateLimits) -> (ShopwareSim, Cc
     (shop, pos)
 }
 
-/// Requests of one orders run over `n` new paid orders (from `offset` in the dataset's
-/// customers and products): how many, and per operation.
-async fn orders_run(
-    integration: &Integration,
-    state: &State,
-    (shop, pos): (&ShopwareSim, &CcvSim),
-    data: &Dataset,
-    n: usize,
-    offset: usize,
-) -> (usize, String) {
-    place_paid_orders(shop, data, n, offset);
-    let before = mark(shop, pos);
-    let report = flows::run_flow(integration, state, "orders", &Options::default())
-        .await
-        .unwrap();
-    let booked = report.entries.iter().filter(|e| e.kind == "order");
-    assert_eq!(booked.count(), n);
-    breakdown(shop, pos, before)
+/// One integration over a pair of simulators, its customers and products known: where the
+/// requests of one order are counted.
+struct Steady<'a> {
+    integration: &'a Integration,
+    state: &'a State,
+    shop: &'a ShopwareSim,
+    pos: &'a CcvSim,
+    data: &'a Dataset,
+}
+
+impl Steady<'_> {
+    /// Requests of one orders run over `n` new paid orders (from `offset` in the dataset's
+    /// customers and products): how many, and per operation.
+    async fn orders_run(&self, n: usize, offset: usize) -> (usize, String) {
+        place_paid_orders(self.shop, self.data, n, offset);
+        let before = mark(self.shop, self.pos);
+        let report = flows::run_flow(self.integration, self.state, "orders", &Options::default())
+            .await
+            .unwrap();
+        let booked = report.entries.iter().filter(|e| e.kind == "order");
+        assert_eq!(booked.count(), n);
+        breakdown(self.shop, self.pos, before)
+    }
+
+    /// The same algorithm, one call per check, on the same systems: its requests per order.
+    async fn naive_per_order(&self, n: usize, offset: usize) {
+        place_paid_orders(self.shop, self.data, n, offset);
+        let session = |plugin: &str, connection: &str| {
+            let grants = self.integration.connection_grants(connection, Kv::memory());
+            self.integration.plugins[plugin].session(grants)
+        };
+        let mut source = session("shopware", "shop").await.unwrap();
+        let mut target = session("ccv-salespos", "pos").await.unwrap();
+        let cursor = self.state.read().unwrap().cursor("orders").unwrap();
+        let before = mark(self.shop, self.pos);
+        let mut query = OrderQuery {
+            cursor,
+            changed_since: None,
+            order_states: vec![],
+            payment_states: vec!["paid".into()],
+            numbers: vec![],
+            limit: n as u32,
+        };
+        let mut sent = 0;
+        loop {
+            let page = source.read_orders(&query).await.unwrap();
+            for order in page.orders {
+                if naive_send(&mut target, order).await {
+                    sent += 1;
+                }
+            }
+            query.cursor = page.cursor.or(query.cursor);
+            if !page.more {
+                break;
+            }
+        }
+        assert_eq!(sent, n);
+        let (total, ops) = breakdown(self.shop, self.pos, before);
+        println!(
+            "  naive, note on: {:.2} per order ({total} requests: {ops})",
+            total as f64 / n as f64
+        );
+    }
 }
 
 async fn requests_per_order() {
@@ -181,13 +226,19 @@ async fn requests_per_order() {
         let settings = "payment_states = [\"paid\"], batch_size = 1000";
         let integration = config(dir.path(), &shop, &pos, &limits, pos_settings, settings);
         let state = State::open(&dir.path().join("state.redb")).unwrap();
-        let sims = (&shop, &pos);
+        let steady = Steady {
+            integration: &integration,
+            state: &state,
+            shop: &shop,
+            pos: &pos,
+            data: &data,
+        };
         // Warm up: the first 100 orders make every customer and product known.
-        orders_run(&integration, &state, sims, &data, N, 0).await;
+        steady.orders_run(N, 0).await;
         // A run of N/2 orders and one of N: the difference is what each order costs, the rest
         // what a run costs whatever its size (finding new orders, CCV's reference data).
-        let half = orders_run(&integration, &state, sims, &data, N / 2, N).await;
-        let full = orders_run(&integration, &state, sims, &data, N, N + N / 2).await;
+        let half = steady.orders_run(N / 2, N).await;
+        let full = steady.orders_run(N, N + N / 2).await;
         let per_order = (full.0 - half.0) as f64 / (N - N / 2) as f64;
         let per_run = full.0 as f64 - per_order * N as f64;
         println!(
@@ -195,60 +246,11 @@ async fn requests_per_order() {
             full.0, full.1
         );
         if note == "on" {
-            naive_per_order(&integration, &state, sims, &data, N, 3 * N).await;
+            steady.naive_per_order(N, 3 * N).await;
         }
         shop.stop().await;
         pos.stop().await;
     }
-}
-
-/// The same algorithm, one call per check, on the same systems: its requests per order.
-async fn naive_per_order(
-    integration: &Integration,
-    state: &State,
-    (shop, pos): (&ShopwareSim, &CcvSim),
-    data: &Dataset,
-    n: usize,
-    offset: usize,
-) {
-    place_paid_orders(shop, data, n, offset);
-    let mut source = integration.plugins["shopware"]
-        .session(integration.connection_grants("shop", Kv::memory()))
-        .await
-        .unwrap();
-    let mut target = integration.plugins["ccv-salespos"]
-        .session(integration.connection_grants("pos", Kv::memory()))
-        .await
-        .unwrap();
-    let cursor = state.read().unwrap().cursor("orders").unwrap();
-    let before = mark(shop, pos);
-    let mut query = OrderQuery {
-        cursor,
-        changed_since: None,
-        order_states: vec![],
-        payment_states: vec!["paid".into()],
-        numbers: vec![],
-        limit: n as u32,
-    };
-    let mut sent = 0;
-    loop {
-        let page = source.read_orders(&query).await.unwrap();
-        for order in page.orders {
-            if naive_send(&mut target, order).await {
-                sent += 1;
-            }
-        }
-        query.cursor = page.cursor.or(query.cursor);
-        if !page.more {
-            break;
-        }
-    }
-    assert_eq!(sent, n);
-    let (total, ops) = breakdown(shop, pos, before);
-    println!(
-        "  naive, note on: {:.2} per order ({total} requests: {ops})",
-        total as f64 / n as f64
-    );
 }
 
 /// The orders algorithm with one call per check: exists? customer? write customer; each product;
