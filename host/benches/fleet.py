@@ -107,7 +107,7 @@ def main():
     finished = {n: 0 for n in names}
     failed = []
     for line in log:
-        m = re.search(r"name=(shop-\d+)", line)
+        m = re.search(r"integration=(shop-\d+)", line)
         if m and "status=Finished" in line:
             finished[m.group(1)] += 1
         if m and ("broken" in line or "failed" in line or "ERROR" in line):
