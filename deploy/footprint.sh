@@ -6,7 +6,7 @@
 # Takes about half an hour: the 1,000-order run is paced by CCV's limits (100 orders a minute).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin=${1:-$root/target/debug/tillbridge}
+bin=$(realpath "${1:-$root/target/debug/tillbridge}") # the script works in a folder of its own
 work=$(mktemp -d /tmp/tillbridge-footprint-XXXX)
 cd "$work"
 pids=()
