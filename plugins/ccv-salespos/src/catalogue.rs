@@ -192,15 +192,11 @@ fn articles(mut product: Product, take: &mut impl FnMut(&str, Hit)) {
 /// Keeps `hit` as the article with `sku` unless one found before wins: combinations win over
 /// products with the same number, older over newer (`is_variant` says what a kept one is).
 fn keep<V>(found: &mut HashMap<String, V>, sku: &str, hit: V, is_variant: impl Fn(&V) -> bool) {
-    let new_is_variant = is_variant(&hit);
-    match found.get(sku) {
-        None => {
-            found.insert(sku.to_string(), hit);
-        }
-        Some(old) if new_is_variant && !is_variant(old) => {
-            found.insert(sku.to_string(), hit);
-        }
-        Some(_) => {}
+    let wins = found
+        .get(sku)
+        .is_none_or(|old| is_variant(&hit) && !is_variant(old));
+    if wins {
+        found.insert(sku.to_string(), hit);
     }
 }
 

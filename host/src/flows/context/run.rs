@@ -369,7 +369,8 @@ impl<'a> RunContext<'a> {
     }
 }
 
-/// An activity without its records (what came, was sent and answered, the fields written).
+/// An activity without its records (what came, was sent and answered, the fields written),
+/// copied field by field: cloning it whole would copy the records only to drop them.
 fn line_of(activity: &Activity) -> Activity {
     Activity {
         run: activity.run,
