@@ -85,8 +85,8 @@ file = "gone.wasm"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_integration_of_a_folder_syncs_and_a_broken_one_is_reported_alone() {
     let pairs = [
-        Pair::start(Setup::fast(), STOCK).await,
-        Pair::start(Setup::fast(), STOCK).await,
+        Pair::start(Setup::default(), STOCK).await,
+        Pair::start(Setup::default(), STOCK).await,
     ];
     let folder = tempfile::tempdir().unwrap();
     integration(folder.path(), "shop-a", &pairs[0]);
@@ -352,7 +352,7 @@ fn daemon(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_with_shards_0_and_1_of_2_run_disjoint_complete_sets() {
-    let pair = Pair::start(Setup::fast(), STOCK).await;
+    let pair = Pair::start(Setup::default(), STOCK).await;
     let folder = tempfile::tempdir().unwrap();
     let names: BTreeSet<String> = (0..6).map(|i| format!("shop-{i}")).collect();
     for name in &names {
@@ -417,7 +417,7 @@ async fn two_processes_with_shards_0_and_1_of_2_run_disjoint_complete_sets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_log_lines_say_which_integration_they_are_about() {
-    let pair = Pair::start(Setup::fast(), STOCK).await;
+    let pair = Pair::start(Setup::default(), STOCK).await;
     let folder = tempfile::tempdir().unwrap();
     integration(folder.path(), "shop-a", &pair);
     let (mut daemon, lines, _) = daemon(
@@ -443,8 +443,8 @@ async fn json_log_lines_say_which_integration_they_are_about() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_integration_reads_its_own_secrets_file_and_starts_again_when_it_changes() {
     let pairs = [
-        Pair::start(Setup::fast(), STOCK).await,
-        Pair::start(Setup::fast(), STOCK).await,
+        Pair::start(Setup::default(), STOCK).await,
+        Pair::start(Setup::default(), STOCK).await,
     ];
     let folder = tempfile::tempdir().unwrap();
     let secrets = tempfile::tempdir().unwrap();

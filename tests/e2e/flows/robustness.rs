@@ -35,7 +35,7 @@ async fn killing_the_process_at_random_moments_never_sends_an_order_twice_nor_lo
     let pair = Pair::start(
         Setup {
             dataset,
-            ..Setup::fast()
+            ..Setup::default()
         },
         flows,
     )
@@ -183,7 +183,7 @@ fn holdings(pair: &Pair) -> serde_json::Value {
 #[tokio::test]
 async fn with_ten_percent_failures_on_both_sides_every_record_still_arrives_once() {
     let flows = EVERY_FLOW;
-    let pair = Pair::start(Setup::fast(), flows).await;
+    let pair = Pair::start(Setup::default(), flows).await;
     for faults in [pair.shop.faults(), pair.pos.faults()] {
         for (status, retry_after) in [(500, None), (503, None), (429, Some(1))] {
             let mut fault = Fault::status("/api/*", status).probability(0.034);
@@ -231,7 +231,7 @@ async fn with_ten_percent_failures_after_the_write_every_record_and_stock_level_
     // with variants) new to the point of sale, 20 orders and their customers, stock that differs.
     let setup = || Setup {
         dataset: Dataset::generated(16, 20, 0.5, 11),
-        ..Setup::fast()
+        ..Setup::default()
     };
     let calm = Pair::start(setup(), EVERY_FLOW).await;
     settle(&calm).await;

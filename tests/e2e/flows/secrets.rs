@@ -13,7 +13,7 @@ use tillbridge_sim::common::Fault;
 use tillbridge_sim::dataset::Dataset;
 use tillbridge_sim::shopware::{self, ShopwareOptions, ShopwareSim};
 
-use super::harness::{EVERY_FLOW, config_text};
+use super::harness::{EVERY_FLOW, config_text, fast_limits};
 
 const SHOP_ID: &str = "SWIASECRETID7Q2K9X4M1P8R";
 const SHOP_SECRET: &str = "shop-secret-V8n3Qz7Lw2Kd";
@@ -91,6 +91,7 @@ async fn no_secret_appears_in_output_logs_the_state_file_or_the_compile_cache() 
         seed: ccv::Seed::Dataset(Dataset::demo()),
         public_key: POS_KEY.into(),
         secret: POS_SECRET.into(),
+        rate_limits: fast_limits(),
         ..CcvOptions::default()
     })
     .await
@@ -105,7 +106,7 @@ async fn no_secret_appears_in_output_logs_the_state_file_or_the_compile_cache() 
     let flows = format!(
         "{EVERY_FLOW}\n[dashboard]\nlisten = \"127.0.0.1:0\"\ntoken = \"${{BOARD_TOKEN}}\"\n\n[notify]\nwebhook = \"${{HOOK}}\"\n\n[notify.email]\nhost = \"127.0.0.1\"\nport = 9\nsecurity = \"plain\"\nuser = \"tillbridge\"\npassword = \"${{SMTP_PASSWORD}}\"\nfrom = \"tillbridge <tillbridge@example.com>\"\nto = [\"merchant@example.com\"]\n"
     );
-    let text = config_text(&flows, &ccv::RateLimits::default());
+    let text = config_text(&flows, &fast_limits());
     std::fs::write(dir.path().join("flows.toml"), &text).unwrap();
     let cache = text
         .lines()

@@ -54,7 +54,7 @@ to = ["merchant@example.com"]
 
 /// The demo pair with the orders flow, telling `hook` and `mail`.
 async fn notified(hook: &Hook, mail: &Mailbox, parked_after: &str, window: &str) -> Pair {
-    let mut pair = Pair::start(Setup::fast(), ORDERS).await;
+    let mut pair = Pair::start(Setup::default(), ORDERS).await;
     pair.set_var("HOOK", &hook.url);
     let section = notify(mail.port, parked_after, window);
     pair.reconfigure(|text| format!("{text}\n{section}"));
