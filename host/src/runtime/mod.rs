@@ -19,6 +19,7 @@ mod limits;
 mod output;
 mod session;
 mod tap;
+mod transformer;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -225,7 +226,7 @@ fn start_epoch_ticker(engine: &Engine) {
 /// Where each exported interface sits in a component, looked up once at load.
 struct ExportIndices {
     connector: Option<guest::connector::GuestIndices>,
-    transformer: Option<guest::transformer::GuestIndices>,
+    transformer: Option<transformer::TransformerExports>,
     orders_source: Option<guest::orders_source::GuestIndices>,
     orders_sink: Option<guest::orders_sink::GuestIndices>,
     customers: Option<guest::customers::GuestIndices>,
@@ -244,7 +245,7 @@ impl ExportIndices {
         // already refused components whose exports do not fit.
         Ok(ExportIndices {
             connector: guest::connector::GuestIndices::new(pre).ok(),
-            transformer: guest::transformer::GuestIndices::new(pre).ok(),
+            transformer: transformer::TransformerExports::new(pre),
             orders_source: guest::orders_source::GuestIndices::new(pre).ok(),
             orders_sink: guest::orders_sink::GuestIndices::new(pre).ok(),
             customers: guest::customers::GuestIndices::new(pre).ok(),

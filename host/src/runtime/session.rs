@@ -94,7 +94,7 @@ fn describe_plugin_error(e: &types::PluginError) -> String {
 #[derive(Default)]
 struct Guests {
     connector: Option<guest::connector::Guest>,
-    transformer: Option<guest::transformer::Guest>,
+    transformer: Option<super::transformer::Transformer>,
     orders_source: Option<guest::orders_source::Guest>,
     orders_sink: Option<guest::orders_sink::Guest>,
     customers: Option<guest::customers::Guest>,
@@ -162,13 +162,12 @@ impl Session {
         let exports = &session.plugin.exports;
         let store = &mut session.store;
         let loaded: wasmtime::Result<Guests> = (|| {
-            Ok(load_guests!(
+            let mut guests = load_guests!(
                 exports,
                 store,
                 &instance,
                 [
                     connector,
-                    transformer,
                     orders_source,
                     orders_sink,
                     customers,
@@ -180,7 +179,11 @@ impl Session {
                     categories_source,
                     categories_sink
                 ]
-            ))
+            );
+            if let Some(transformer) = &exports.transformer {
+                guests.transformer = Some(transformer.bind(&mut *store, &instance)?);
+            }
+            Ok(guests)
         })();
         session.guests = loaded.map_err(|e| session.crash(e))?;
         session.learn_rate_limits().await?;
