@@ -128,14 +128,19 @@ impl Transforms {
     ) -> Result<Vec<Verdict>, CallError> {
         let mut verdicts: Vec<Verdict> = batch.into_iter().map(Verdict::Keep).collect();
         for (name, session) in &mut self.chain {
-            let (positions, kept): (Vec<usize>, Vec<Entity>) = verdicts
-                .iter()
-                .enumerate()
-                .filter_map(|(i, v)| match v {
-                    Verdict::Keep(e) => Some((i, e.clone())),
-                    _ => None,
-                })
-                .unzip();
+            // The records still kept move into the call and their answers take their places:
+            // no copy of a batch per transform.
+            let mut positions = Vec::new();
+            let mut kept = Vec::new();
+            for (i, verdict) in verdicts.iter_mut().enumerate() {
+                if matches!(verdict, Verdict::Keep(_))
+                    && let Verdict::Keep(entity) =
+                        std::mem::replace(verdict, Verdict::Drop(String::new()))
+                {
+                    positions.push(i);
+                    kept.push(entity);
+                }
+            }
             if kept.is_empty() {
                 break;
             }

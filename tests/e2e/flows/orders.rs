@@ -438,6 +438,70 @@ async fn flows_1_6_payment_methods_and_conditions_are_mapped() {
     );
 }
 
+/// Transforms run in the order flows.toml lists them: a record the first drops goes no further,
+/// and the second sees only the records still kept, each answer landing on its own order.
+#[tokio::test]
+async fn a_chain_of_transforms_hands_on_only_what_each_kept() {
+    let mut pair = Pair::demo(&format!(
+        "{ORDERS}transforms = [\"payment-map\", \"sku-rewrite\"]\n\n[plugins.sku-rewrite]\nfile = \"builtin:sku-rewrite\"\nsettings = {{ skip = [\"^TB-MUG\"] }}\n"
+    ))
+    .await;
+    pair.reconfigure(|text| {
+        text.replace(
+            r#"settings = { map = { "PayPal" = "2", "Invoice" = "3", "Credit card" = "4", "iDEAL" = "1" } }"#,
+            r#"settings = { map = { "PayPal" = "2", "Credit card" = "4", "iDEAL" = "1" }, unmapped = "drop" }"#,
+        )
+    });
+    let report = pair.run("orders").await;
+    finished(&report);
+
+    let invoice = pair.logged(&report, "order", "10002");
+    assert_eq!(invoice.outcome, Outcome::Skipped, "{}", invoice.message);
+    assert!(
+        invoice.message.contains("payment-map") && invoice.message.contains("Invoice"),
+        "the drop says which transform and why: {}",
+        invoice.message
+    );
+    assert!(
+        pair.pos_order("10002").is_none(),
+        "a dropped order is not booked"
+    );
+
+    let skus = |number: &str| -> Vec<String> {
+        let order = pair.pos_order(number).expect("booked");
+        order["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let sku = &r["sub_sku_number"];
+                let sku = if sku.is_string() {
+                    sku
+                } else {
+                    &r["product_number"]
+                };
+                sku.as_str().unwrap_or_default().to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        skus("10001"),
+        ["TB-TEE-M-RED"],
+        "sku-rewrite took the mug line out of the PayPal order"
+    );
+    assert_eq!(
+        pair.logged(&report, "order", "10001")
+            .sent
+            .as_ref()
+            .unwrap()["order"]["payment_method"],
+        "2",
+        "and payment-map's answer stayed on that order"
+    );
+    let mut candle_order = skus("10003");
+    candle_order.sort();
+    assert_eq!(candle_order, ["TB-CANDLE-01", "TB-TEE-L-BLUE"]);
+}
+
 #[tokio::test]
 async fn flows_1_7_the_default_mapping_carries_name_addresses_and_lines() {
     let pair = Pair::demo(ORDERS).await;
