@@ -142,6 +142,14 @@ impl Kv {
         }
     }
 
+    /// Makes the writes so far durable (the state file's; the others have nothing to keep).
+    pub fn make_durable(&self) -> Result<()> {
+        match self {
+            Kv::State(space) => space.make_durable(),
+            Kv::Memory(_) | Kv::DryRun(..) => Ok(()),
+        }
+    }
+
     /// The key for a value found by personal data (an e-mail address): its pseudonym, under the
     /// state file's key, or for a store in memory under a key that lives as long as the process.
     pub fn personal_key(&self, text: &str) -> String {

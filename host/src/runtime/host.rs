@@ -87,6 +87,11 @@ impl http::Host for PluginState {
                 return Ok(Ok(canned));
             }
         }
+        // What the plugin stored must not be lost once the outside world has seen a change
+        // that follows from it (an intent before the write it guards).
+        if !crate::egress::http_method(request.method).is_safe() {
+            self.grants.kv.make_durable().map_err(storage)?;
+        }
         self.cpu.enter_host();
         let answer = self.egress.send(&policy, request).await;
         self.cpu.leave_host();

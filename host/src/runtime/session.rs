@@ -280,6 +280,20 @@ impl Session {
         failure
     }
 
+    /// Makes what the plugin stored in the call durable, now that the host may act on its
+    /// answer.
+    fn make_durable(&mut self) -> Result<(), CallError> {
+        let state = self.store.data();
+        state
+            .grants
+            .kv
+            .make_durable()
+            .map_err(|e| CallError::Crashed {
+                plugin: state.grants.caller.clone(),
+                message: format!("the host's state store failed: {e:#}"),
+            })
+    }
+
     fn missing(&self, field: &str) -> CallError {
         CallError::Missing {
             plugin: self.plugin().to_string(),
@@ -301,7 +315,9 @@ macro_rules! call_body {
             let function = stringify!($method).trim_start_matches("call_");
             metrics.plugin_call(&grants.caller, function, started.elapsed());
         }
-        $self.finish(outcome)
+        let answer = $self.finish(outcome);
+        $self.make_durable()?;
+        answer
     }};
 }
 
