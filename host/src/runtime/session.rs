@@ -282,7 +282,7 @@ impl Session {
 
     /// Makes what the plugin stored in the call durable, now that the host may act on its
     /// answer.
-    fn make_durable(&mut self) -> Result<(), CallError> {
+    fn make_durable(&self) -> Result<(), CallError> {
         let state = self.store.data();
         state
             .grants
