@@ -90,8 +90,9 @@ impl Default for Setup {
 
 /// CCV's limits, counted in a window of 250 ms instead of a minute, so that tests run in seconds
 /// instead of waiting on pacing with an idle CPU; tillbridge paces to the same limits. The
-/// pacing itself, at any window, is tested in `host/src/egress`; a run at the real minute is
-/// measured by `cargo bench --bench flows`.
+/// pacing itself is tested in `host/src/egress/pace.rs` and by the CCV connector's `limits`
+/// tests against its simulator; a run at the real minute is measured by `cargo bench --bench
+/// flows`.
 pub fn fast_limits() -> ccv::RateLimits {
     ccv::RateLimits {
         window: std::time::Duration::from_millis(250),
