@@ -50,11 +50,9 @@ impl TransformerExports {
     ) -> wasmtime::Result<Transformer> {
         let mut store = store.as_context_mut();
         if self.checked.get().is_none() {
-            instance.get_typed_func::<(), (TransformInfo,)>(&mut store, self.info)?;
-            instance.get_typed_func::<(&FlowContext, &[Entity]), (Vec<Verdict>,)>(
-                &mut store,
-                self.transform,
-            )?;
+            // The very signatures the calls below assume, so that the check covers them.
+            let _: InfoFn = instance.get_typed_func(&mut store, self.info)?;
+            let _: TransformFn<'_> = instance.get_typed_func(&mut store, self.transform)?;
             // Set only after both checks passed: a component that failed is checked again
             // (and fails again) on its next instance.
             let _ = self.checked.set(());
