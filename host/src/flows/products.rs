@@ -21,6 +21,7 @@ use super::changes::Plan;
 use super::context::{Entry, RunContext, stops_run};
 use super::fingerprint;
 use crate::config::{FieldPolicy, FlowKind, FlowSettings, ProductsSettings};
+use crate::mapper::Transforms;
 use crate::runtime::bindings::exports::tillbridge::plugin::products_sink::{
     ProductFields, ProductWrite,
 };
@@ -73,48 +74,82 @@ pub async fn run(ctx: &mut RunContext<'_>) -> Result<()> {
     let mut transforms = ctx.transforms().await?;
     let plan = Plan::new(ctx, settings, ctx.full)?;
     ctx.note(plan.describe());
-    let mut reads = vec![(plan.changed_since.map(|t| t.to_rfc3339()), Vec::new())];
-    if !plan.retry.is_empty() {
-        reads.push((None, plan.retry.clone()));
+    // The products that failed last time are read after the changed ones, less those the
+    // changed ones already brought (a failed product changed since would else be handled twice).
+    let mut seen = BTreeSet::new();
+    let changed_since = plan.changed_since.map(|t| t.to_rfc3339());
+    if !read_pass(
+        ctx,
+        &mut products,
+        &mut transforms,
+        changed_since,
+        &[],
+        &mut seen,
+    )
+    .await?
+    {
+        return Ok(());
     }
-    for (changed_since, skus) in reads {
-        let mut cursor = None;
-        loop {
-            ctx.progress(format!("reading products from {}", flow.source));
-            let query = ProductQuery {
-                cursor: cursor.clone(),
-                changed_since: changed_since.clone(),
-                skus: skus.clone(),
-                properties: settings.properties.keys().cloned().collect(),
-                limit: settings.batch_size.max(1),
-            };
-            let page = match products.source.read_products(&query).await {
-                Ok(page) => page,
-                Err(e) => bail!("cannot read products from {}: {e}", flow.source),
-            };
-            for rejected in &page.rejected {
-                ctx.unreadable("product", &rejected.key, &rejected.error)?;
-            }
-            let grouped: Vec<Product> = page
-                .products
-                .into_iter()
-                .map(|p| products.map_groups(p))
-                .collect();
-            let batch = ctx
-                .map(&mut transforms, grouped, RunContext::reject)
-                .await?;
-            products.sync(ctx, batch).await?;
-            if ctx.cancelled() {
-                return Ok(());
-            }
-            if !page.more {
-                break;
-            }
-            cursor = page.cursor;
-        }
+    let retry: Vec<String> = plan
+        .retry
+        .iter()
+        .filter(|sku| !seen.contains(*sku))
+        .cloned()
+        .collect();
+    if !retry.is_empty()
+        && !read_pass(ctx, &mut products, &mut transforms, None, &retry, &mut seen).await?
+    {
+        return Ok(());
     }
     let failed = ctx.failed_keys("product");
     plan.complete(ctx, failed)
+}
+
+/// Reads and syncs every page of one read (changed since a time, or these SKUs), adding the
+/// SKUs it brought to `seen`. False when the run was cancelled.
+async fn read_pass(
+    ctx: &mut RunContext<'_>,
+    products: &mut ProductsFlow<'_>,
+    transforms: &mut Transforms,
+    changed_since: Option<String>,
+    skus: &[String],
+    seen: &mut BTreeSet<String>,
+) -> Result<bool> {
+    let (flow, settings) = (ctx.flow, products.settings);
+    let mut cursor = None;
+    loop {
+        ctx.progress(format!("reading products from {}", flow.source));
+        let query = ProductQuery {
+            cursor: cursor.clone(),
+            changed_since: changed_since.clone(),
+            skus: skus.to_vec(),
+            properties: settings.properties.keys().cloned().collect(),
+            limit: settings.batch_size.max(1),
+        };
+        let page = match products.source.read_products(&query).await {
+            Ok(page) => page,
+            Err(e) => bail!("cannot read products from {}: {e}", flow.source),
+        };
+        for rejected in &page.rejected {
+            seen.insert(rejected.key.clone());
+            ctx.unreadable("product", &rejected.key, &rejected.error)?;
+        }
+        seen.extend(page.products.iter().map(|p| p.sku.clone()));
+        let grouped: Vec<Product> = page
+            .products
+            .into_iter()
+            .map(|p| products.map_groups(p))
+            .collect();
+        let batch = ctx.map(transforms, grouped, RunContext::reject).await?;
+        products.sync(ctx, batch).await?;
+        if ctx.cancelled() {
+            return Ok(false);
+        }
+        if !page.more {
+            return Ok(true);
+        }
+        cursor = page.cursor;
+    }
 }
 
 /// The fields an update may write: the always-fields, the information fields when the switch is

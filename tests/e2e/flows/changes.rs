@@ -78,6 +78,32 @@ async fn a_products_run_reads_what_changed_and_what_failed_and_everything_when_t
     assert_eq!(pos_price(&pair, "TB-MUG-01"), "13.95");
     assert_eq!(seen(&pair.run("products").await), 0, "and then no more");
 
+    // Refused again, then changed again: it is both changed since and failed last time, and is
+    // read and written once.
+    let price = |gross: f64| json!([{ "currencyId": "b7d2554b0ce847cd82f3ac9bd1c0dfca", "gross": gross, "net": 12.0, "linked": true }]);
+    pair.shop
+        .update_product("TB-MUG-01", json!({ "price": price(14.95) }))
+        .unwrap();
+    pair.pos.faults().add(
+        Fault::status("/api/rest/v1/products*", 422)
+            .method("PATCH")
+            .times(1),
+    );
+    assert_eq!(
+        keys(&pair.run("products").await, "product", Outcome::Failed),
+        ["TB-MUG-01"]
+    );
+    pair.shop
+        .update_product("TB-MUG-01", json!({ "price": price(15.95) }))
+        .unwrap();
+    let both = pair.run("products").await;
+    assert_eq!(
+        keys(finished(&both), "product", Outcome::Updated),
+        ["TB-MUG-01"]
+    );
+    assert_eq!(seen(&both), 1, "read once: {both:?}");
+    assert_eq!(pos_price(&pair, "TB-MUG-01"), "15.95");
+
     // A changed configuration reaches every product.
     pair.reconfigure(|text| {
         text.replace(
