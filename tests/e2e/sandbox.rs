@@ -225,3 +225,48 @@ async fn capabilities_come_from_the_exports() {
         "{missing}"
     );
 }
+
+/// A plugin's `kv` writes do not wait for the disk, but they must be on it before a request that
+/// changes something leaves: a connector that remembers "booked" and then books must not, after a
+/// crash, find the booking done and its memory of it gone. The server copies the state file while
+/// the request is in flight: what a process killed at that moment leaves behind.
+#[tokio::test]
+async fn a_write_is_on_disk_before_the_change_after_it_leaves() {
+    use tillbridge::runtime::Kv;
+    use tillbridge::state::State;
+
+    let (runtime, dir) = runtime();
+    let plugin = hostile(&runtime);
+    let path = dir.path().join("state.redb");
+    let crashed = dir.path().join("crashed.redb");
+    let state = State::open(&path).unwrap();
+
+    let (from, to) = (path.clone(), crashed.clone());
+    let app = axum::Router::new().route(
+        "/book",
+        axum::routing::post(move || async move {
+            std::fs::copy(&from, &to).unwrap();
+            axum::http::StatusCode::CREATED
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut grants = grants(&format!("remember then post http://{address}/book"));
+    grants.allowed_hosts = AllowList::new(&[format!("http://{address}").as_str()]);
+    grants.kv = Kv::State(state.kv("hostile"));
+    let answer = plugin.session(grants).await.unwrap().check().await;
+    assert_eq!(answer.unwrap(), "posted: 201");
+
+    let after_crash = State::open(&crashed).unwrap();
+    assert_eq!(
+        after_crash
+            .kv("hostile")
+            .get("remembered")
+            .unwrap()
+            .as_deref(),
+        Some("before the change"),
+        "the write made before the booking was lost with the crash"
+    );
+}
