@@ -62,7 +62,7 @@ impl Vars for DemoVars {
 }
 
 pub async fn run(args: &Args) -> Result<()> {
-    let mut out: Box<dyn Write> = if args.serve {
+    let mut out: Box<dyn Write + Send> = if args.serve {
         Box::new(std::io::stderr())
     } else {
         Box::new(std::io::stdout())
@@ -215,7 +215,7 @@ pub async fn run(args: &Args) -> Result<()> {
 
 /// Serves the dashboard on the demo's state until Ctrl-C or SIGTERM; its address and token go to
 /// stdout as one JSON line.
-async fn serve(out: &mut dyn Write, integration: Integration, state: State) -> Result<()> {
+async fn serve(out: &mut (dyn Write + Send), integration: Integration, state: State) -> Result<()> {
     let shutdown = CancellationToken::new();
     stop_on_signal(shutdown.clone())?;
     let served = dashboard::serve(

@@ -215,7 +215,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::FAILED);
         }
     };
-    let result = runtime.block_on(async {
+    // The command runs as a task of the runtime's workers, not on this thread: there the
+    // connections' tasks wake it on the same worker instead of across threads (a first stock
+    // run spent most of its CPU in the kernel, switching threads once per request).
+    let command = runtime.spawn(async move {
         match cli.command {
             Command::Init(args) => init::run(&args).await,
             Command::Validate(args) => validate::run(&args).await,
@@ -236,6 +239,11 @@ pub fn main() -> ExitCode {
             Command::New(args) => new::run(&args),
         }
     });
+    let result = match runtime.block_on(command) {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(anyhow::anyhow!("the command stopped: {e}")),
+    };
     match result {
         Ok(()) => ExitCode::from(exit::OK),
         Err(e) if e.is::<Incomplete>() => {
