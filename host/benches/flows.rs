@@ -544,7 +544,8 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(async {
+    // On the workers, as the binary runs its commands (not under `block_on` on this thread).
+    let bench = runtime.spawn(async move {
         for part in parts {
             match part.as_str() {
                 "requests" => requests_per_order().await,
@@ -558,4 +559,5 @@ fn main() {
             }
         }
     });
+    runtime.block_on(bench).unwrap();
 }

@@ -32,6 +32,34 @@ fn pos_price(pair: &Pair, sku: &str) -> String {
     product["price"].to_string().trim_matches('"').to_string()
 }
 
+/// Changes the price of the shop's mug (TB-MUG-01).
+fn set_mug_price(pair: &Pair, gross: f64) {
+    let price = json!([{ "currencyId": "b7d2554b0ce847cd82f3ac9bd1c0dfca", "gross": gross, "net": gross / 1.21, "linked": true }]);
+    pair.shop
+        .update_product("TB-MUG-01", json!({ "price": price }))
+        .unwrap();
+}
+
+/// The point of sale refuses the next update of a product.
+fn refuse_next_update(pair: &Pair) {
+    pair.pos.faults().add(
+        Fault::status("/api/rest/v1/products*", 422)
+            .method("PATCH")
+            .times(1),
+    );
+}
+
+/// The next run reads the mug alone, once, and the point of sale then has its price.
+async fn mug_written_once(pair: &Pair, price: &str) {
+    let run = pair.run("products").await;
+    assert_eq!(
+        keys(finished(&run), "product", Outcome::Updated),
+        ["TB-MUG-01"]
+    );
+    assert_eq!(seen(&run), 1, "read once: {run:?}");
+    assert_eq!(pos_price(pair, "TB-MUG-01"), price);
+}
+
 #[tokio::test]
 async fn a_products_run_reads_what_changed_and_what_failed_and_everything_when_the_flow_changed() {
     let mut pair = Pair::demo(PRODUCTS).await;
@@ -51,15 +79,8 @@ async fn a_products_run_reads_what_changed_and_what_failed_and_everything_when_t
     );
 
     // A price changed in the shop, and the point of sale refuses the first write of it.
-    let price = json!([{ "currencyId": "b7d2554b0ce847cd82f3ac9bd1c0dfca", "gross": 13.95, "net": 11.53, "linked": true }]);
-    pair.shop
-        .update_product("TB-MUG-01", json!({ "price": price }))
-        .unwrap();
-    pair.pos.faults().add(
-        Fault::status("/api/rest/v1/products*", 422)
-            .method("PATCH")
-            .times(1),
-    );
+    set_mug_price(&pair, 13.95);
+    refuse_next_update(&pair);
     let refused = pair.run("products").await;
     assert_eq!(
         seen(finished(&refused)),
@@ -69,40 +90,19 @@ async fn a_products_run_reads_what_changed_and_what_failed_and_everything_when_t
     assert_eq!(keys(&refused, "product", Outcome::Failed), ["TB-MUG-01"]);
 
     // Unchanged in the shop since, it is read again because it failed, and written.
-    let retried = pair.run("products").await;
-    assert_eq!(
-        keys(finished(&retried), "product", Outcome::Updated),
-        ["TB-MUG-01"]
-    );
-    assert_eq!(seen(&retried), 1, "{retried:?}");
-    assert_eq!(pos_price(&pair, "TB-MUG-01"), "13.95");
+    mug_written_once(&pair, "13.95").await;
     assert_eq!(seen(&pair.run("products").await), 0, "and then no more");
 
     // Refused again, then changed again: it is both changed since and failed last time, and is
     // read and written once.
-    let price = |gross: f64| json!([{ "currencyId": "b7d2554b0ce847cd82f3ac9bd1c0dfca", "gross": gross, "net": 12.0, "linked": true }]);
-    pair.shop
-        .update_product("TB-MUG-01", json!({ "price": price(14.95) }))
-        .unwrap();
-    pair.pos.faults().add(
-        Fault::status("/api/rest/v1/products*", 422)
-            .method("PATCH")
-            .times(1),
-    );
+    set_mug_price(&pair, 14.95);
+    refuse_next_update(&pair);
     assert_eq!(
         keys(&pair.run("products").await, "product", Outcome::Failed),
         ["TB-MUG-01"]
     );
-    pair.shop
-        .update_product("TB-MUG-01", json!({ "price": price(15.95) }))
-        .unwrap();
-    let both = pair.run("products").await;
-    assert_eq!(
-        keys(finished(&both), "product", Outcome::Updated),
-        ["TB-MUG-01"]
-    );
-    assert_eq!(seen(&both), 1, "read once: {both:?}");
-    assert_eq!(pos_price(&pair, "TB-MUG-01"), "15.95");
+    set_mug_price(&pair, 15.95);
+    mug_written_once(&pair, "15.95").await;
 
     // A changed configuration reaches every product.
     pair.reconfigure(|text| {
