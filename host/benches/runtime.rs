@@ -153,6 +153,18 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // The same orders, each dropped (no payment method is mapped): what crossing into the guest
+    // costs without the records coming back.
+    let dropping = grants
+        .clone()
+        .with_settings(json!({ "map": {}, "unmapped": "drop" }));
+    let mut dropping = rt.block_on(plugin.session(dropping)).unwrap();
+    group.bench_function("wasm, every order dropped (records in, not back)", |b| {
+        b.iter(|| {
+            rt.block_on(dropping.transform(&context, black_box(&batch)))
+                .unwrap()
+        })
+    });
     let map: BTreeMap<String, String> = [
         ("paypal", "2"),
         ("invoice", "3"),
