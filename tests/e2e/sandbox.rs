@@ -6,7 +6,7 @@ use serde_json::json;
 use tillbridge::egress::AllowList;
 use tillbridge::runtime::{CallError, Grants, Limits, Plugin, Runtime};
 
-use crate::support::{LogCapture, component, runtime};
+use crate::support::{LogCapture, component, runtime, serve};
 
 const LIMITS: Limits = Limits {
     memory_bytes: 32 << 20,
@@ -249,9 +249,7 @@ async fn a_write_is_on_disk_before_the_change_after_it_leaves() {
             axum::http::StatusCode::CREATED
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let address = serve(app).await;
 
     let mut grants = grants(&format!("remember then post http://{address}/book"));
     grants.allowed_hosts = AllowList::new(&[format!("http://{address}").as_str()]);

@@ -1,4 +1,5 @@
-//! Shared helpers: fixture components, a runtime in a temporary folder, the binary, log capture.
+//! Shared helpers: fixture components, a runtime in a temporary folder, the binary, log capture,
+//! a local HTTP server.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,6 +11,14 @@ use tillbridge::runtime::Runtime;
 pub fn component(stem: &str) -> Vec<u8> {
     let path = PathBuf::from(tillbridge::builtin::PLUGIN_DIR).join(format!("{stem}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Serves `app` on a free port of this machine until the test ends; its address.
+pub async fn serve(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    address
 }
 
 /// A runtime whose compile cache lives in a fresh temporary folder.

@@ -45,9 +45,7 @@ impl Hook {
                 ),
             )
             .with_state(got.clone());
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let url = format!("http://{}/hook", crate::support::serve(app).await);
         Hook { url, got }
     }
 
