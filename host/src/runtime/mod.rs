@@ -12,6 +12,7 @@
 
 pub mod bindings;
 mod cache;
+mod epoch;
 mod grants;
 mod host;
 pub mod inspect;
@@ -24,7 +25,6 @@ mod transformer;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Result;
 use sha2::{Digest, Sha256};
@@ -41,9 +41,7 @@ pub use tap::{Tap, TappedRequest};
 
 use crate::egress::Egress;
 use bindings::exports::tillbridge::plugin as guest;
-
-/// How often the epoch ticks: the granularity of the computation budget.
-const EPOCH_TICK: Duration = Duration::from_millis(10);
+use epoch::EpochTicker;
 
 /// The engine, the linker with every host import, and the compile cache. A clone shares all of
 /// them, and the components compiled so far: the integrations of one process (`tillbridge run
@@ -54,6 +52,7 @@ pub struct Runtime {
     linker: Linker<PluginState>,
     cache: cache::CompileCache,
     egress: Egress,
+    ticker: Arc<EpochTicker>,
     /// The components loaded so far, by the SHA-256 of their bytes.
     loaded: Arc<std::sync::Mutex<HashMap<Vec<u8>, Component>>>,
 }
@@ -100,8 +99,8 @@ impl Runtime {
             state
         })
         .map_err(anyhow::Error::from)?;
-        start_epoch_ticker(&engine);
         Ok(Runtime {
+            ticker: EpochTicker::start(&engine),
             cache: cache::CompileCache::open(cache_dir, &engine)?,
             engine,
             linker,
@@ -140,6 +139,7 @@ impl Runtime {
                 pre,
                 exports,
                 engine: self.engine.clone(),
+                ticker: self.ticker.clone(),
                 egress: self.egress.clone(),
             }),
         })
@@ -207,22 +207,6 @@ fn pool() -> PoolingAllocationConfig {
 /// touches to start and answer a call (its stack and first heap pages), not a catalogue.
 const KEPT_RESIDENT: usize = 1 << 20;
 
-/// Ticks the engine's epoch until the engine is gone. Epochs are what lets the host take back
-/// control from a plugin that computes without end.
-fn start_epoch_ticker(engine: &Engine) {
-    let weak = engine.weak();
-    std::thread::Builder::new()
-        .name("tillbridge-epoch".into())
-        .spawn(move || {
-            while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(EPOCH_TICK);
-            }
-        })
-        .expect("cannot start the epoch thread");
-}
-
 /// Where each exported interface sits in a component, looked up once at load.
 struct ExportIndices {
     connector: Option<guest::connector::GuestIndices>,
@@ -267,6 +251,7 @@ struct PluginInner {
     pre: InstancePre<PluginState>,
     exports: ExportIndices,
     engine: Engine,
+    ticker: Arc<EpochTicker>,
     egress: Egress,
 }
 

@@ -150,8 +150,10 @@ impl Session {
         });
         store.set_epoch_deadline(1);
         store.data_mut().cpu.start_call();
+        let running = plugin.ticker.running();
         let outcome =
             tokio::time::timeout(call_timeout, plugin.pre.instantiate_async(&mut store)).await;
+        drop(running);
         let mut session = Session {
             plugin,
             store,
@@ -309,7 +311,9 @@ macro_rules! call_body {
         let timeout = $self.store.data().grants.limits.call_timeout;
         let guest = $self.guests.$field.as_ref().ok_or_else(|| $self.missing(stringify!($field)))?;
         let started = std::time::Instant::now();
+        let running = $self.plugin.ticker.running();
         let outcome = tokio::time::timeout(timeout, guest.$method(&mut $self.store, $($arg),*)).await;
+        drop(running);
         let grants = &$self.store.data().grants;
         if let Some(metrics) = &grants.metrics {
             let function = stringify!($method).trim_start_matches("call_");
