@@ -2,7 +2,7 @@
 //! times missed during a long run not piled up, a SIGTERM that stops it after the record in
 //! flight, and no work while it waits.
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Timelike;
@@ -20,6 +20,17 @@ target = "shop"
 schedule = "*/2 * * * * *"
 "#;
 
+/// `tillbridge run` with this configuration, its log piped.
+fn daemon(config: &std::path::Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_tillbridge"))
+        .args(["run", "--config"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_keeps_to_the_schedule_never_overlaps_and_stops_cleanly_on_sigterm() {
     let pair = Pair::demo(EVERY_TWO_SECONDS).await;
@@ -31,14 +42,7 @@ async fn the_daemon_keeps_to_the_schedule_never_overlaps_and_stops_cleanly_on_si
         .faults()
         .add(Fault::latency("/api/rest/v1/products", 2_800).method("GET"));
 
-    let config = pair.child_config("daemon.redb");
-    let mut daemon = Command::new(env!("CARGO_BIN_EXE_tillbridge"))
-        .args(["run", "--config"])
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut daemon = daemon(&pair.child_config("daemon.redb"));
     // The daemon's log, line by line, as it comes.
     let (log_lines, reader) = crate::support::stderr_lines(&mut daemon);
     // SIGTERM while the third run is reading.
@@ -115,15 +119,6 @@ async fn the_daemon_keeps_to_the_schedule_never_overlaps_and_stops_cleanly_on_si
     );
 }
 
-/// Once a year, on New Year's night.
-const ONCE_A_YEAR: &str = r#"
-[flows.stock]
-kind = "stock"
-source = "pos"
-target = "shop"
-schedule = "0 0 0 1 1 *"
-"#;
-
 /// How often the threads of process `pid` have been switched out so far (Linux's count, the
 /// voluntary and the forced ones): every wake-up of an idle thread adds one.
 fn context_switches(pid: u32) -> u64 {
@@ -142,15 +137,10 @@ fn context_switches(pid: u32) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_daemon_waiting_for_its_next_run_does_not_wake_up() {
-    let pair = Pair::demo(ONCE_A_YEAR).await;
-    let config = pair.child_config("idle.redb");
-    let mut daemon = Command::new(env!("CARGO_BIN_EXE_tillbridge"))
-        .args(["run", "--config"])
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    // The stock flow, once a year on New Year's night.
+    let once_a_year = EVERY_TWO_SECONDS.replace("*/2 * * * * *", "0 0 0 1 1 *");
+    let pair = Pair::demo(&once_a_year).await;
+    let mut daemon = daemon(&pair.child_config("idle.redb"));
     let (log_lines, reader) = crate::support::stderr_lines(&mut daemon);
     let mut log = String::new();
     while !log.contains("next run at") {
