@@ -195,9 +195,12 @@ pub fn list(store: &Store, request: &ApiRequest) -> Result<Reply, CcvError> {
         .filter(|p| {
             min_price.is_none_or(|v| p.price >= v) && max_price.is_none_or(|v| p.price <= v)
         })
+        // A combination-kept stock is a sum over the store's combinations: only when asked.
         .filter(|p| {
-            let stock = stock_of(store, p);
-            min_stock.is_none_or(|v| stock >= v) && max_stock.is_none_or(|v| stock <= v)
+            (min_stock.is_none() && max_stock.is_none()) || {
+                let stock = stock_of(store, p);
+                min_stock.is_none_or(|v| stock >= v) && max_stock.is_none_or(|v| stock <= v)
+            }
         })
         .collect();
     list_page(request, items, SORT_FIELDS, |p| render(store, request, p))

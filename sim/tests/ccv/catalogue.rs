@@ -50,6 +50,23 @@ async fn products_are_created_filtered_patched_and_deleted() {
     );
     assert_eq!(product["is_active"], true);
     assert_eq!(product["stock"], 7);
+    for (filter, found) in [
+        ("minstock=7", true),
+        ("minstock=8", false),
+        ("maxstock=7", true),
+        ("maxstock=6", false),
+    ] {
+        let answer = client
+            .get(&format!(
+                "/api/rest/v1/products?productnumber=TB-TOTE&{filter}"
+            ))
+            .await;
+        assert_eq!(
+            answer.body["items"].as_array().map(Vec::len),
+            Some(usize::from(found)),
+            "{filter}"
+        );
+    }
 
     let uri = format!("/api/rest/v1/products/{id}");
     assert_eq!(
