@@ -9,6 +9,7 @@ use wasmtime::{Store, UpdateDeadline};
 
 use super::bindings::exports::tillbridge::plugin as guest;
 use super::bindings::tillbridge::plugin::types;
+use super::epoch::EpochTicker;
 use super::host::PluginState;
 use super::output::panic_message;
 use super::{Grants, PluginInner};
@@ -150,10 +151,12 @@ impl Session {
         });
         store.set_epoch_deadline(1);
         store.data_mut().cpu.start_call();
-        let running = plugin.ticker.running();
-        let outcome =
-            tokio::time::timeout(call_timeout, plugin.pre.instantiate_async(&mut store)).await;
-        drop(running);
+        let outcome = bounded(
+            &plugin.ticker,
+            call_timeout,
+            plugin.pre.instantiate_async(&mut store),
+        )
+        .await;
         let mut session = Session {
             plugin,
             store,
@@ -304,6 +307,17 @@ impl Session {
     }
 }
 
+/// Runs one entry into the plugin (its instantiation or a call): ended after `timeout`, with the
+/// epoch ticking meanwhile so that its computation budget is kept.
+async fn bounded<F: std::future::Future>(
+    ticker: &Arc<EpochTicker>,
+    timeout: Duration,
+    entry: F,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    let _running = ticker.running();
+    tokio::time::timeout(timeout, entry).await
+}
+
 /// The body of every call: bounded, and explained when it fails.
 macro_rules! call_body {
     ($self:ident, $field:ident.$method:ident($($arg:ident),*)) => {{
@@ -311,9 +325,7 @@ macro_rules! call_body {
         let timeout = $self.store.data().grants.limits.call_timeout;
         let guest = $self.guests.$field.as_ref().ok_or_else(|| $self.missing(stringify!($field)))?;
         let started = std::time::Instant::now();
-        let running = $self.plugin.ticker.running();
-        let outcome = tokio::time::timeout(timeout, guest.$method(&mut $self.store, $($arg),*)).await;
-        drop(running);
+        let outcome = bounded(&$self.plugin.ticker, timeout, guest.$method(&mut $self.store, $($arg),*)).await;
         let grants = &$self.store.data().grants;
         if let Some(metrics) = &grants.metrics {
             let function = stringify!($method).trim_start_matches("call_");
